@@ -1,0 +1,61 @@
+"""Assets Hub: a curated directory of community assets."""
+from __future__ import annotations
+
+import flask
+
+from assets_hub.config import PROJECT_ROOT, load_config, secret_key
+from assets_hub.db import db
+
+
+def create_app(overrides: dict | None = None) -> flask.Flask:
+    app = flask.Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
+    app.config.update(load_config())
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key()
+
+    db.init_app(app)
+
+    from assets_hub import csrf
+    from assets_hub.accounts import auth
+    from assets_hub.errors import register_errorhandlers
+
+    auth.init_app(app)
+    csrf.init_app(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    return app
+
+
+def register_blueprints(app: flask.Flask) -> None:
+    from assets_hub.accounts.views import bp as accounts_bp
+    from assets_hub.directory.api import bp as directory_api_bp
+    from assets_hub.directory.views import bp as directory_bp
+    from assets_hub.geo.api import bp as geo_api_bp
+
+    for bp in (directory_bp, accounts_bp, directory_api_bp, geo_api_bp):
+        app.register_blueprint(bp)
+
+
+def register_template_helpers(app: flask.Flask) -> None:
+    from assets_hub.directory import presenters
+
+    app.jinja_env.globals.update(site_name=app.config["SITE_NAME"])
+    app.jinja_env.filters.update(presenters.FILTERS)
+
+
+def register_security_headers(app: flask.Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; "
+                "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        return response

@@ -1,0 +1,3 @@
+from assets_hub.cli import main
+
+main()

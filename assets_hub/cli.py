@@ -1,0 +1,193 @@
+"""The ``assets-hub`` command. Each command commits once, at its end."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask.cli import FlaskGroup
+
+from assets_hub import create_app
+from assets_hub.config import PROJECT_ROOT
+from assets_hub.db import db
+from assets_hub.errors import AppError
+
+
+def _create_app(*_args, **_kwargs):
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
+def main():
+    """Assets Hub: a community asset directory. DATABASE_URL chooses the database (default: SQLite in instance/)."""
+
+
+def _fail(exc: AppError) -> None:
+    fields = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.fields.items())
+    click.echo(f"Error: {exc.message}" + (f" ({fields})" if fields else ""), err=True)
+    sys.exit(1)
+
+
+# ------------------------------------------------------------------ db
+
+@main.group("db")
+def db_group():
+    """Database schema."""
+
+
+def alembic_config(url: str | None = None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    if url:
+        cfg.attributes["database_url"] = url
+    return cfg
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(url), revision)
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision):
+    """Migrate the database (PostgreSQL + PostGIS or SQLite) to the latest schema."""
+    from flask import current_app
+
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"Database at {revision} ({db.dialect}).")
+
+
+# ------------------------------------------------------------------ users
+
+@main.group("users")
+def users_group():
+    """Accounts."""
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", required=True, help="admin, curator, provider, link_worker, timebank_coordinator or member")
+@click.option("--name", "display_name", default=None, help="Display name (default: the part before @)")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of generating one")
+def users_create(email, role, display_name, password_stdin):
+    """Create an account; prints a generated password once."""
+    from marshmallow import ValidationError
+
+    from assets_hub.accounts.permissions import SYSTEM
+    from assets_hub.accounts.schemas import UserCreateSchema
+    from assets_hub.accounts.services import create_user, generate_password
+    from assets_hub.errors import Invalid
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else generate_password()
+    try:
+        data = UserCreateSchema().load({"email": email, "role": role, "password": password,
+                                        "display_name": display_name or email.split("@")[0]})
+        user = create_user(SYSTEM, **data)
+        db.commit()
+    except ValidationError as err:
+        _fail(Invalid.from_validation(err))
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"Created {user.email} ({user.role}).")
+    if not password_stdin:
+        click.echo(f"Password (shown once): {password}")
+
+
+# ------------------------------------------------------------------ postcodes
+
+@main.group("postcodes")
+def postcodes_group():
+    """The postcode gazetteer."""
+
+
+@postcodes_group.command("load")
+def postcodes_load():
+    """Load the bundled gazetteer: GB districts, sectors and local authorities, and the full postcodes we ship."""
+    from assets_hub.geo.postcodes import load_bundled
+
+    started = time.monotonic()
+    counts = load_bundled()
+    db.commit()
+    click.echo("Loaded " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items())
+               + f" in {time.monotonic() - started:.1f} s.")
+
+
+@postcodes_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def postcodes_import(path):
+    """Stream a full-postcode CSV into the gazetteer (OS Code-Point Open, or postcode,latitude,longitude,...).
+
+    Reads one row at a time and writes in batches, so the full GB file (1.7 million rows) needs
+    little memory. All or nothing: a bad row stops the import and nothing is written.
+    """
+    from assets_hub.geo.postcodes import GazetteerFileError, import_postcode_file
+
+    started = time.monotonic()
+    try:
+        count = import_postcode_file(path)
+        db.commit()
+    except GazetteerFileError as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc}. Nothing was imported.", err=True)
+        sys.exit(1)
+    click.echo(f"Imported {count:,} postcodes from {path.name} in {time.monotonic() - started:.1f} s.")
+
+
+# ------------------------------------------------------------------ demo
+
+@main.group("demo")
+def demo_group():
+    """Demo data and accounts."""
+
+
+DEMO_ROLES = ("admin", "curator", "provider", "link_worker", "timebank_coordinator", "member")
+
+
+@demo_group.command("load")
+def demo_load():
+    """Load the gazetteer, the categories and the demo listings (safe to run twice)."""
+    from assets_hub.directory.demo import load_demo
+    from assets_hub.geo.models import Postcode
+    from assets_hub.geo.postcodes import load_bundled
+
+    started = time.monotonic()
+    if db.session.query(Postcode.code).limit(1).first() is None:
+        counts = load_bundled()
+        click.echo("Gazetteer: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()) + ".")
+    counts = load_demo()
+    db.commit()
+    click.echo("Listings: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sorted(counts.items()))
+               + f" ({time.monotonic() - started:.1f} s).")
+
+
+@demo_group.command("users")
+def demo_users():
+    """One account per role (<role>@demo.assets-hub.test) with passwords printed once; skips existing ones."""
+    from sqlalchemy import select
+
+    from assets_hub.accounts.models import User
+    from assets_hub.accounts.permissions import SYSTEM
+    from assets_hub.accounts.services import create_user, generate_password
+
+    created = []
+    for role in DEMO_ROLES:
+        email = f"{role.replace('_', '-')}@demo.assets-hub.test"
+        if db.session.scalar(select(User.id).where(User.email == email)):
+            continue
+        password = generate_password()
+        create_user(SYSTEM, email, password, role, f"Demo {role.replace('_', ' ')}")
+        created.append((role, email, password))
+    db.commit()
+    if not created:
+        click.echo("Demo accounts already exist (their passwords were shown when they were created).")
+        return
+    click.echo("Demo accounts (passwords are shown once; keep them):")
+    for role, email, password in created:
+        click.echo(f"  {role:<21} {email:<45} {password}")

@@ -1,0 +1,137 @@
+"""Engine, session and the one transaction boundary.
+
+One request is one transaction: the session lives on ``flask.g``; ``after_request``
+commits when the response is a success and rolls back otherwise. CLI commands
+commit at their end through :func:`commit`. Service functions only ``flush``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import flask
+from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Mean Earth radius that PostGIS uses for sphere calculations (R1 of WGS84:
+# (2a + b) / 3), so the SQLite branch measures exactly what PostGIS measures
+# with use_spheroid = false.
+EARTH_RADIUS_M = 6371008.7714
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def great_circle_m(lat1, lon1, lat2, lon2):
+    """Haversine distance in metres on the sphere PostGIS uses."""
+    if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
+        return None
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):
+            # Let SQLAlchemy, not the driver, open transactions, so SAVEPOINT and
+            # transactional DDL behave (SQLAlchemy's documented pysqlite recipe).
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute("PRAGMA busy_timeout = 30000")
+            if ":memory:" not in url:
+                cur.execute("PRAGMA journal_mode = WAL")
+                cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+            dbapi_conn.create_function("great_circle_m", 4, great_circle_m, deterministic=True)
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+@dataclass
+class DatabaseState:
+    engine: Engine
+    sessionmaker: sessionmaker
+
+
+class Database:
+    """The app's handle on the database: ``db.session`` is this app context's session."""
+
+    def init_app(self, app: flask.Flask) -> None:
+        engine = make_engine(app.config["DATABASE_URL"])
+        app.extensions["db"] = DatabaseState(engine, sessionmaker(bind=engine, expire_on_commit=False))
+
+        @app.after_request
+        def _end_transaction(response):
+            session = flask.g.pop("db_session", None)
+            if session is not None:
+                try:
+                    if response.status_code < 400:
+                        session.commit()
+                    else:
+                        session.rollback()
+                finally:
+                    session.close()
+            return response
+
+        @app.teardown_appcontext
+        def _close(_exc):
+            session = flask.g.pop("db_session", None)
+            if session is not None:
+                session.rollback()
+                session.close()
+
+    @staticmethod
+    def state(app: flask.Flask | None = None) -> DatabaseState:
+        return (app or flask.current_app).extensions["db"]
+
+    @property
+    def engine(self) -> Engine:
+        return self.state().engine
+
+    @property
+    def session(self) -> Session:
+        if "db_session" not in flask.g:
+            flask.g.db_session = self.state().sessionmaker()
+        return flask.g.db_session
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.dialect == "postgresql"
+
+    def commit(self) -> None:
+        """Commit the current session: for CLI commands only, at their end."""
+        self.session.commit()
+
+
+db = Database()

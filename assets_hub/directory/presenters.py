@@ -1,0 +1,74 @@
+"""Turning records into what a person reads: opening times, distances, dates."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+DAY_NAMES = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday",
+             "SA": "Saturday", "SU": "Sunday"}
+DAY_ORDER = list(DAY_NAMES)
+
+
+def opening_times(schedules) -> list[tuple[str, str]]:
+    """Weekly schedules -> [("Monday", "10:00 to 13:00, 14:00 to 17:00"), ...] in weekday order.
+
+    Schedules that repeat less often than weekly are described in words instead.
+    """
+    by_day: dict[str, list[str]] = {}
+    other: list[str] = []
+    for s in schedules:
+        days = [d.strip() for d in (s.byday or "").split(",") if d.strip() in DAY_NAMES]
+        span = _span(s)
+        if s.freq == "WEEKLY" and (s.interval or 1) == 1 and days:
+            for d in days:
+                by_day.setdefault(d, []).append(span)
+        else:
+            other.append(describe_schedule(s))
+    rows = [(DAY_NAMES[d], ", ".join(sorted(set(by_day[d])))) for d in DAY_ORDER if d in by_day]
+    rows.extend(("", text) for text in other)
+    return rows
+
+
+def _span(s) -> str:
+    if s.opens_at and s.closes_at:
+        if s.opens_at == "00:00" and s.closes_at in ("23:59", "24:00"):
+            return "open all day"
+        return f"{s.opens_at} to {s.closes_at}"
+    return s.description or "times vary"
+
+
+def describe_schedule(s) -> str:
+    days = [DAY_NAMES[d.strip()] for d in (s.byday or "").split(",") if d.strip() in DAY_NAMES]
+    every = "Every week" if (s.interval or 1) == 1 else f"Every {s.interval} weeks"
+    if s.freq == "MONTHLY":
+        every = "Every month" if (s.interval or 1) == 1 else f"Every {s.interval} months"
+    text = f"{every} on {', '.join(days) or 'days that vary'}, {_span(s)}"
+    if s.dtstart:
+        text += f", from {long_date(s.dtstart)}"
+    return text
+
+
+def long_date(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return f"{value.day} {value.strftime('%B %Y')}"
+    return str(value)
+
+
+def distance(metres) -> str:
+    if metres is None:
+        return ""
+    km = metres / 1000
+    miles = metres / 1609.344
+    if km < 1:
+        return f"{int(round(metres, -1))} m ({miles:.1f} miles)"
+    return f"{km:.1f} km ({miles:.1f} miles)"
+
+
+def tel_href(number: str) -> str:
+    return "tel:" + "".join(ch for ch in number if ch.isdigit() or ch == "+")
+
+
+FILTERS = {"long_date": long_date, "distance": distance, "tel_href": tel_href}

@@ -1,0 +1,300 @@
+"""Directory operations: create and change listings, read them for the public pages.
+
+Every function takes the acting user first, checks permission, and only flushes: the request
+(or CLI command) commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from assets_hub.accounts.permissions import CURATORS, require_role
+from assets_hub.db import db, utcnow
+from assets_hub.directory.models import (Address, Attribute, CostOption, Location, Organization, Phone, Service,
+                                         ServiceArea, ServiceAtLocation, Taxonomy, TaxonomyTerm)
+from assets_hub.errors import Invalid, NotFound
+from assets_hub.geo.models import LocalAuthority
+from assets_hub.geo.postcodes import lookup_postcode, parse_postcode
+from assets_hub.ids import is_uuid
+
+VISIBLE_STATUSES = ("active", "temporarily closed")
+NATIONAL_AREAS = {"K02000001": "United Kingdom", "K03000001": "Great Britain"}
+
+SERVICE_FIELDS = ("name", "description", "status", "url", "email", "application_process", "fees_description",
+                  "eligibility_description", "minimum_age", "maximum_age")
+
+
+# ------------------------------------------------------------------ organisations
+
+def create_organization(actor, data: dict) -> Organization:
+    """Create an organisation. Curators and admins only. Raises Unauthorised, Forbidden."""
+    require_role(actor, *CURATORS, action="add organisations")
+    org = Organization(name=data["name"], description=data.get("description") or "", email=data.get("email"),
+                       website=data.get("website"), legal_status=data.get("legal_status"),
+                       last_reviewed_at=utcnow())
+    session = db.session
+    session.add(org)
+    session.flush()
+    if data.get("phone"):
+        session.add(Phone(organization_id=org.id, number=data["phone"]))
+        session.flush()
+    return org
+
+
+def get_organization(org_id: str) -> Organization:
+    """An organisation with its services. Raises NotFound."""
+    if not is_uuid(org_id):
+        raise NotFound("There is no organisation at that address.")
+    org = db.session.get(Organization, org_id, options=[selectinload(Organization.services),
+                                                        selectinload(Organization.phones)])
+    if org is None:
+        raise NotFound("There is no organisation at that address.")
+    return org
+
+
+def list_organizations() -> list[Organization]:
+    return db.session.scalars(select(Organization).order_by(Organization.name)).all()
+
+
+# ------------------------------------------------------------------ services
+
+def create_service(actor, data: dict) -> Service:
+    """Create a service with its location, categories and areas. Curators and admins only.
+
+    Raises Unauthorised, Forbidden, Invalid (naming the field: unknown organisation, postcode,
+    category or area).
+    """
+    require_role(actor, *CURATORS, action="add services")
+    session = db.session
+    org = session.get(Organization, data["organization_id"])
+    if org is None:
+        raise Invalid("Choose an organisation that exists.", {"organization_id": ["Unknown organisation."]})
+    service = Service(organization_id=org.id, last_reviewed_at=utcnow(),
+                      **{f: data.get(f) for f in SERVICE_FIELDS if f in data})
+    service.description = data.get("description") or ""
+    session.add(service)
+    session.flush()
+    _apply_related(service, data)
+    session.flush()
+    return service
+
+
+def update_service(actor, service_id: str, data: dict) -> Service:
+    """Change the fields present in ``data``. Curators and admins only.
+
+    Raises Unauthorised, Forbidden, NotFound, Invalid.
+    """
+    require_role(actor, *CURATORS, action="change services")
+    service = get_service(service_id)
+    session = db.session
+    if "organization_id" in data and data["organization_id"] != service.organization_id:
+        if session.get(Organization, data["organization_id"]) is None:
+            raise Invalid("Choose an organisation that exists.", {"organization_id": ["Unknown organisation."]})
+        service.organization_id = data["organization_id"]
+    for f in SERVICE_FIELDS:
+        if f in data:
+            setattr(service, f, data[f] if f != "description" else (data[f] or ""))
+    _apply_related(service, data)
+    service.updated_at = utcnow()
+    session.flush()
+    return service
+
+
+def _apply_related(service: Service, data: dict) -> None:
+    session = db.session
+    if "phone" in data:
+        for phone in list(service.phones):
+            service.phones.remove(phone)
+        if data["phone"]:
+            service.phones.append(Phone(number=data["phone"]))
+    if "is_free" in data and data["is_free"] is not None:
+        for cost in list(service.cost_options):
+            service.cost_options.remove(cost)
+        if data["is_free"]:
+            service.cost_options.append(CostOption(option="Free", amount=Decimal("0"), currency="GBP"))
+    if "categories" in data and data["categories"] is not None:
+        terms = session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(data["categories"]))).all()
+        if len(terms) != len(set(data["categories"])):
+            raise Invalid("One of the categories does not exist.", {"categories": ["Unknown category."]})
+        for attr in list(service.attributes):
+            service.attributes.remove(attr)
+        session.flush()
+        for term in terms:
+            service.attributes.append(Attribute(taxonomy_term_id=term.id))
+    if "areas" in data:
+        areas = resolve_areas(data["areas"] or "")
+        for area in list(service.service_areas):
+            service.service_areas.remove(area)
+        session.flush()
+        for area in areas:
+            service.service_areas.append(area)
+    if any(data.get(f) is not None for f in ("postcode", "latitude")):
+        _set_location(service, data)
+
+
+def _set_location(service: Service, data: dict) -> None:
+    """Place the service's one physical location from its postcode (or coordinates)."""
+    lat, lon = data.get("latitude"), data.get("longitude")
+    postcode = data.get("postcode")
+    canonical = None
+    if postcode:
+        parsed = parse_postcode(postcode)
+        if parsed is None or parsed.kind != "unit":
+            raise Invalid("Enter a full postcode, like SK1 3XE.", {"postcode": ["Enter a full postcode, like SK1 3XE."]})
+        canonical = parsed.code
+        if lat is None:
+            row = lookup_postcode(postcode)
+            if row is None or row.latitude is None:
+                message = (f"We could not find {parsed.code} in the postcode list; check it, or give the latitude "
+                           "and longitude too.")
+                raise Invalid(message, {"postcode": [message]})
+            lat, lon = row.latitude, row.longitude
+    session = db.session
+    sal = service.service_at_locations[0] if service.service_at_locations else None
+    if sal is None:
+        location = Location(location_type="physical", organization_id=service.organization_id)
+        session.add(location)
+        session.flush()
+        sal = ServiceAtLocation(service_id=service.id, location_id=location.id)
+        service.service_at_locations.append(sal)
+    location = sal.location or session.get(Location, sal.location_id)
+    location.latitude, location.longitude = lat, lon
+    if data.get("location_name") is not None:
+        location.name = data["location_name"]
+    if data.get("address_1") and canonical:
+        address = location.addresses[0] if location.addresses else Address(location_id=location.id)
+        address.address_1, address.address_2 = data["address_1"], data.get("address_2")
+        address.city, address.postal_code, address.country = data["city"], canonical, "GB"
+        if not location.addresses:
+            location.addresses.append(address)
+
+
+def resolve_areas(text: str) -> list[ServiceArea]:
+    """'Stockport, North West, Scotland' or ONS codes -> ServiceArea rows. Raises Invalid (field 'areas')."""
+    session = db.session
+    out: list[ServiceArea] = []
+    seen: set[str] = set()
+    for raw in [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]:
+        key = raw.lower()
+        area = None
+        if raw.upper() in NATIONAL_AREAS or key in ("uk", "united kingdom", "great britain", "gb", "national"):
+            code = raw.upper() if raw.upper() in NATIONAL_AREAS else "K03000001"
+            area = ServiceArea(name=NATIONAL_AREAS[code], area_type="country", area_code=code)
+        else:
+            la = session.scalar(select(LocalAuthority).where(
+                (func.lower(LocalAuthority.name) == key) | (LocalAuthority.lad_code == raw.upper())))
+            if la is not None:
+                area = ServiceArea(name=la.name, area_type="local_authority", area_code=la.lad_code)
+            else:
+                region = session.execute(select(LocalAuthority.region_code, LocalAuthority.region_name).where(
+                    (func.lower(LocalAuthority.region_name) == key) | (LocalAuthority.region_code == raw.upper())
+                ).limit(1)).first()
+                if region is not None and region[0]:
+                    area = ServiceArea(name=region[1], area_type="region", area_code=region[0])
+                else:
+                    country = session.execute(select(LocalAuthority.country_code, LocalAuthority.country_name).where(
+                        (func.lower(LocalAuthority.country_name) == key) |
+                        (LocalAuthority.country_code == raw.upper())).limit(1)).first()
+                    if country is not None:
+                        area = ServiceArea(name=country[1], area_type="country", area_code=country[0])
+        if area is None:
+            message = f"“{raw}” is not a council, region or country we know."
+            raise Invalid(message, {"areas": [message]})
+        if area.area_code not in seen:
+            seen.add(area.area_code)
+            out.append(area)
+    return out
+
+
+def get_service(service_id: str) -> Service:
+    """A service with everything its page shows. Raises NotFound."""
+    if not is_uuid(service_id):
+        raise NotFound("There is no service at that address.")
+    service = db.session.get(Service, service_id, options=[
+        selectinload(Service.organization),
+        selectinload(Service.service_at_locations).selectinload(ServiceAtLocation.location)
+        .selectinload(Location.addresses),
+        selectinload(Service.service_at_locations).selectinload(ServiceAtLocation.schedules),
+        selectinload(Service.service_areas), selectinload(Service.phones), selectinload(Service.contacts),
+        selectinload(Service.schedules), selectinload(Service.cost_options), selectinload(Service.languages),
+        selectinload(Service.attributes).selectinload(Attribute.taxonomy_term),
+    ])
+    if service is None:
+        raise NotFound("There is no service at that address.")
+    return service
+
+
+# ------------------------------------------------------------------ categories
+
+OUR_TAXONOMY = "Assets Hub categories"
+
+
+@dataclass
+class CategoryNode:
+    term: TaxonomyTerm
+    children: list["CategoryNode"]
+    count: int = 0
+
+
+def category_tree() -> list[CategoryNode]:
+    """Our curated category tree, with how many visible services sit in each branch."""
+    session = db.session
+    terms = session.scalars(select(TaxonomyTerm).join(Taxonomy).where(Taxonomy.name == OUR_TAXONOMY)
+                            .order_by(TaxonomyTerm.name)).all()
+    direct = dict(session.execute(
+        select(Attribute.taxonomy_term_id, func.count(func.distinct(Attribute.service_id)))
+        .join(Service, Service.id == Attribute.service_id)
+        .where(Service.status.in_(VISIBLE_STATUSES)).group_by(Attribute.taxonomy_term_id)).all())
+    nodes = {t.id: CategoryNode(t, []) for t in terms}
+    roots = []
+    for t in terms:
+        node = nodes[t.id]
+        node.count = direct.get(t.id, 0)
+        if t.parent_id and t.parent_id in nodes:
+            nodes[t.parent_id].children.append(node)
+        else:
+            roots.append(node)
+    for root in roots:
+        # A service in two children of one root counts once per child; close enough for a browse
+        # count, and exact counts come from category_services().
+        root.count += sum(c.count for c in root.children)
+    return roots
+
+
+def get_category(code: str) -> TaxonomyTerm:
+    """A term of our taxonomy by its code. Raises NotFound."""
+    term = db.session.scalar(select(TaxonomyTerm).join(Taxonomy).where(
+        Taxonomy.name == OUR_TAXONOMY, TaxonomyTerm.code == code))
+    if term is None:
+        raise NotFound("There is no category at that address.")
+    return term
+
+
+def descendant_ids(term_id: str) -> list[str]:
+    """The term and every term below it."""
+    session = db.session
+    ids, frontier = [term_id], [term_id]
+    while frontier:
+        frontier = session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.parent_id.in_(frontier))).all()
+        ids.extend(frontier)
+    return ids
+
+
+def category_services(term: TaxonomyTerm, page: int = 1, per_page: int = 20) -> tuple[list[Service], int]:
+    """Visible services in a category or below it, A-Z, one page; and the total."""
+    ids = descendant_ids(term.id)
+    session = db.session
+    base = (select(Service.id).join(Attribute, Attribute.service_id == Service.id)
+            .where(Attribute.taxonomy_term_id.in_(ids), Service.status.in_(VISIBLE_STATUSES)).distinct())
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = session.scalars(select(Service).where(Service.id.in_(base)).options(selectinload(Service.organization))
+                           .order_by(Service.name, Service.id).offset((page - 1) * per_page).limit(per_page)).all()
+    return rows, total
+
+
+def all_categories() -> list[TaxonomyTerm]:
+    return db.session.scalars(select(TaxonomyTerm).join(Taxonomy).where(Taxonomy.name == OUR_TAXONOMY)
+                              .order_by(TaxonomyTerm.code)).all()

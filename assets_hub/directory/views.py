@@ -1,0 +1,183 @@
+"""Public pages and the curators' forms for listings."""
+from __future__ import annotations
+
+import flask
+from flask_login import current_user, login_required
+
+from assets_hub.accounts.permissions import CURATORS, require_role
+from assets_hub.config import PROJECT_ROOT
+from assets_hub.directory import presenters, services
+from assets_hub.directory.models import SERVICE_STATUSES
+from assets_hub.directory.schemas import OrganizationCreateSchema, ServiceCreateSchema, ServiceUpdateSchema
+from assets_hub.errors import AppError
+from assets_hub.forms import errors_from, form_data, load_or_errors
+
+bp = flask.Blueprint("directory", __name__)
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, min(int(flask.request.args.get("page", 1)), 10_000))
+    except ValueError:
+        return 1
+
+
+@bp.route("/")
+def home():
+    return flask.render_template("directory/home.html", tree=services.category_tree())
+
+
+@bp.route("/categories")
+def categories():
+    return flask.render_template("directory/categories.html", tree=services.category_tree())
+
+
+@bp.route("/categories/<path:code>")
+def category(code):
+    term = services.get_category(code)
+    page = _page_arg()
+    rows, total = services.category_services(term, page=page)
+    return flask.render_template("directory/category.html", term=term, services=rows, total=total, page=page,
+                                 per_page=20)
+
+
+@bp.route("/services/<service_id>")
+def service(service_id):
+    svc = services.get_service(service_id)
+    locations = [(sal, presenters.opening_times(sal.schedules)) for sal in svc.service_at_locations]
+    return flask.render_template("directory/service.html", service=svc, locations=locations,
+                                 service_times=presenters.opening_times(svc.schedules),
+                                 visible=svc.status in services.VISIBLE_STATUSES)
+
+
+@bp.route("/organizations/<org_id>")
+def organization(org_id):
+    org = services.get_organization(org_id)
+    return flask.render_template("directory/organization.html", org=org,
+                                 visible_statuses=services.VISIBLE_STATUSES)
+
+
+@bp.route("/about")
+def about():
+    return flask.render_template("directory/about.html", attributions=_attributions())
+
+
+def _attributions() -> dict[str, str]:
+    data = PROJECT_ROOT / "assets_hub" / "data"
+    return {
+        "mit": (data / "assets" / "LICENCE-MIT-LibrariesHacked.txt").read_text(encoding="utf-8"),
+    }
+
+
+# ------------------------------------------------------------------ curators' forms
+
+@bp.route("/manage/organizations/new", methods=["GET", "POST"])
+@login_required
+def new_organization():
+    require_role(current_user, *CURATORS, action="add organisations")
+    errors, values = {}, {}
+    if flask.request.method == "POST":
+        values = form_data()
+        data, errors = load_or_errors(OrganizationCreateSchema(), values)
+        if data:
+            try:
+                org = services.create_organization(current_user, data)
+            except AppError as exc:
+                errors = errors_from(exc)
+            else:
+                flask.flash(f"Added {org.name}.")
+                return flask.redirect(flask.url_for("directory.organization", org_id=org.id))
+    return flask.render_template("directory/organization_form.html", errors=errors, values=values), \
+        (422 if errors else 200)
+
+
+def _service_form(template_values: dict, errors: dict, service=None):
+    return flask.render_template("directory/service_form.html", errors=errors, values=template_values,
+                                 service=service, organizations=services.list_organizations(),
+                                 categories=services.all_categories(), statuses=SERVICE_STATUSES), \
+        (422 if errors else 200)
+
+
+@bp.route("/manage/services/new", methods=["GET", "POST"])
+@login_required
+def new_service():
+    require_role(current_user, *CURATORS, action="add services")
+    errors: dict = {}
+    values: dict = {"organization_id": flask.request.args.get("organization_id", ""), "status": "active"}
+    if flask.request.method == "POST":
+        values = form_data(multi=("categories",))
+        data, errors = load_or_errors(ServiceCreateSchema(), values)
+        if data:
+            try:
+                svc = services.create_service(current_user, data)
+            except AppError as exc:
+                errors = errors_from(exc)
+            else:
+                flask.flash(f"Added {svc.name}.")
+                return flask.redirect(flask.url_for("directory.service", service_id=svc.id))
+    return _service_form(values, errors)
+
+
+@bp.route("/manage/services/<service_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_service(service_id):
+    require_role(current_user, *CURATORS, action="change services")
+    svc = services.get_service(service_id)
+    errors: dict = {}
+    if flask.request.method == "POST":
+        values = form_data(multi=("categories",))
+        # A form sends every field: an emptied field means "clear it".
+        for name in ("url", "email", "phone", "application_process", "fees_description",
+                     "eligibility_description", "minimum_age", "maximum_age", "areas"):
+            values.setdefault(name, None)
+        values.setdefault("categories", [])
+        values["is_free"] = values.get("is_free", "off")
+        data, errors = load_or_errors(ServiceUpdateSchema(), values)
+        if data:
+            try:
+                services.update_service(current_user, service_id, data)
+            except AppError as exc:
+                errors = errors_from(exc)
+            else:
+                flask.flash(f"Saved {svc.name}.")
+                return flask.redirect(flask.url_for("directory.service", service_id=svc.id))
+    else:
+        values = service_form_values(svc)
+    return _service_form(values, errors, service=svc)
+
+
+def service_form_values(svc) -> dict:
+    values = {f: getattr(svc, f) for f in services.SERVICE_FIELDS}
+    values.update(organization_id=svc.organization_id,
+                  phone=svc.phones[0].number if svc.phones else None,
+                  is_free="on" if any(c.amount == 0 for c in svc.cost_options) else None,
+                  categories=[a.taxonomy_term_id for a in svc.attributes],
+                  areas=", ".join(a.name for a in svc.service_areas if a.area_code))
+    if svc.service_at_locations:
+        loc = svc.service_at_locations[0].location
+        values["location_name"] = loc.name
+        if not loc.addresses:  # coordinates only when there is no postcode to place it from
+            values.update(latitude=loc.latitude, longitude=loc.longitude)
+        else:
+            a = loc.addresses[0]
+            values.update(address_1=a.address_1, address_2=a.address_2, city=a.city, postcode=a.postal_code)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@bp.route("/search")
+def search():
+    from search import parse_radius, search_services
+
+    args = flask.request.args
+    what, where = args.get("what", "")[:500], args.get("where", "")[:200]
+    errors: dict = {}
+    found = None
+    radius = flask.current_app.config["WEB_DEFAULT_RADIUS_KM"]
+    if what.strip() or where.strip():
+        try:
+            radius = parse_radius(args.get("radius_km"), radius)
+            found = search_services(what, where, radius, page=_page_arg())
+        except AppError as exc:
+            errors = errors_from(exc)
+    return flask.render_template("directory/search.html", what=what, where=where, radius=radius, found=found,
+                                 errors=errors, page=_page_arg(), per_page=20), (422 if errors else 200)

@@ -1,0 +1,126 @@
+"""Application errors and how they reach the user: an HTML page or JSON."""
+from __future__ import annotations
+
+import logging
+
+import flask
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class Invalid(AppError):
+    status = 422
+    code = "invalid"
+
+    @classmethod
+    def from_validation(cls, err: ValidationError) -> "Invalid":
+        fields = _flatten(err.messages)
+        names = ", ".join(sorted(fields)) or "input"
+        return cls(f"Please check: {names}.", fields)
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthorised(AppError):
+    status = 401
+    code = "login_required"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+
+
+def _flatten(messages, prefix="") -> dict[str, list[str]]:
+    """marshmallow's nested error dict -> {"field.sub": ["reason", ...]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, (dict)):
+                out.update(_flatten(value, name))
+            elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                out[name] = list(value)
+            else:
+                out.update(_flatten(value, name))
+    elif isinstance(messages, list):
+        out[prefix or "_schema"] = [str(m) for m in messages]
+    else:
+        out[prefix or "_schema"] = [str(messages)]
+    return out
+
+
+def integrity_error_to_app_error(exc: IntegrityError) -> AppError:
+    """Turn a database constraint violation into a user-facing error (never the driver's text)."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if "unique" in text or "duplicate key" in text:
+        return Conflict("That record already exists (a value that must be unique is already in use).")
+    if "foreign key" in text:
+        return Invalid("A referenced record does not exist or is still in use.")
+    if "not null" in text or "not-null" in text:
+        return Invalid("A required value is missing.")
+    return Invalid("The values break a rule of the directory (for example a range or an allowed value).")
+
+
+def wants_json() -> bool:
+    req = flask.request
+    if req.path.startswith("/api/"):
+        return True
+    best = req.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and req.accept_mimetypes[best] > req.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    if wants_json():
+        body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+        return flask.jsonify(body), status
+    return flask.render_template("errors/error.html", status=status, message=message, fields=fields or {}), status
+
+
+def register_errorhandlers(app: flask.Flask) -> None:
+    @app.errorhandler(AppError)
+    def _app_error(exc: AppError):
+        if isinstance(exc, Unauthorised) and not wants_json():
+            return flask.redirect(flask.url_for("accounts.login", next=flask.request.full_path))
+        return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+    @app.errorhandler(ValidationError)
+    def _validation(exc: ValidationError):
+        err = Invalid.from_validation(exc)
+        return error_response(err.status, err.code, err.message, err.fields)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity(exc: IntegrityError):
+        err = integrity_error_to_app_error(exc)
+        return error_response(err.status, err.code, err.message, err.fields)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("Unhandled error")
+        return error_response(500, "server_error", "Something went wrong on our side. It has been logged.")

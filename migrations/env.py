@@ -1,0 +1,41 @@
+"""Alembic environment: the database comes from the app's configuration (DATABASE_URL)."""
+from alembic import context
+
+from assets_hub.config import load_config
+from assets_hub.db import Base, make_engine
+from assets_hub import models  # noqa: F401  (registers every table on Base.metadata)
+
+config = context.config
+url = config.attributes.get("database_url") or load_config()["DATABASE_URL"]
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        _run(conn)
+    engine.dispose()
+
+
+# Spatial structures made by hand in the migrations (they differ per database): not in the models.
+UNMAPPED = {"geom", "extent_geog", "location_geo", "location_rtree", "ix_location_geom", "ix_service_area_extent_geog"}
+
+
+def _include(obj, name, type_, reflected, compare_to) -> bool:
+    return not (reflected and compare_to is None and (name in UNMAPPED or str(name).startswith(("location_rtree",
+                                                                                                "spatial_ref_sys"))))
+
+
+def _run(connection) -> None:
+    context.configure(connection=connection, target_metadata=Base.metadata, include_object=_include,
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (SQL script) migrations are not supported; run against a database.")
+run_migrations_online()
