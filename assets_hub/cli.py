@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import click
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, ScriptInfo
 
 from assets_hub import create_app
 from assets_hub.config import PROJECT_ROOT
@@ -19,8 +19,18 @@ def _create_app(*_args, **_kwargs):
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False, load_dotenv=False)
-def main():
+@click.pass_context
+def main(ctx):
     """Assets Hub: a community asset directory. DATABASE_URL chooses the database (default: SQLite in instance/)."""
+    ctx.call_on_close(lambda: _dispose_engine(ctx))
+
+
+def _dispose_engine(ctx) -> None:
+    """Close pooled connections when a command ends (a test may run many commands in one process)."""
+    info = ctx.find_object(ScriptInfo)
+    app = getattr(info, "_loaded_app", None) if info else None
+    if app is not None and "db" in app.extensions:
+        app.extensions["db"].engine.dispose()
 
 
 def _fail(exc: AppError) -> None:

@@ -6,6 +6,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields
 
 from assets_hub import csrf
+from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.directory import services
 from assets_hub.directory.schemas import OrganizationCreateSchema, ServiceCreateSchema, ServiceUpdateSchema
 from assets_hub.forms import json_body
@@ -63,6 +64,7 @@ def session_info():
 
 @bp.post("/directory/organizations")
 def create_organization():
+    require_role(current_user, *CURATORS, action="add organisations")  # before reading: 401/403 first
     data = OrganizationCreateSchema().load(json_body())
     org = services.create_organization(current_user, data)
     return OrganizationOutSchema().dump(org), 201
@@ -70,6 +72,7 @@ def create_organization():
 
 @bp.post("/directory/services")
 def create_service():
+    require_role(current_user, *CURATORS, action="add services")
     data = ServiceCreateSchema().load(json_body())
     svc = services.create_service(current_user, data)
     return ServiceOutSchema().dump(services.get_service(svc.id)), 201
@@ -82,6 +85,7 @@ def get_service(service_id):
 
 @bp.patch("/directory/services/<service_id>")
 def update_service(service_id):
+    require_role(current_user, *CURATORS, action="change services")
     data = ServiceUpdateSchema().load(json_body(), partial=True)
     svc = services.update_service(current_user, service_id, data)
     return ServiceOutSchema().dump(services.get_service(svc.id))

@@ -473,19 +473,18 @@ def _spatial_upgrade(bind) -> None:
                "location_id VARCHAR(36) NOT NULL UNIQUE REFERENCES location(id) ON DELETE CASCADE)")
     op.execute("CREATE VIRTUAL TABLE location_rtree USING rtree("
                "id, min_lat, max_lat, min_lon, max_lon, +location_id, +lat, +lon)")
-    insert = ("INSERT INTO location_geo (location_id) VALUES (new.id); "
+    # One trigger per event: SQLite does not promise an order between triggers on the same event.
+    # Delete runs BEFORE, while location_geo still maps the row (its FK cascade runs first otherwise).
+    insert = ("INSERT INTO location_geo (location_id) SELECT new.id WHERE new.latitude IS NOT NULL; "
               "INSERT INTO location_rtree (id, min_lat, max_lat, min_lon, max_lon, location_id, lat, lon) "
-              "VALUES ((SELECT id FROM location_geo WHERE location_id = new.id), new.latitude, new.latitude, "
-              "new.longitude, new.longitude, new.id, new.latitude, new.longitude);")
+              "SELECT (SELECT id FROM location_geo WHERE location_id = new.id), new.latitude, new.latitude, "
+              "new.longitude, new.longitude, new.id, new.latitude, new.longitude WHERE new.latitude IS NOT NULL;")
     remove = ("DELETE FROM location_rtree WHERE id = (SELECT id FROM location_geo WHERE location_id = old.id); "
               "DELETE FROM location_geo WHERE location_id = old.id;")
-    op.execute(f"CREATE TRIGGER location_rtree_ins AFTER INSERT ON location "
-               f"WHEN new.latitude IS NOT NULL BEGIN {insert} END")
-    op.execute(f"CREATE TRIGGER location_rtree_del AFTER DELETE ON location BEGIN {remove} END")
-    op.execute(f"CREATE TRIGGER location_rtree_upd_old AFTER UPDATE OF latitude, longitude, id ON location "
-               f"BEGIN {remove} END")
-    op.execute(f"CREATE TRIGGER location_rtree_upd_new AFTER UPDATE OF latitude, longitude, id ON location "
-               f"WHEN new.latitude IS NOT NULL BEGIN {insert} END")
+    op.execute(f"CREATE TRIGGER location_rtree_ins AFTER INSERT ON location BEGIN {insert} END")
+    op.execute(f"CREATE TRIGGER location_rtree_del BEFORE DELETE ON location BEGIN {remove} END")
+    op.execute(f"CREATE TRIGGER location_rtree_upd AFTER UPDATE OF latitude, longitude, id ON location "
+               f"BEGIN {remove} {insert} END")
 
 
 def _spatial_downgrade(bind) -> None:
@@ -495,7 +494,7 @@ def _spatial_downgrade(bind) -> None:
         op.execute("DROP INDEX IF EXISTS ix_location_geom")
         op.execute("ALTER TABLE location DROP COLUMN IF EXISTS geom")
         return
-    for trigger in ("location_rtree_ins", "location_rtree_del", "location_rtree_upd_old", "location_rtree_upd_new"):
+    for trigger in ("location_rtree_ins", "location_rtree_del", "location_rtree_upd"):
         op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     op.execute("DROP TABLE IF EXISTS location_rtree")
     op.execute("DROP TABLE IF EXISTS location_geo")

@@ -1,0 +1,46 @@
+# Assets Hub. Two commands: `make demo` (run it) and `make test` (check it).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: demo test install install-test serve bench-geo clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Assets Hub needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Reinstall when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## make demo: embedded SQLite database in instance/, demo data, one account per role, served on http://HOST:PORT
+demo: install
+	$(BIN)/assets-hub db upgrade
+	$(BIN)/assets-hub demo load
+	$(BIN)/assets-hub demo users
+	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	$(BIN)/assets-hub run --host $(HOST) --port $(PORT)
+
+serve: install
+	$(BIN)/assets-hub run --host $(HOST) --port $(PORT)
+
+## make test: the whole suite on a throwaway PostgreSQL + PostGIS, then the core suite on embedded SQLite
+test: install-test
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/run-tests.sh
+
+bench-geo: install-test
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/geo.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
