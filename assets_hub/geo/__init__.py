@@ -148,19 +148,27 @@ _PG_POINT = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography"
 
 def _nearby_postgis(lat, lon, radius_m, limit):
     params = {"lat": lat, "lon": lon, "r": radius_m, "n": limit}
+    session = db.session
     if radius_m is not None:
         sql = (f"SELECT id, ST_Distance(geom, {_PG_POINT}, false) AS d FROM location "
                f"WHERE ST_DWithin(geom, {_PG_POINT}, :r, false) ORDER BY d, id"
                + (" LIMIT :n" if limit else ""))
-    else:
-        # KNN on the GiST index; <-> on geography is the sphere distance, so the order is exact.
-        sql = (f"SELECT id, ST_Distance(geom, {_PG_POINT}, false) AS d FROM location WHERE geom IS NOT NULL "
-               f"ORDER BY geom <-> {_PG_POINT}, id LIMIT :n")
-    rows = db.session.execute(text(sql), params).all()
-    result = [Nearby(r[0], float(r[1])) for r in rows]
-    if radius_m is None:
-        result.sort(key=lambda n: (n.distance_m, n.location_id))
-    return result
+        return [Nearby(r[0], float(r[1])) for r in session.execute(text(sql), params)]
+    # KNN walks the GiST index in distance order only when ORDER BY is the bare `<->` (a second
+    # sort key turns it into a full scan), so take a few more than asked and break ties by id here.
+    # <-> on geography is the sphere distance, the same measure as ST_Distance(..., false).
+    params["n"] = limit + _KNN_MARGIN
+    rows = session.execute(text(
+        f"SELECT id, ST_Distance(geom, {_PG_POINT}, false) AS d FROM location WHERE geom IS NOT NULL "
+        f"ORDER BY geom <-> {_PG_POINT} LIMIT :n"), params).all()
+    result = sorted((Nearby(r[0], float(r[1])) for r in rows), key=lambda n: (n.distance_m, n.location_id))
+    if len(rows) == params["n"] and result[-1].distance_m <= result[limit - 1].distance_m:
+        # More ties at the cut than the margin holds: take every point at that distance.
+        return _nearby_postgis(lat, lon, result[limit - 1].distance_m + 0.001, limit)
+    return result[:limit]
+
+
+_KNN_MARGIN = 16
 
 
 def bounding_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:

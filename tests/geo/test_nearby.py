@@ -133,3 +133,15 @@ def test_postgis_queries_use_the_gist_index(ctx):
     assert "ix_location_geom" in radius_plan, radius_plan
     assert "ix_location_geom" in knn_plan, knn_plan
     assert "Seq Scan" not in radius_plan and "Seq Scan" not in knn_plan
+
+
+def test_nearest_n_with_more_ties_than_the_knn_margin(ctx):
+    org = Organization(name="Ties", description="")
+    db.session.add(org)
+    db.session.flush()
+    ids = [f"00000000-0000-4000-9000-{i:012d}" for i in range(40)]
+    for i in reversed(ids):
+        db.session.add(Location(id=i, location_type="physical", organization_id=org.id, latitude=58.5, longitude=-6.5))
+    db.session.flush()
+    got = nearby(58.5, -6.5, limit=25)
+    assert [n.location_id for n in got] == ids[:25]

@@ -1,0 +1,56 @@
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_search_by_postcode_and_open_a_result(live_server, page):
+    page.goto(live_server + "/")
+    page.get_by_label("What are you looking for?").fill("befriending")
+    page.get_by_label("Where?").fill("sk4 2")
+    page.get_by_role("button", name="Search").click()
+    heading = page.locator("#results-heading")
+    assert "within 10 km of SK4 2" in heading.inner_text()
+    results = page.locator("ol.results h3 a")
+    assert results.first.inner_text() == "Heatons Befriending Circle"
+    results.first.click()
+    assert page.locator("h1").inner_text() == "Heatons Befriending Circle"
+    assert page.get_by_role("cell", name="09:30 to 16:30").first.is_visible()
+    assert page.get_by_role("link", name="0161 496 0001").is_visible()
+
+
+def test_unknown_postcode_shows_the_error_summary(live_server, page):
+    page.goto(live_server + "/search?where=SK9+9ZZ")
+    summary = page.get_by_role("alert")
+    assert "We could not find the postcode SK9 9ZZ" in summary.inner_text()
+    summary.get_by_role("link").click()
+    assert page.evaluate("document.activeElement.id") == "where"
+
+
+def test_keyboard_user_can_skip_to_content(live_server, page):
+    page.goto(live_server + "/categories")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to main content"
+    assert page.locator(".skip-link").is_visible()  # visible when focused
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main")
+
+
+def test_curator_signs_in_and_adds_a_service(live_server, page):
+    page.goto(live_server + "/login")
+    page.get_by_label("Email address").fill("curator@e2e.test")
+    page.get_by_label("Password").fill("curator password 1")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Add a service").click()
+    page.get_by_label("Organisation").select_option(label="Edgeley Men's Shed (example)")
+    page.get_by_label("Service name").fill("Edgeley Repair Café")
+    page.get_by_label("What the service does").fill("Bring broken things; volunteers help you mend them.")
+    page.get_by_label("Social connection and loneliness: Men's sheds").check()
+    page.get_by_label("Address line 1").fill("Rear of 4 Castle Street")
+    page.get_by_label("Town or city").fill("Stockport")
+    page.get_by_label("Postcode").fill("sk30ab")
+    page.get_by_role("button", name="Add service").click()
+    assert page.locator("h1").inner_text() == "Edgeley Repair Café"
+    assert "SK3 0AB" in page.locator(".address").inner_text()
+    page.goto(live_server + "/search?what=repair&where=SK3")
+    assert "Edgeley Repair Café" in page.locator("ol.results h3 a").all_inner_texts()
