@@ -40,7 +40,7 @@ install_postgis() {
 
 as_pg() {
   if [ "$(id -u)" = "0" ]; then
-    su postgres -s /bin/bash -c "$*"
+    su postgres -s /bin/bash -c "cd / && $*"
   else
     bash -c "$*"
   fi

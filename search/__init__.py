@@ -14,8 +14,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from assets_hub.db import db
-from assets_hub.directory.models import Attribute, Organization, Service, ServiceArea, ServiceAtLocation, TaxonomyTerm
-from assets_hub.directory.services import NATIONAL_AREAS, VISIBLE_STATUSES
+from assets_hub.directory.models import Attribute, Organization, Service, ServiceAtLocation, TaxonomyTerm
+from assets_hub.directory.services import VISIBLE_STATUSES
+from assets_hub.geo.areas import areas_covering
 from assets_hub.errors import Invalid
 from assets_hub.geo import Place, nearby, resolve_place
 
@@ -78,10 +79,7 @@ def search_services(what: str | None, where: str | None, radius_km: float, page:
             d = by_location[lid]
             if sid not in distances or d < distances[sid]:
                 distances[sid] = d
-        codes = [c for c in (place.lad_code, place.region_code, place.country_code) if c] + list(NATIONAL_AREAS)
-        for sid, name in session.execute(select(ServiceArea.service_id, ServiceArea.name)
-                                         .where(ServiceArea.area_code.in_(codes))):
-            covers.setdefault(sid, name)
+        covers = areas_covering(place)
         stmt = stmt.where(Service.id.in_(set(distances) | set(covers) or {""}))
     services = session.scalars(stmt.options(selectinload(Service.organization))).all()
 

@@ -95,6 +95,9 @@ class ServiceCreateSchema(_Stripped):
         error_messages={"invalid": "Longitude must be a number."})
     # Areas covered: local authority, region or country names or ONS codes, comma separated.
     areas = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    # Or a shape: a GeoJSON Polygon/MultiPolygon (object or JSON text), checked by the service layer.
+    area_geojson = fields.Raw(allow_none=True)
+    area_name = _text(255)
 
     @pre_load
     def _categories_as_list(self, data, **_):

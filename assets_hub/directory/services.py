@@ -16,12 +16,15 @@ from assets_hub.db import db, utcnow
 from assets_hub.directory.models import (Address, Attribute, CostOption, Location, Organization, Phone, Service,
                                          ServiceArea, ServiceAtLocation, Taxonomy, TaxonomyTerm)
 from assets_hub.errors import Invalid, NotFound
+from assets_hub.geo.areas import validate_geojson_area
 from assets_hub.geo.models import LocalAuthority
 from assets_hub.geo.postcodes import lookup_postcode, parse_postcode
 from assets_hub.ids import is_uuid
 
 VISIBLE_STATUSES = ("active", "temporarily closed")
 NATIONAL_AREAS = {"K02000001": "United Kingdom", "K03000001": "Great Britain"}
+NATIONAL_NAMES = {"uk": "K02000001", "united kingdom": "K02000001", "great britain": "K03000001",
+                  "gb": "K03000001", "national": "K03000001"}
 
 SERVICE_FIELDS = ("name", "description", "status", "url", "email", "application_process", "fees_description",
                   "eligibility_description", "minimum_age", "maximum_age")
@@ -126,11 +129,19 @@ def _apply_related(service: Service, data: dict) -> None:
             service.attributes.append(Attribute(taxonomy_term_id=term.id))
     if "areas" in data:
         areas = resolve_areas(data["areas"] or "")
-        for area in list(service.service_areas):
+        for area in [a for a in service.service_areas if a.area_type != "geojson"]:
             service.service_areas.remove(area)
         session.flush()
         for area in areas:
             service.service_areas.append(area)
+    if "area_geojson" in data:
+        extent = validate_geojson_area(data["area_geojson"]) if data["area_geojson"] else None
+        for area in [a for a in service.service_areas if a.area_type == "geojson"]:
+            service.service_areas.remove(area)
+        session.flush()
+        if extent:
+            service.service_areas.append(ServiceArea(area_type="geojson", extent=extent, extent_type="geojson",
+                                                     name=data.get("area_name") or "An area drawn on a map"))
     if any(data.get(f) is not None for f in ("postcode", "latitude")):
         _set_location(service, data)
 
@@ -180,9 +191,9 @@ def resolve_areas(text: str) -> list[ServiceArea]:
     for raw in [p.strip() for p in text.replace(";", ",").split(",") if p.strip()]:
         key = raw.lower()
         area = None
-        if raw.upper() in NATIONAL_AREAS or key in ("uk", "united kingdom", "great britain", "gb", "national"):
-            code = raw.upper() if raw.upper() in NATIONAL_AREAS else "K03000001"
-            area = ServiceArea(name=NATIONAL_AREAS[code], area_type="country", area_code=code)
+        national = NATIONAL_NAMES.get(key) or (raw.upper() if raw.upper() in NATIONAL_AREAS else None)
+        if national:
+            area = ServiceArea(name=NATIONAL_AREAS[national], area_type="country", area_code=national)
         else:
             la = session.scalar(select(LocalAuthority).where(
                 (func.lower(LocalAuthority.name) == key) | (LocalAuthority.lad_code == raw.upper())))

@@ -128,7 +128,7 @@ def edit_service(service_id):
         values = form_data(multi=("categories",))
         # A form sends every field: an emptied field means "clear it".
         for name in ("url", "email", "phone", "application_process", "fees_description",
-                     "eligibility_description", "minimum_age", "maximum_age", "areas"):
+                     "eligibility_description", "minimum_age", "maximum_age", "areas", "area_geojson"):
             values.setdefault(name, None)
         values.setdefault("categories", [])
         values["is_free"] = values.get("is_free", "off")
@@ -153,6 +153,9 @@ def service_form_values(svc) -> dict:
                   is_free="on" if any(c.amount == 0 for c in svc.cost_options) else None,
                   categories=[a.taxonomy_term_id for a in svc.attributes],
                   areas=", ".join(a.name for a in svc.service_areas if a.area_code))
+    drawn = [a for a in svc.service_areas if a.area_type == "geojson"]
+    if drawn:
+        values.update(area_name=drawn[0].name, area_geojson=drawn[0].extent)
     if svc.service_at_locations:
         loc = svc.service_at_locations[0].location
         values["location_name"] = loc.name

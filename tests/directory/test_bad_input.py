@@ -105,3 +105,16 @@ def test_search_never_fails_on_odd_input(client, query):
     assert "<script>alert(1)</script>" not in r.text
     if r.status_code == 422:
         assert "There is a problem" in r.text
+
+
+def test_edit_form_errors_keep_the_published_values(client, login_as):
+    login_as("curator")
+    svc = db.session.scalar(select(Service).where(Service.name == "Reddish Vale Walking Group"))
+    r = client.post(f"/manage/services/{svc.id}/edit", data={
+        "organization_id": svc.organization_id, "name": "", "description": "Changed", "minimum_age": "-4",
+        "csrf_token": csrf_token(client)})
+    assert r.status_code == 422
+    assert "Enter the service&#39;s name." in r.text and "Enter an age from 0 to 130." in r.text
+    db.session.expire_all()
+    assert db.session.get(Service, svc.id).name == "Reddish Vale Walking Group"
+    assert "Gentle led walks" in db.session.get(Service, svc.id).description
