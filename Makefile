@@ -21,8 +21,19 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@ $(VENV)/.installed
 
-install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+# Leaflet for the map view, from the npm registry. Without npm the map page says so and the
+# list view (which needs no JavaScript) still works.
+LEAFLET := assets_hub/static/vendor/leaflet/leaflet.js
+$(LEAFLET): package.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --silent && \
+	  mkdir -p assets_hub/static/vendor/leaflet && \
+	  cp -r node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/dist/images \
+	     node_modules/leaflet/LICENSE assets_hub/static/vendor/leaflet/; \
+	else echo "npm not found: the map view will be unavailable (the list view works without it)"; fi
+
+install: $(VENV)/.installed $(LEAFLET)
+install-test: $(VENV)/.installed-test $(LEAFLET)
 
 ## make demo: embedded SQLite database in instance/, demo data, one account per role, served on http://HOST:PORT
 demo: install

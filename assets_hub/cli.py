@@ -173,6 +173,11 @@ def demo_load():
         click.echo("Gazetteer: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items()) + ".")
     counts = load_demo()
     db.commit()
+    if not db.is_postgres:
+        from search import engine_whoosh
+
+        counts["indexed_for_search"] = engine_whoosh.rebuild()
+        db.commit()
     click.echo("Listings: " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in sorted(counts.items()))
                + f" ({time.monotonic() - started:.1f} s).")
 
@@ -201,3 +206,35 @@ def demo_users():
     click.echo("Demo accounts (passwords are shown once; keep them):")
     for role, email, password in created:
         click.echo(f"  {role:<21} {email:<45} {password}")
+
+
+# ------------------------------------------------------------------ search
+
+@main.group("search")
+def search_group():
+    """The search index (embedded mode) and synonyms."""
+
+
+@search_group.command("reindex")
+def search_reindex():
+    """Rebuild the embedded (Whoosh) index from the database. PostgreSQL needs none: it searches in SQL."""
+    if db.is_postgres:
+        click.echo("PostgreSQL searches in the database: no index to rebuild.")
+        return
+    from search import engine_whoosh
+
+    started = time.monotonic()
+    count = engine_whoosh.rebuild()
+    db.commit()
+    click.echo(f"Indexed {count:,} services in {time.monotonic() - started:.1f} s.")
+
+
+@search_group.command("apply")
+def search_apply():
+    """Apply committed changes from the change feed to the embedded index (the app also does this itself)."""
+    if db.is_postgres:
+        click.echo("PostgreSQL searches in the database: nothing to apply.")
+        return
+    from search import engine_whoosh
+
+    click.echo(f"Re-indexed {engine_whoosh.apply_changes():,} services.")

@@ -53,6 +53,7 @@ def load_config() -> dict:
         "WEB_DEFAULT_RADIUS_KM": 10.0,
         "API_DEFAULT_RADIUS_KM": 5.0,
         "SITE_NAME": os.environ.get("SITE_NAME", "Assets Hub"),
+        "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search-index")),
     }
 
 

@@ -4,3 +4,4 @@ from assets_hub.directory.models import (Accessibility, Address, Attribute, Cont
                                          Language, Location, Organization, Phone, Schedule, Service,
                                          ServiceArea, ServiceAtLocation, Taxonomy, TaxonomyTerm)
 from assets_hub.geo.models import LocalAuthority, Postcode  # noqa: F401
+from search.models import SearchChange, Synonym  # noqa: F401

@@ -1,102 +1,118 @@
-"""Search: what + where over the directory.
+"""Search: what + where + filters, one pipeline over two engines.
 
-This is the foundation's search: a place (postcode, sector, district, council or coordinates)
-finds services with a location within the radius or a service area that covers the place;
-words narrow it by name, description, category and organisation. Ranking by tiers, stemming,
-synonyms, facets and the Whoosh/PostgreSQL full-text engines are the search issue's work.
+parse (SearchQuery) -> words and synonyms -> place -> filters -> engine -> relax/correct -> results.
+The engine is chosen by the database: PostgreSQL + PostGIS searches in one SQL statement
+(search.engine_pg); the embedded SQLite mode uses a Whoosh index for words (search.engine_sqlite).
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from assets_hub.db import db
-from assets_hub.directory.models import Attribute, Organization, Service, ServiceAtLocation, TaxonomyTerm
-from assets_hub.directory.services import VISIBLE_STATUSES
-from assets_hub.geo.areas import areas_covering
-from assets_hub.errors import Invalid
-from assets_hub.geo import Place, nearby, resolve_place
+from assets_hub.directory.models import Service
+from assets_hub.geo import Place, resolve_place
+from search.filters import category_term_ids, conditions
+from search.query import SearchQuery
+from search.results import EngineResult, Hit
+from search.text import expand, load_synonyms, tokens
 
-MAX_QUERY = 200
-MAX_RADIUS_KM = 200.0
-
-
-@dataclass
-class Result:
-    service: Service
-    distance_m: float | None
-    matched_because: str
+TIER_LABELS = {1: "nearby and covers this area", 2: "nearby", 3: "covers this area", 4: "national service"}
 
 
 @dataclass
-class SearchResults:
-    results: list[Result]
-    total: int
+class SearchOutcome:
+    query: SearchQuery
     place: Place | None
-    radius_km: float
+    hits: list[Hit]
+    total: int
+    facets: dict
     words: list[str] = field(default_factory=list)
+    synonyms_used: dict[str, list[str]] = field(default_factory=dict)
+    relaxed: bool = False                    # no service matched every word: any word was enough
+    corrected_from: str | None = None        # we searched for a corrected spelling instead
+    did_you_mean: str | None = None          # a better spelling, offered as a link
+    words_as_filters: list[str] = field(default_factory=list)  # "free", "saturday": applied as filters
+    services: dict[str, Service] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.per_page))
+
+    def matched_because(self, hit: Hit) -> str:
+        parts = []
+        if hit.distance_m is not None:
+            parts.append(f"{hit.distance_m / 1000:.1f} km away")
+        if hit.area_name:
+            parts.append(f"covers {hit.area_name}")
+        if self.words:
+            used = [w for w, syn in self.synonyms_used.items()]
+            parts.append("matches your words" + (f" (including what we call “{', '.join(used)}”)" if used else ""))
+        return " and ".join(parts) if parts else "listed in this directory"
 
 
-def parse_radius(value, default_km: float) -> float:
-    if value in (None, ""):
-        return default_km
-    try:
-        km = float(value)
-    except (TypeError, ValueError):
-        raise Invalid("The distance must be a number of kilometres.", {"radius_km": ["Not a number."]})
-    if not (0 < km <= MAX_RADIUS_KM):
-        raise Invalid(f"The distance must be more than 0 and at most {MAX_RADIUS_KM:.0f} km.",
-                      {"radius_km": ["Out of range."]})
-    return km
+def _engine():
+    if db.is_postgres:
+        from search import engine_pg
+        return engine_pg
+    from search import engine_sqlite
+    return engine_sqlite
 
 
-def search_services(what: str | None, where: str | None, radius_km: float, page: int = 1,
-                    per_page: int = 20) -> SearchResults:
-    """Visible services matching the words and the place, nearest first. Raises Invalid/PlaceNotFound."""
-    what = (what or "").strip()
-    if len(what) > MAX_QUERY:
-        raise Invalid(f"Search for at most {MAX_QUERY} characters.", {"what": ["Too long."]})
-    words = [w for w in re.findall(r"[\w']+", what.lower()) if len(w) > 1][:10]
-    place = resolve_place(where)
-    session = db.session
-    stmt = select(Service).where(Service.status.in_(VISIBLE_STATUSES))
+FILTER_WORDS = {"free": ("free", True), "monday": ("open_day", "MO"), "tuesday": ("open_day", "TU"),
+                "wednesday": ("open_day", "WE"), "thursday": ("open_day", "TH"), "friday": ("open_day", "FR"),
+                "saturday": ("open_day", "SA"), "sunday": ("open_day", "SU")}
+
+
+def words_as_filters(q: SearchQuery, words: list[str]) -> tuple[SearchQuery, list[str], list[str]]:
+    """"free food bank saturday" -> words [food, bank] with the free and open-on-Saturday filters,
+    unless the person set those filters themselves. Returns (query, words, the words taken)."""
+    taken, kept, changes = [], [], {}
     for w in words:
-        like = f"%{w}%"
-        stmt = stmt.where(or_(
-            Service.name.ilike(like), Service.description.ilike(like),
-            Service.organization_id.in_(select(Organization.id).where(Organization.name.ilike(like))),
-            Service.id.in_(select(Attribute.service_id).join(TaxonomyTerm).where(TaxonomyTerm.name.ilike(like)))))
-    distances: dict[str, float] = {}
-    covers: dict[str, str] = {}
-    if place is not None:
-        near = nearby(place.latitude, place.longitude, radius_m=radius_km * 1000)
-        by_location = {n.location_id: n.distance_m for n in near}
-        for sid, lid in session.execute(select(ServiceAtLocation.service_id, ServiceAtLocation.location_id)
-                                        .where(ServiceAtLocation.location_id.in_(list(by_location) or [""]))):
-            d = by_location[lid]
-            if sid not in distances or d < distances[sid]:
-                distances[sid] = d
-        covers = areas_covering(place)
-        stmt = stmt.where(Service.id.in_(set(distances) | set(covers) or {""}))
-    services = session.scalars(stmt.options(selectinload(Service.organization))).all()
-
-    def sort_key(s):
-        return (s.id not in distances, distances.get(s.id, 0.0), s.name.lower(), s.id)
-
-    services.sort(key=sort_key)
-    results = []
-    for s in services:
-        if s.id in distances:
-            why = f"{distances[s.id] / 1000:.1f} km away"
-            if s.id in covers:
-                why += f" and covers {covers[s.id]}"
-        elif s.id in covers:
-            why = f"covers {covers[s.id]}"
+        rule = FILTER_WORDS.get(w)
+        if rule and len(words) > 1 and rule[0] not in changes and not getattr(q, rule[0]):
+            changes[rule[0]] = rule[1]
+            taken.append(w)
         else:
-            why = "matches your words"
-        results.append(Result(s, distances.get(s.id), why))
-    start = (page - 1) * per_page
-    return SearchResults(results[start:start + per_page], len(results), place, radius_km, words)
+            kept.append(w)
+    return (replace(q, **changes) if changes else q), kept, taken
+
+
+def run_search(q: SearchQuery) -> SearchOutcome:
+    """Run a search. Raises Invalid (naming the field) for an unknown place or category."""
+    place = resolve_place(q.where)
+    q, words, taken = words_as_filters(q, tokens(q.what))
+    synonyms = load_synonyms() if words else {}
+    groups = expand(words, synonyms)
+    used = {g[0]: g[1:] for g in groups if len(g) > 1}
+    conds = conditions(q, category_term_ids(q.category))
+    engine = _engine()
+    result: EngineResult = engine.search(q, place, groups, "and", conds, q.category)
+    outcome = SearchOutcome(q, place, result.hits, result.total, result.facets, words, used)
+    outcome.words_as_filters = taken
+    if words and result.total == 0:
+        fixes = engine.suggest(words)
+        if fixes:
+            fixed_words = [fixes.get(w, w) for w in words]
+            fixed = engine.search(q, place, expand(fixed_words, synonyms), "and", conds, q.category)
+            if fixed.total:
+                outcome = SearchOutcome(q, place, fixed.hits, fixed.total, fixed.facets, fixed_words, used,
+                                        corrected_from=q.what, words_as_filters=taken)
+                result = fixed
+        if result.total == 0 and len(groups) > 1:
+            relaxed = engine.search(q, place, groups, "or", conds, q.category)
+            if relaxed.total:
+                outcome = SearchOutcome(q, place, relaxed.hits, relaxed.total, relaxed.facets, words, used,
+                                        relaxed=True, words_as_filters=taken)
+    elif words:
+        fixes = engine.suggest(words)
+        if fixes:
+            outcome.did_you_mean = " ".join(fixes.get(w, w) for w in words)
+    ids = [h.service_id for h in outcome.hits]
+    if ids:
+        loaded = db.session.scalars(select(Service).where(Service.id.in_(ids))
+                                    .options(selectinload(Service.organization))).all()
+        outcome.services = {s.id: s for s in loaded}
+    return outcome

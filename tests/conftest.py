@@ -48,10 +48,14 @@ def create_database(tmp_dir: Path, label: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    url = create_database(tmp_path_factory.mktemp("db"), "main")
+def index_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("search-index")
+
+
+def load_demo_database(url: str, index: Path) -> None:
+    """Migrate, load the gazetteer and demo data, and (SQLite) build the search index."""
     upgrade_database(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "setup"})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "setup", "SEARCH_INDEX_DIR": str(index)})
     with app.app_context():
         from assets_hub.directory.demo import load_demo
         from assets_hub.geo.postcodes import load_bundled
@@ -59,14 +63,24 @@ def database_url(tmp_path_factory):
         load_bundled()
         load_demo()
         db.commit()
+        if not db.is_postgres:
+            from search import engine_whoosh
+            engine_whoosh.rebuild(index)
+            db.commit()
     db.state(app).engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, index_dir):
+    url = create_database(tmp_path_factory.mktemp("db"), "main")
+    load_demo_database(url, index_dir)
     return url
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, index_dir):
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test-secret",
-                      "SERVER_NAME": "localhost"})
+                      "SERVER_NAME": "localhost", "SEARCH_INDEX_DIR": str(index_dir)})
     yield app
     db.state(app).engine.dispose()
 

@@ -17,11 +17,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from assets_hub.db import db, utcnow
-from assets_hub.directory.models import (Address, Attribute, Contact, CostOption, Location, Organization, Phone,
-                                         Schedule, Service, ServiceAtLocation)
+from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Location, Organization, Phone,
+                                         Language, Schedule, Service, ServiceAtLocation)
 from assets_hub.directory.services import resolve_areas
 from assets_hub.directory.taxonomy import term_ids_by_code
 from assets_hub.geo.models import Postcode
+from search.query import ACCESSIBILITY
+
+LANGUAGE_NAMES = {"en": "English", "cy": "Welsh", "gd": "Gaelic", "pl": "Polish", "ur": "Urdu", "pa": "Punjabi",
+                  "bn": "Bengali", "ar": "Arabic", "ro": "Romanian"}
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 NAMESPACE = uuid.UUID("6f1c1f5e-3b7e-4e43-9d4b-6a3f0b7c2a10")
@@ -120,7 +124,7 @@ def _load_libraries(terms, points, existing, counts) -> None:
                 description=description, url=url, email=email if _email_ok(email) else None,
                 status="defunct" if closed else "active",
                 application_process="Drop in during opening hours. Joining is free.",
-                fees_description="Free to join and borrow books; some services may charge.",
+                fees_description="Free to join and borrow books; some services may charge.", self_referral=True,
                 last_reviewed_at=now)
             session.add(service)
             service.cost_options.append(CostOption(option="Free to join", amount=Decimal("0"), currency="GBP"))
@@ -182,7 +186,7 @@ def _load_mobile_stops(terms, existing, counts) -> None:
                     url=row["timetable"].strip() or None, status="active",
                     alert=("This timetable is from 2019 (Somerset County Council). Check the current timetable "
                            "with Somerset Council before you travel."),
-                    application_process="Come to a stop at the time shown. Joining is free.",
+                    application_process="Come to a stop at the time shown. Joining is free.", self_referral=True,
                     last_reviewed_at=now)
                 service.cost_options.append(CostOption(option="Free", amount=Decimal("0"), currency="GBP"))
                 service.attributes.append(Attribute(taxonomy_term_id=terms["learning/libraries"]))
@@ -231,7 +235,10 @@ def _load_hand_written(terms, points, existing, counts) -> None:
                               eligibility_description=s.get("eligibility_description"),
                               fees_description=s.get("fees_description"), minimum_age=s.get("minimum_age"),
                               email=s.get("email"), alert="Example listing written for the demo: not a real service.",
-                              last_reviewed_at=now)
+                              self_referral=s.get("self_referral", False),
+                              professional_referral=s.get("professional_referral", False),
+                              delivered_in_person="in_person" in s["delivery"], delivered_online="online" in s["delivery"],
+                              delivered_by_phone="phone" in s["delivery"], last_reviewed_at=now)
             session.add(service)
             for code in s["categories"]:
                 service.attributes.append(Attribute(taxonomy_term_id=terms[code]))
@@ -243,6 +250,8 @@ def _load_hand_written(terms, points, existing, counts) -> None:
                 service.phones.append(Phone(number=s["phone"]))
             if s.get("email"):
                 service.contacts.append(Contact(email=s["email"], name="Enquiries"))
+            for code in s.get("languages", []):
+                service.languages.append(Language(code=code, name=LANGUAGE_NAMES.get(code, code)))
             for area in resolve_areas(", ".join(s.get("areas", []))):
                 service.service_areas.append(area)
             schedules = [Schedule(freq="WEEKLY", byday=sch["byday"], opens_at=sch["opens_at"],
@@ -255,6 +264,9 @@ def _load_hand_written(terms, points, existing, counts) -> None:
                                     organization_id=org_id, name=loc["name"], latitude=lat, longitude=lon)
                 location.addresses.append(Address(address_1=loc["address_1"], city=loc["city"],
                                                   postal_code=loc["postcode"], country="GB"))
+                for feature in s.get("accessibility", []):
+                    location.accessibility.append(Accessibility(details=feature,
+                                                                description=ACCESSIBILITY.get(feature, feature)))
                 session.add(location)
                 sal = ServiceAtLocation(id=sid("demo-sal", service_id), service=service, location=location)
                 session.add(sal)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (CheckConstraint, Date, DateTime, Float, ForeignKey, Integer,
-                        Numeric, String, Text, UniqueConstraint)
+from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer,
+                        Numeric, String, Text, UniqueConstraint, false, true)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from assets_hub.db import Base, utcnow
@@ -79,6 +79,15 @@ class Service(Stamped, Base):
     maximum_age: Mapped[int | None] = mapped_column(Integer)
     alert: Mapped[str | None] = mapped_column(Text)
     last_reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How people get to it and how it is delivered (search filters; not in HSDS, exported as attributes).
+    self_referral: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    professional_referral: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                        server_default=false())
+    delivered_in_person: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=true())
+    delivered_online: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    delivered_by_phone: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    # Set when a listing misses its review deadline after the last reminder: sorted last in search.
+    deprioritised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     organization: Mapped[Organization] = relationship(back_populates="services")
     service_at_locations: Mapped[list["ServiceAtLocation"]] = relationship(

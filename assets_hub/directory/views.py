@@ -166,21 +166,3 @@ def service_form_values(svc) -> dict:
             values.update(address_1=a.address_1, address_2=a.address_2, city=a.city, postcode=a.postal_code)
     return {k: v for k, v in values.items() if v is not None}
 
-
-@bp.route("/search")
-def search():
-    from search import parse_radius, search_services
-
-    args = flask.request.args
-    what, where = args.get("what", "")[:500], args.get("where", "")[:200]
-    errors: dict = {}
-    found = None
-    radius = flask.current_app.config["WEB_DEFAULT_RADIUS_KM"]
-    if what.strip() or where.strip():
-        try:
-            radius = parse_radius(args.get("radius_km"), radius)
-            found = search_services(what, where, radius, page=_page_arg())
-        except AppError as exc:
-            errors = errors_from(exc)
-    return flask.render_template("directory/search.html", what=what, where=where, radius=radius, found=found,
-                                 errors=errors, page=_page_arg(), per_page=20), (422 if errors else 200)

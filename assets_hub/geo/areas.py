@@ -9,6 +9,7 @@ map), which agrees except within metres of long edges.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import select, text
 
@@ -24,27 +25,43 @@ def place_codes(place) -> list[str]:
     return [c for c in (place.lad_code, place.region_code, place.country_code) if c] + list(NATIONAL_CODES)
 
 
-def areas_covering(place) -> dict[str, str]:
-    """{service_id: name of the (first) area that covers the place}."""
+@dataclass
+class Cover:
+    local_name: str | None  # a council, region or drawn area that covers the place
+    any_name: str           # any covering area, national ones included
+
+    @property
+    def name(self) -> str:
+        return self.local_name or self.any_name
+
+    @property
+    def national_only(self) -> bool:
+        return self.local_name is None
+
+
+def areas_covering(place) -> dict[str, Cover]:
+    """{service_id: how it covers the place} for every service with an area covering the place."""
     session = db.session
     codes = place_codes(place)
-    out: dict[str, str] = {}
+    out: dict[str, Cover] = {}
     if db.is_postgres:
         rows = session.execute(text(
-            "SELECT service_id, name FROM service_area WHERE area_code = ANY(:codes) OR "
+            "SELECT service_id, name, area_type FROM service_area WHERE area_code = ANY(:codes) OR "
             "(area_type = 'geojson' AND ST_Covers(extent_geog, "
             "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)) ORDER BY name"),
             {"codes": codes, "lat": place.latitude, "lon": place.longitude}).all()
     else:
-        rows = session.execute(select(ServiceArea.service_id, ServiceArea.name)
+        rows = session.execute(select(ServiceArea.service_id, ServiceArea.name, ServiceArea.area_type)
                                .where(ServiceArea.area_code.in_(codes)).order_by(ServiceArea.name)).all()
         for sid, name, extent in session.execute(select(ServiceArea.service_id, ServiceArea.name,
                                                         ServiceArea.extent)
                                                  .where(ServiceArea.area_type == "geojson")):
             if geojson_contains(json.loads(extent), place.longitude, place.latitude):
-                rows.append((sid, name))
-    for sid, name in rows:
-        out.setdefault(sid, name)
+                rows.append((sid, name, "geojson"))
+    for sid, name, area_type in rows:
+        cover = out.setdefault(sid, Cover(None, name))
+        if area_type != "country" and cover.local_name is None:
+            cover.local_name = name
     return out
 
 

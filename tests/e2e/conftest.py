@@ -8,9 +8,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from assets_hub import create_app
-from assets_hub.cli import upgrade_database
 from assets_hub.db import db
-from tests.conftest import create_database
+from tests.conftest import create_database, load_demo_database
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -18,16 +17,13 @@ CHROMIUM = "/usr/bin/chromium"
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     url = create_database(tmp_path_factory.mktemp("e2e"), "e2e")
-    upgrade_database(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e"})
+    index = tmp_path_factory.mktemp("e2e-index")
+    load_demo_database(url, index)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e", "SEARCH_INDEX_DIR": str(index)})
     with app.app_context():
         from assets_hub.accounts.permissions import SYSTEM
         from assets_hub.accounts.services import create_user
-        from assets_hub.directory.demo import load_demo
-        from assets_hub.geo.postcodes import load_bundled
 
-        load_bundled()
-        load_demo()
         create_user(SYSTEM, "curator@e2e.test", "curator password 1", "curator", "E2E Curator")
         db.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -1,0 +1,115 @@
+"""PostgreSQL + PostGIS: words, place, filters, tiers and ranking in one statement.
+
+websearch-style matching on the weighted ``service.search_vector`` (GIN), place by ``ST_DWithin``
+on the GiST-indexed geography and ``ST_Covers``/ONS codes for service areas, ``ts_rank_cd``
+blended with distance. Facets are a second statement over the same matched set.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Float, String, and_, case, func, literal, literal_column, null, or_, select, text
+from sqlalchemy.dialects.postgresql import array
+
+from assets_hub.db import db
+from assets_hub.directory.models import Location, Organization, Service, ServiceArea, ServiceAtLocation
+from assets_hub.geo.areas import place_codes
+from search.filters import facet_counts
+from search.results import EngineResult, Hit
+
+VECTOR = literal_column("service.search_vector")
+ENGLISH = literal_column("'english'::regconfig")
+
+
+def _tsquery(groups: list[list[str]], mode: str):
+    parts = []
+    for group in groups:
+        alternatives = [func.plainto_tsquery(ENGLISH, alt) for alt in group]
+        q = alternatives[0]
+        for alt in alternatives[1:]:
+            q = q.op("||")(alt)
+        parts.append(q)
+    query = parts[0]
+    for part in parts[1:]:
+        query = query.op("&&" if mode == "and" else "||")(part)
+    return query
+
+
+def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
+    s = Service.__table__
+    cols = [s.c.id, s.c.name, s.c.organization_id, s.c.last_reviewed_at, s.c.deprioritised_at]
+    froms = s
+    where = list(conditions)
+    distance = null().cast(Float)
+    tier = literal(0)
+    area_name = null().cast(String)
+    if place is not None:
+        pt = literal_column(f"ST_SetSRID(ST_MakePoint({float(place.longitude)!r}, {float(place.latitude)!r}), "
+                            "4326)::geography")
+        geom = literal_column("location.geom")
+        sal, loc = ServiceAtLocation.__table__, Location.__table__
+        near = (select(sal.c.service_id, func.min(func.ST_Distance(geom, pt, False)).label("distance"))
+                .select_from(sal.join(loc, loc.c.id == sal.c.location_id))
+                .where(func.ST_DWithin(geom, pt, q.radius_km * 1000, False))
+                .group_by(sal.c.service_id).cte("near"))
+        area = ServiceArea.__table__
+        extent = literal_column("service_area.extent_geog")
+        cover = (select(area.c.service_id,
+                        func.min(case((area.c.area_type != "country", area.c.name))).label("local_name"),
+                        func.min(area.c.name).label("any_name"))
+                 .where(or_(area.c.area_code == func.any(array(place_codes(place))),
+                            and_(area.c.area_type == "geojson", func.ST_Covers(extent, pt))))
+                 .group_by(area.c.service_id).cte("cover"))
+        froms = froms.outerjoin(near, near.c.service_id == s.c.id).outerjoin(cover, cover.c.service_id == s.c.id)
+        where.append(or_(near.c.service_id.is_not(None), cover.c.service_id.is_not(None)))
+        distance = near.c.distance
+        tier = case((and_(near.c.service_id.is_not(None), cover.c.service_id.is_not(None)), 1),
+                    (near.c.service_id.is_not(None), 2),
+                    (cover.c.local_name.is_not(None), 3), else_=4)
+        area_name = func.coalesce(cover.c.local_name, cover.c.any_name)
+        if q.local_only:
+            where.append(or_(near.c.service_id.is_not(None), cover.c.local_name.is_not(None)))
+    rank = literal(1.0)
+    if groups:
+        tsq = _tsquery(groups, mode)
+        where.append(VECTOR.op("@@")(tsq))
+        rank = func.ts_rank_cd(VECTOR, tsq, 32)
+    matched = (select(*cols, distance.label("distance"), tier.label("tier"), area_name.label("area_name"),
+                      rank.label("rank"))
+               .select_from(froms).where(*where).cte("matched"))
+    m = matched.c
+    relevance = m.rank / func.nullif(func.max(m.rank).over(), 0)
+    proximity = case((m.distance.is_(None), 0.5), else_=1 - func.least(m.distance, q.radius_km * 1000)
+                     / (q.radius_km * 1000))
+    score = (func.coalesce(relevance, 1) * (0.5 + 0.5 * proximity)).label("score")
+    stmt = select(m.id, m.name, m.distance, m.tier, m.area_name, score, Organization.name.label("org")) \
+        .join(Organization, Organization.id == m.organization_id)
+    demote = m.deprioritised_at.is_not(None)
+    if q.sort == "nearest":
+        order = [demote, m.distance.asc().nulls_last(), m.tier, func.lower(m.name)]
+    elif q.sort == "az":
+        order = [func.lower(m.name)]
+    elif q.sort == "reviewed":
+        order = [demote, m.last_reviewed_at.desc().nulls_last(), func.lower(m.name)]
+    else:
+        order = [demote, m.tier, score.desc(), func.lower(m.name)]
+    stmt = stmt.order_by(*order, m.id).offset((q.page - 1) * q.per_page).limit(q.per_page)
+    session = db.session
+    rows = session.execute(stmt).all()
+    facets = facet_counts(select(m.id).subquery(), category_code)
+    hits = [Hit(r.id, r.name, r.org, float(r.distance) if r.distance is not None else None,
+                int(r.tier) if place is not None else None, round(float(r.score), 4), r.area_name) for r in rows]
+    return EngineResult(hits, facets["total"], facets)
+
+
+def suggest(words: list[str]) -> dict[str, str]:
+    """For each word not in the directory's vocabulary, the most similar word that is (pg_trgm)."""
+    out = {}
+    session = db.session
+    for w in words:
+        if len(w) < 3 or session.scalar(text("SELECT 1 FROM search_word WHERE word = :w"), {"w": w}):
+            continue
+        best = session.scalar(text(
+            "SELECT word FROM search_word WHERE word % :w ORDER BY similarity(word, :w) DESC, n DESC, word "
+            "LIMIT 1"), {"w": w})
+        if best:
+            out[w] = best
+    return out

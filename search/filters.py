@@ -1,0 +1,110 @@
+"""Filters and facets as SQL expressions, shared by both engines."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, exists, func, or_, select
+
+from assets_hub.db import db
+from assets_hub.directory.models import (Accessibility, Attribute, CostOption, Language, Schedule, Service,
+                                         ServiceAtLocation, TaxonomyTerm)
+from assets_hub.directory.services import VISIBLE_STATUSES, descendant_ids, get_category
+from assets_hub.errors import Invalid, NotFound
+from search.query import ACCESSIBILITY, DAYS, DELIVERY, SearchQuery
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def now_day_time(now: datetime | None = None) -> tuple[str, str]:
+    now = (now or datetime.now(LONDON)).astimezone(LONDON)
+    return DAYS[now.weekday()], now.strftime("%H:%M")
+
+
+def category_term_ids(code: str | None) -> list[str] | None:
+    if not code:
+        return None
+    try:
+        term = get_category(code)
+    except NotFound:
+        raise Invalid("Choose a category from the list.", {"category": ["Unknown category."]})
+    return descendant_ids(term.id)
+
+
+def conditions(q: SearchQuery, term_ids: list[str] | None, now: datetime | None = None) -> list:
+    """SQL conditions on Service for everything but words and place."""
+    s = Service
+    out = [s.status.in_(VISIBLE_STATUSES)]
+    if term_ids is not None:
+        out.append(exists().where(Attribute.service_id == s.id, Attribute.taxonomy_term_id.in_(term_ids)))
+    if q.age is not None:
+        out.append(or_(s.minimum_age.is_(None), s.minimum_age <= q.age))
+        out.append(or_(s.maximum_age.is_(None), s.maximum_age >= q.age))
+    if q.free:
+        out.append(exists().where(CostOption.service_id == s.id, CostOption.amount == 0))
+    if q.open_now or q.open_day:
+        day, at = now_day_time(now) if q.open_now else (q.open_day, q.open_time)
+        sal_ids = select(ServiceAtLocation.id).where(ServiceAtLocation.service_id == s.id)
+        when = [Schedule.freq == "WEEKLY", Schedule.byday.like(f"%{day}%")]
+        if at:
+            when += [Schedule.opens_at <= at, Schedule.closes_at > at]
+        out.append(exists().where(or_(Schedule.service_id == s.id, Schedule.service_at_location_id.in_(sal_ids)),
+                                  *when))
+    for feature in q.accessibility:
+        out.append(exists().where(ServiceAtLocation.service_id == s.id,
+                                  Accessibility.location_id == ServiceAtLocation.location_id,
+                                  Accessibility.details == feature))
+    if q.languages:
+        out.append(exists().where(Language.service_id == s.id, Language.code.in_(q.languages)))
+    if q.access:
+        out.append(or_(*[s.self_referral if a == "self" else s.professional_referral for a in q.access]))
+    if q.delivery:
+        columns = {"in_person": s.delivered_in_person, "online": s.delivered_online, "phone": s.delivered_by_phone}
+        out.append(or_(*[columns[d] for d in q.delivery]))
+    return out
+
+
+def facet_counts(ids, selected_category: str | None) -> dict:
+    """Counts over the matched services (``ids``: a selectable of service ids)."""
+    session = db.session
+    sid = ids.c[0]
+    total = session.scalar(select(func.count()).select_from(ids))
+    facets: dict = {"total": total}
+    if not total:
+        return {"total": 0, "categories": [], "free": 0, "access": {}, "delivery": {}, "languages": {},
+                "accessibility": {}}
+    # Categories: the roots, or the children of the chosen category.
+    parent = None
+    if selected_category:
+        parent = session.scalar(select(TaxonomyTerm.id).where(TaxonomyTerm.code == selected_category))
+    key = TaxonomyTerm.id if parent else func.coalesce(TaxonomyTerm.parent_id, TaxonomyTerm.id)
+    stmt = (select(key.label("term_id"), func.count(func.distinct(Attribute.service_id)))
+            .join(TaxonomyTerm, TaxonomyTerm.id == Attribute.taxonomy_term_id)
+            .where(Attribute.service_id.in_(select(sid))))
+    if parent:
+        stmt = stmt.where(or_(TaxonomyTerm.parent_id == parent))
+    counts = dict(session.execute(stmt.group_by(key)).all())
+    terms = {t.id: t for t in session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(list(counts))))}
+    facets["categories"] = sorted(({"code": terms[i].code, "name": terms[i].name, "count": n}
+                                   for i, n in counts.items() if i in terms), key=lambda f: (-f["count"], f["name"]))
+    s = Service
+    one = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
+    row = session.execute(select(
+        one(exists().where(CostOption.service_id == s.id, CostOption.amount == 0)),
+        one(s.self_referral), one(s.professional_referral),
+        one(s.delivered_in_person), one(s.delivered_online), one(s.delivered_by_phone),
+    ).where(s.id.in_(select(sid)))).one()
+    facets["free"] = int(row[0] or 0)
+    facets["access"] = {"self": int(row[1] or 0), "professional": int(row[2] or 0)}
+    facets["delivery"] = dict(zip(DELIVERY, (int(v or 0) for v in row[3:6])))
+    facets["languages"] = dict(session.execute(
+        select(Language.code, func.count(func.distinct(Language.service_id)))
+        .where(Language.service_id.in_(select(sid)), Language.code.is_not(None)).group_by(Language.code)).all())
+    facets["accessibility"] = dict(session.execute(
+        select(Accessibility.details, func.count(func.distinct(ServiceAtLocation.service_id)))
+        .join(ServiceAtLocation, ServiceAtLocation.location_id == Accessibility.location_id)
+        .where(ServiceAtLocation.service_id.in_(select(sid)), Accessibility.details.in_(list(ACCESSIBILITY)))
+        .group_by(Accessibility.details)).all())
+    return facets
+
+

@@ -1,0 +1,61 @@
+"""Words: splitting what people type, and synonyms."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from assets_hub.db import db
+from search.models import Synonym
+
+STOP_WORDS = frozenset("""a an and are as at be by for from has have i in is it its me my near of on or our please
+the their them there they this to us we what where which who with you your""".split())
+TOKEN = re.compile(r"[a-z0-9]+")
+MAX_WORDS = 12
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case words of 2+ characters, stop words dropped (apostrophes split: men's -> men)."""
+    return [w for w in TOKEN.findall(text.lower()) if len(w) > 1 and w not in STOP_WORDS][:MAX_WORDS]
+
+
+def load_synonyms() -> dict[str, list[str]]:
+    rows = db.session.execute(select(Synonym.term, Synonym.expansions)).all()
+    return {term: [e.strip().lower() for e in expansions.split(",") if e.strip()] for term, expansions in rows}
+
+
+def expand(words: list[str], synonyms: dict[str, list[str]]) -> list[list[str]]:
+    """Words -> groups of alternatives: every group must match (one of its alternatives).
+
+    "low mood near SK4" with "low mood = wellbeing, talking therapies" -> [["low mood", "wellbeing",
+    "talking therapies"]]: two-word synonym keys are matched before single words.
+    """
+    groups: list[list[str]] = []
+    i = 0
+    while i < len(words):
+        pair = f"{words[i]} {words[i + 1]}" if i + 1 < len(words) else None
+        if pair and pair in synonyms:
+            groups.append([pair, *synonyms[pair]])
+            i += 2
+            continue
+        groups.append([words[i], *synonyms.get(words[i], [])])
+        i += 1
+    return groups
+
+
+def parse_synonym_text(text: str) -> dict[str, str]:
+    """The curators' editing format ("term = a, b" per line) -> {term: "a, b"}. Raises ValueError(line)."""
+    out: dict[str, str] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        term, sep, expansions = line.partition("=")
+        term = " ".join(term.lower().split())
+        parts = [p.strip() for p in expansions.split(",") if p.strip()]
+        if not sep or not term or not parts:
+            raise ValueError(f"Line {n}: write it as “what people type = what we call it, another name”.")
+        if len(term) > 80 or any(len(p) > 80 for p in parts) or len(parts) > 20:
+            raise ValueError(f"Line {n}: keep each term under 80 characters and at most 20 alternatives.")
+        out[term] = ", ".join(parts)
+    return out

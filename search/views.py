@@ -1,0 +1,116 @@
+"""/search (HTML, works without JavaScript), /search/map, /search.geojson and /api/search (JSON)."""
+from __future__ import annotations
+
+import flask
+from marshmallow import ValidationError
+
+from assets_hub.directory.services import all_categories
+from assets_hub.errors import AppError, Invalid
+from assets_hub.forms import errors_from
+from search import TIER_LABELS, run_search
+from search.query import ACCESS, ACCESSIBILITY, DAY_LABELS, DELIVERY, SORT_LABELS, load_query
+
+bp = flask.Blueprint("search", __name__)
+
+LANGUAGES = {"en": "English", "cy": "Welsh", "gd": "Gaelic", "pl": "Polish", "ur": "Urdu", "pa": "Punjabi",
+             "bn": "Bengali", "ar": "Arabic", "so": "Somali", "ro": "Romanian", "sgn": "British Sign Language"}
+
+
+def _run(default_radius_km: float):
+    """(outcome or None, query or None, errors)."""
+    args = flask.request.args
+    try:
+        q = load_query(args, default_radius_km)
+    except ValidationError as err:
+        return None, None, Invalid.from_validation(err)
+    if not (q.what or q.where or q.filters_active()):
+        return None, q, None
+    try:
+        return run_search(q), q, None
+    except AppError as exc:
+        return None, q, exc
+
+
+def _page_args(q) -> dict:
+    """The query as URL parameters, for links that keep it (pagination, sorts, map)."""
+    out: dict[str, list[str]] = {}
+    for key, value in flask.request.args.items(multi=True):
+        if key != "page" and value != "":
+            out.setdefault(key, []).append(value)
+    return out
+
+
+@bp.route("/search")
+def search():
+    outcome, q, error = _run(flask.current_app.config["WEB_DEFAULT_RADIUS_KM"])
+    errors = errors_from(error) if error else {}
+    return flask.render_template(
+        "search/search.html", outcome=outcome, q=q, errors=errors, args=flask.request.args,
+        keep=_page_args(q), categories=all_categories(), sort_labels=SORT_LABELS, day_labels=DAY_LABELS,
+        access_labels=ACCESS, delivery_labels=DELIVERY, accessibility_labels=ACCESSIBILITY,
+        language_labels=LANGUAGES, tier_labels=TIER_LABELS,
+        radius=(q.radius_km if q else flask.current_app.config["WEB_DEFAULT_RADIUS_KM"]),
+    ), (422 if errors else 200)
+
+
+def _hit_json(outcome, hit) -> dict:
+    return {"id": hit.service_id, "name": hit.name, "organization": hit.organization,
+            "distance_m": round(hit.distance_m, 1) if hit.distance_m is not None else None,
+            "tier": hit.tier, "score": hit.score, "matched_because": outcome.matched_because(hit),
+            "url": flask.url_for("directory.service", service_id=hit.service_id, _external=True)}
+
+
+@bp.get("/api/search")
+def api_search():
+    outcome, q, error = _run(flask.current_app.config["API_DEFAULT_RADIUS_KM"])
+    if error:
+        raise error
+    if outcome is None:
+        raise Invalid("Give words (what), a place (where) or a filter.", {"what": ["Missing."], "where": ["Missing."]})
+    place = outcome.place
+    return {
+        "query": {"what": q.what, "where": q.where, "radius_km": q.radius_km, "sort": q.sort, "page": q.page,
+                  "per_page": q.per_page},
+        "place": None if place is None else {"label": place.label, "kind": place.kind, "latitude": place.latitude,
+                                             "longitude": place.longitude, "lad_code": place.lad_code},
+        "total": outcome.total, "page": q.page, "pages": outcome.pages,
+        "relaxed": outcome.relaxed, "corrected_from": outcome.corrected_from, "did_you_mean": outcome.did_you_mean,
+        "results": [_hit_json(outcome, h) for h in outcome.hits],
+        "facets": outcome.facets,
+    }
+
+
+@bp.get("/search.geojson")
+def geojson():
+    """The current page of results as GeoJSON points (each result's locations within the radius)."""
+    outcome, q, error = _run(flask.current_app.config["WEB_DEFAULT_RADIUS_KM"])
+    if error:
+        raise error
+    features = []
+    if outcome is not None:
+        for hit in outcome.hits:
+            service = outcome.services.get(hit.service_id)
+            if service is None:
+                continue
+            for sal in service.service_at_locations:
+                loc = sal.location
+                if loc.latitude is None:
+                    continue
+                features.append({"type": "Feature",
+                                 "geometry": {"type": "Point", "coordinates": [loc.longitude, loc.latitude]},
+                                 "properties": {"id": hit.service_id, "name": hit.name, "location": loc.name,
+                                                "url": flask.url_for("directory.service", service_id=hit.service_id),
+                                                "distance_m": hit.distance_m}})
+    body = {"type": "FeatureCollection", "features": features}
+    if outcome is not None and outcome.place is not None:
+        body["place"] = {"label": outcome.place.label, "coordinates": [outcome.place.longitude,
+                                                                       outcome.place.latitude]}
+    return flask.jsonify(body)
+
+
+@bp.route("/search/map")
+def map_view():
+    outcome, q, error = _run(flask.current_app.config["WEB_DEFAULT_RADIUS_KM"])
+    errors = errors_from(error) if error else {}
+    return flask.render_template("search/map.html", outcome=outcome, q=q, errors=errors, keep=_page_args(q),
+                                 tier_labels=TIER_LABELS), (422 if errors else 200)
