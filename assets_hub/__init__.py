@@ -21,6 +21,7 @@ def create_app(overrides: dict | None = None) -> flask.Flask:
     from assets_hub.accounts import auth
     from assets_hub.errors import register_errorhandlers
 
+    register_input_guard(app)  # first, so no other hook sees a NUL character
     auth.init_app(app)
     csrf.init_app(app)
     register_blueprints(app)
@@ -28,6 +29,24 @@ def create_app(overrides: dict | None = None) -> flask.Flask:
     register_template_helpers(app)
     register_security_headers(app)
     return app
+
+
+def register_input_guard(app: flask.Flask) -> None:
+    """NUL characters are never meaningful in this app's input and PostgreSQL text cannot hold them:
+    refuse them up front, naming the field, instead of failing deep inside a query."""
+    from assets_hub.errors import Invalid
+
+    @app.before_request
+    def _refuse_nul():
+        req = flask.request
+        for source in (req.args, req.form):
+            for key, value in source.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    raise Invalid(f"“{key.replace(chr(0), '')}” contains a character that is not allowed.",
+                                  {key.replace("\x00", ""): ["Contains a character that is not allowed."]})
+        if req.is_json and b"\\u0000" in (req.get_data(cache=True) or b""):
+            raise Invalid("The JSON contains a character that is not allowed (\\u0000).",
+                          {"_body": ["Contains a NUL character."]})
 
 
 def register_blueprints(app: flask.Flask) -> None:

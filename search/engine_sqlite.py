@@ -8,7 +8,7 @@ from assets_hub.directory.models import Organization, Service, ServiceAtLocation
 from assets_hub.geo import nearby
 from assets_hub.geo.areas import areas_covering
 from search import engine_whoosh
-from search.filters import facet_counts
+from search.filters import empty_facets, facet_counts
 from search.results import EngineResult, Hit
 
 _temp = MetaData()
@@ -51,7 +51,7 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
             .join(Organization, Organization.id == Service.organization_id).where(*conditions))
     if candidates is not None:
         if not candidates:  # never hand an empty set on: an empty filter would mean "no filter"
-            return EngineResult([], 0, facet_counts(select(HITS.c.id).where(HITS.c.id.is_(None)).subquery(), None))
+            return EngineResult([], 0, empty_facets())
         _fill(CANDIDATES, candidates)
         stmt = stmt.where(Service.id.in_(select(CANDIDATES.c.id)))
     rows = session.execute(stmt).all()

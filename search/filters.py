@@ -44,12 +44,14 @@ def conditions(q: SearchQuery, term_ids: list[str] | None, now: datetime | None 
         out.append(exists().where(CostOption.service_id == s.id, CostOption.amount == 0))
     if q.open_now or q.open_day:
         day, at = now_day_time(now) if q.open_now else (q.open_day, q.open_time)
-        sal_ids = select(ServiceAtLocation.id).where(ServiceAtLocation.service_id == s.id)
         when = [Schedule.freq == "WEEKLY", Schedule.byday.like(f"%{day}%")]
         if at:
             when += [Schedule.opens_at <= at, Schedule.closes_at > at]
-        out.append(exists().where(or_(Schedule.service_id == s.id, Schedule.service_at_location_id.in_(sal_ids)),
-                                  *when))
+        # Two EXISTS, each correlated to the outer service (a subquery nested inside one EXISTS would
+        # not be, and would match any service's schedule).
+        out.append(or_(exists().where(Schedule.service_id == s.id, *when),
+                       exists().where(Schedule.service_at_location_id == ServiceAtLocation.id,
+                                      ServiceAtLocation.service_id == s.id, *when)))
     for feature in q.accessibility:
         out.append(exists().where(ServiceAtLocation.service_id == s.id,
                                   Accessibility.location_id == ServiceAtLocation.location_id,
@@ -64,6 +66,11 @@ def conditions(q: SearchQuery, term_ids: list[str] | None, now: datetime | None 
     return out
 
 
+def empty_facets() -> dict:
+    return {"total": 0, "categories": [], "free": 0, "access": {}, "delivery": {}, "languages": {},
+            "accessibility": {}}
+
+
 def facet_counts(ids, selected_category: str | None) -> dict:
     """Counts over the matched services (``ids``: a selectable of service ids)."""
     session = db.session
@@ -71,8 +78,7 @@ def facet_counts(ids, selected_category: str | None) -> dict:
     total = session.scalar(select(func.count()).select_from(ids))
     facets: dict = {"total": total}
     if not total:
-        return {"total": 0, "categories": [], "free": 0, "access": {}, "delivery": {}, "languages": {},
-                "accessibility": {}}
+        return empty_facets()
     # Categories: the roots, or the children of the chosen category.
     parent = None
     if selected_category:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import flask
+from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.directory.services import all_categories
 from assets_hub.errors import AppError, Invalid
 from assets_hub.forms import errors_from
@@ -114,3 +116,24 @@ def map_view():
     errors = errors_from(error) if error else {}
     return flask.render_template("search/map.html", outcome=outcome, q=q, errors=errors, keep=_page_args(q),
                                  tier_labels=TIER_LABELS), (422 if errors else 200)
+
+
+@bp.route("/manage/synonyms", methods=["GET", "POST"])
+@login_required
+def synonyms():
+    from search.services import replace_synonyms, synonyms_as_text
+
+    require_role(current_user, *CURATORS, action="edit search synonyms")
+    errors: dict = {}
+    text = None
+    if flask.request.method == "POST":
+        text = flask.request.form.get("synonyms", "")
+        try:
+            count = replace_synonyms(current_user, text)
+        except AppError as exc:
+            errors = errors_from(exc)
+        else:
+            flask.flash(f"Saved {count} synonyms. Searches use them straight away.")
+            return flask.redirect(flask.url_for("search.synonyms"))
+    return flask.render_template("search/synonyms.html", text=text if text is not None else synonyms_as_text(),
+                                 errors=errors), (422 if errors else 200)

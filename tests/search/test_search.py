@@ -1,0 +1,264 @@
+"""Filters, sorts, tiers, facets, pagination, the JSON API and bad input, on both engines."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from assets_hub.db import db
+from assets_hub.directory.models import Service
+from search import run_search
+from search.filters import LONDON
+from search.query import SearchQuery
+from tests.conftest import ROLES, csrf_token
+
+
+def names(**kw):
+    kw.setdefault("radius_km", 10.0)
+    return [h.name for h in run_search(SearchQuery(**kw)).hits]
+
+
+def hits(**kw):
+    kw.setdefault("radius_km", 10.0)
+    return run_search(SearchQuery(**kw)).hits
+
+
+# ------------------------------------------------------------------ place and tiers
+
+def test_tiers_follow_aliss(ctx):
+    by_name = {h.name: h for h in hits(where="SK4 2", category="social-connection", per_page=100)}
+    assert by_name["Heatons Befriending Circle"].tier == 1        # nearby location and covers Stockport
+    assert by_name["Reddish Vale Walking Group"].tier == 2        # nearby location only
+    assert by_name["Stockport Time Bank"].tier == 3               # covers Stockport, no location
+    assert by_name["Friendly Voices Loneliness Helpline"].tier == 4  # national only
+    tiers = [h.tier for h in hits(where="SK4 2", category="social-connection", per_page=100)]
+    assert tiers == sorted(tiers)
+
+
+def test_distance_is_to_the_nearest_location_and_within_the_radius(ctx):
+    for h in hits(what="library", where="M2 5PD", radius_km=2.0, per_page=100):
+        assert h.distance_m is not None and h.distance_m <= 2000
+    central = hits(what="library", where="M2 5PD", radius_km=2.0)[0]
+    assert central.name == "Central Library" and central.distance_m < 50
+
+
+def test_place_without_words_lists_everything_that_serves_it(ctx):
+    got = names(where="EH6", per_page=100)
+    assert {"Leith Lunch and Befriending Club", "Edinburgh Carers' Breaks", "Friendly Voices Loneliness Helpline",
+            "Online Mood Peer Support"} <= set(got)
+    assert "Heatons Befriending Circle" not in got
+
+
+def test_local_only_leaves_out_national_services(ctx):
+    got = names(where="SK4 2", category="social-connection", local_only=True, per_page=100)
+    assert "Friendly Voices Loneliness Helpline" not in got and "Stockport Time Bank" in got
+
+
+def test_matched_because_says_why(client):
+    r = client.get("/api/search?what=befriending&where=SK4+2")
+    first = r.json["results"][0]
+    assert first["name"] == "Heatons Befriending Circle"
+    assert "km away" in first["matched_because"] and "covers Stockport" in first["matched_because"]
+    assert first["tier"] == 1 and 1000 < first["distance_m"] < 1300
+
+
+def test_inactive_and_defunct_services_never_show(ctx):
+    svc = db.session.scalar(select(Service).where(Service.name == "Manor Community Pantry"))
+    svc.status = "inactive"
+    db.session.flush()
+    assert "Manor Community Pantry" not in names(where="SK2 6AA", per_page=100)
+    closed = db.session.scalar(select(Service).where(Service.status == "defunct").limit(1))
+    assert closed.name not in names(what=closed.name, per_page=100)
+
+
+def test_deprioritised_listings_go_last(ctx):
+    svc = db.session.scalar(select(Service).where(Service.name == "Heatons Befriending Circle"))
+    svc.deprioritised_at = datetime.now(timezone.utc)
+    db.session.flush()
+    got = names(what="befriending", where="SK4 2")
+    assert got[-1] == "Heatons Befriending Circle" and got[0] == "Friendly Voices Loneliness Helpline"
+
+
+# ------------------------------------------------------------------ filters
+
+def test_category_includes_its_descendants(ctx):
+    got = names(where="SK4", category="social-connection", per_page=100)
+    assert {"Heatons Befriending Circle", "Edgeley Men's Shed", "Stockport Time Bank"} <= set(got)
+    assert "Debt and Money Advice Service" not in got
+    assert names(where="SK4", category="social-connection/mens-sheds") == ["Edgeley Men's Shed"]
+
+
+def test_age_filter_uses_minimum_and_maximum_age(ctx):
+    young = names(where="SK4 2", category="social-connection", age=30, per_page=100)
+    assert "Heatons Befriending Circle" not in young and "Edgeley Men's Shed" in young
+    old = names(where="SK4 2", category="social-connection", age=70, per_page=100)
+    assert "Heatons Befriending Circle" in old
+    assert "Edgeley Men's Shed" not in names(where="SK3", category="social-connection", age=16, per_page=100)
+
+
+def test_free_only(ctx):
+    got = names(where="SK2 6AA", category="food", free=True, per_page=100)
+    assert "Brinnington Community Food Bank" in got and "Manor Community Pantry" not in got
+
+
+def test_open_on_a_day_and_time(ctx):
+    assert "Reddish Vale Walking Group" in names(where="SK5", open_day="WE", open_time="10:30", per_page=100)
+    assert "Reddish Vale Walking Group" not in names(where="SK5", open_day="WE", open_time="12:00", per_page=100)
+    assert "Reddish Vale Walking Group" not in names(where="SK5", open_day="MO", per_page=100)
+
+
+def test_open_now_uses_uk_time(ctx):
+    from search.filters import conditions
+    q = SearchQuery(where="SK5", open_now=True)
+    wednesday_10_15 = datetime(2026, 11, 25, 10, 15, tzinfo=LONDON)
+    rows = db.session.scalars(select(Service.name).where(*conditions(q, None, now=wednesday_10_15))).all()
+    assert "Reddish Vale Walking Group" in rows
+    rows = db.session.scalars(select(Service.name).where(
+        *conditions(q, None, now=wednesday_10_15 + timedelta(hours=3)))).all()
+    assert "Reddish Vale Walking Group" not in rows
+
+
+def test_accessibility_language_access_and_delivery(ctx):
+    assert names(where="SK4", accessibility=["hearing_loop"], per_page=100) == ["Heatons Befriending Circle"]
+    assert set(names(where="SK1", languages=["ur"], per_page=100)) == {"Heatons Befriending Circle",
+                                                                      "Debt and Money Advice Service"}
+    professional = names(where="SK1", access=["professional"], category="food", per_page=100)
+    assert professional == ["Brinnington Community Food Bank"]
+    online = set(names(where="EH1", delivery=["online"], per_page=100))
+    assert {"Online Mood Peer Support", "Fountainbridge Talking Space"} <= online
+    assert "Leith Lunch and Befriending Club" not in online
+
+
+def test_facets_count_the_matched_services(client):
+    r = client.get("/api/search?where=SK4&category=social-connection&radius_km=10")
+    facets = r.json["facets"]
+    assert facets["total"] == r.json["total"] >= 5
+    cats = {c["code"]: c["count"] for c in facets["categories"]}
+    assert cats["social-connection/befriending"] >= 2 and cats["social-connection/mens-sheds"] == 1
+    assert facets["free"] >= 3 and facets["delivery"]["phone"] >= 2
+    assert facets["languages"]["ur"] == 1 and facets["accessibility"]["hearing_loop"] == 1
+
+
+# ------------------------------------------------------------------ sorts and pages
+
+def test_sorts(ctx):
+    nearest = hits(what="library", where="SK1 3XE", sort="nearest", per_page=50)
+    distances = [h.distance_m for h in nearest]
+    assert distances == sorted(distances)
+    az = names(what="library", where="SK1 3XE", sort="az", per_page=50)
+    assert az == sorted(az, key=str.lower)
+    svc = db.session.scalar(select(Service).where(Service.name == "Edgeley Library"))
+    svc.last_reviewed_at = datetime.now(timezone.utc) + timedelta(days=1)
+    db.session.flush()
+    assert names(what="library", where="SK1 3XE", sort="reviewed")[0] == "Edgeley Library"
+
+
+def test_pages_do_not_overlap_and_cover_the_total(ctx):
+    first = run_search(SearchQuery(what="library", where="Manchester", radius_km=10, per_page=20, page=1))
+    second = run_search(SearchQuery(what="library", where="Manchester", radius_km=10, per_page=20, page=2))
+    assert first.total == second.total > 20
+    assert not {h.service_id for h in first.hits} & {h.service_id for h in second.hits}
+    beyond = run_search(SearchQuery(what="library", where="Manchester", radius_km=10, page=50))
+    assert beyond.hits == [] and beyond.total == first.total
+
+
+# ------------------------------------------------------------------ words
+
+def test_did_you_mean_offers_a_real_word(client):
+    r = client.get("/api/search?what=libary&where=SK1")
+    assert r.json["total"] > 0
+    assert r.json["corrected_from"] == "libary" or r.json["did_you_mean"] == "library"
+
+
+def test_all_words_must_match_before_any_word_will(ctx):
+    outcome = run_search(SearchQuery(what="befriending walking", where="SK4", radius_km=10))
+    assert outcome.relaxed and {"Heatons Befriending Circle", "Reddish Vale Walking Group"} <= {h.name for h in outcome.hits}
+
+
+def test_synonyms_are_editable_by_curators_only(client, login_as, ctx):
+    login_as("link_worker")
+    assert client.get("/manage/synonyms").status_code == 403
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    login_as("curator")
+    page = client.get("/manage/synonyms")
+    assert page.status_code == 200 and "lonely = befriending" in page.text
+    bad = client.post("/manage/synonyms", data={"synonyms": "lonely befriending", "csrf_token": csrf_token(client)})
+    assert bad.status_code == 422 and "Line 1" in bad.text
+    ok = client.post("/manage/synonyms", data={"synonyms": "knitting = men's sheds", "csrf_token": csrf_token(client)})
+    assert ok.status_code == 302
+    assert "Edgeley Men's Shed" in names(what="knitting", where="SK3")
+    # The old list was replaced: "hungry" (in no listing's text) no longer finds food banks.
+    assert "Brinnington Community Food Bank" not in names(what="hungry", where="SK1 3XE")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_synonym_service_checks_the_role(ctx, make_user, role):
+    from assets_hub.errors import Forbidden
+    from search.services import replace_synonyms
+    actor = make_user(role)
+    if role in ("admin", "curator"):
+        assert replace_synonyms(actor, "a = b") == 1
+    else:
+        with pytest.raises(Forbidden):
+            replace_synonyms(actor, "a = b")
+
+
+# ------------------------------------------------------------------ bad input
+
+@pytest.mark.parametrize("query, field", [
+    ("where=SK9+9ZZ", "where"), ("where=Atlantis", "where"), ("where=SK4&radius_km=0", "radius_km"),
+    ("where=SK4&radius_km=10000", "radius_km"), ("where=SK4&radius_km=abc", "radius_km"),
+    ("what=" + "a" * 10000, "what"), ("what=x&page=-1", "page"), ("what=x&page=abc", "page"),
+    ("what=x&age=200", "age"), ("what=x&open_day=XX", "open_day"), ("what=x&open_time=25:00&open_day=MO", "open_time"),
+    ("what=x&open_time=10:00", "open_day"), ("what=x&sort=random", "sort"), ("what=x&category=nope", "category"),
+    ("what=x&delivery=teleport", "delivery"), ("what=x&per_page=1000", "per_page"),
+])
+def test_bad_input_gets_a_message_naming_the_field(client, query, field):
+    api = client.get(f"/api/search?{query}")
+    assert api.status_code == 422 and field in str(api.json["error"]["fields"]), api.json
+    page = client.get(f"/search?{query}")
+    assert page.status_code == 422 and "There is a problem" in page.text
+
+
+@pytest.mark.parametrize("what", ['"', ":", "(", "*", "AND", "OR NOT", "a:b (c* AND \"d", "<script>alert(1)</script>",
+                                  "' OR 1=1; DROP TABLE service;--", "%_\\", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "ǅ Ω ß"])
+def test_query_syntax_and_injection_strings_are_just_words(client, what):
+    for url in ("/search", "/api/search", "/search.geojson"):
+        r = client.get(url, query_string={"what": what, "where": "SK4"})
+        assert r.status_code == 200, (url, r.status_code)
+        if r.mimetype == "text/html":
+            assert "<script>alert(1)</script>" not in r.text
+    assert client.get("/search", query_string={"what": "x", "where": what}).status_code == 422
+
+
+def test_api_needs_something_to_search_for(client):
+    r = client.get("/api/search")
+    assert r.status_code == 422 and r.json["error"]["code"] == "invalid"
+
+
+def test_api_result_shape(client):
+    body = client.get("/api/search?what=food+bank&where=SK1&sort=nearest").json
+    assert set(body) >= {"query", "place", "total", "page", "pages", "results", "facets"}
+    assert body["query"]["radius_km"] == 5.0  # the API's default radius
+    result = body["results"][0]
+    assert set(result) >= {"id", "name", "organization", "distance_m", "tier", "score", "matched_because"}
+
+
+def test_geojson_has_a_point_per_location(client):
+    body = client.get("/search.geojson?what=walking&where=SK5").json
+    assert body["type"] == "FeatureCollection" and body["features"]
+    lon, lat = body["features"][0]["geometry"]["coordinates"]
+    assert 53 < lat < 54 and -3 < lon < -2
+
+
+def test_search_page_keeps_filters_in_links_and_works_without_javascript(client):
+    html = client.get("/search?what=library&where=Manchester&free=1&delivery=in_person&delivery=phone").text
+    assert 'name="free" value="1" checked' in html
+    assert "delivery=in_person&amp;delivery=phone" in html  # pagination and map links keep both values
+    assert "<script" not in html
+
+
+def test_nul_characters_are_refused_naming_the_field(client):
+    r = client.get("/api/search", query_string={"what": "food\x00bank", "where": "SK4"})
+    assert r.status_code == 422 and "what" in r.json["error"]["fields"]
+    r = client.post("/login", data={"email": "a\x00@example.org", "password": "x"})
+    assert r.status_code == 422
