@@ -90,7 +90,7 @@ def rebuild(path: Path | None = None) -> int:
     return count
 
 
-def apply_changes(path: Path | None = None, engine=None, crash_after_index_commit: bool = False) -> int:
+def apply_changes(path: Path | None = None, engine=None, on_stage=None) -> int:
     """Apply committed feed rows to the index; returns how many services were re-indexed.
 
     Reads on its own connection, so changes not yet committed (or rolled back) are never seen.
@@ -100,26 +100,41 @@ def apply_changes(path: Path | None = None, engine=None, crash_after_index_commi
     path = path or index_dir()
     engine = engine or db.engine
     with Session(engine) as session:
-        rows = session.execute(select(SearchChange.id, SearchChange.service_id).order_by(SearchChange.id)).all()
-        if not rows:
+        if session.scalar(select(SearchChange.id).limit(1)) is None:
             return 0
+        session.rollback()
         ix = _open(path)
         try:
+            # Take the index's writer lock BEFORE reading: the next holder then always reads a newer
+            # snapshot than the last one, so an older snapshot can never overwrite a newer one.
             writer = ix.writer(timeout=30.0)
         except LockError:
-            return 0  # another process is applying the feed; it will take these rows too
-        applied_ids = [r[0] for r in rows]
-        service_ids = sorted({r[1] for r in rows})
-        found = set()
-        for sid, doc in _documents(session, service_ids):
-            writer.update_document(**doc)
-            found.add(sid)
-        for sid in set(service_ids) - found:
-            writer.delete_by_term("id", sid)
+            return 0  # another process is busy applying the feed; it or the next search takes these rows
+        try:
+            # One read snapshot for the feed rows and the documents they name, then end it: upgrading
+            # a WAL read transaction to a write after another process committed fails at once.
+            rows = session.execute(select(SearchChange.id, SearchChange.service_id)
+                                   .order_by(SearchChange.id)).all()
+            applied_ids = [r[0] for r in rows]
+            service_ids = sorted({r[1] for r in rows})
+            documents = list(_documents(session, service_ids))
+            session.rollback()
+            found = set()
+            for sid, doc in documents:
+                writer.update_document(**doc)
+                found.add(sid)
+            for sid in set(service_ids) - found:
+                writer.delete_by_term("id", sid)
+            if on_stage:  # the tests' way of crashing at the worst moments
+                on_stage("before_index_commit")
+        except BaseException:
+            writer.cancel()
+            raise
         writer.commit()
-        if crash_after_index_commit:
-            raise RuntimeError("simulated crash after the index committed")
-        session.execute(delete(SearchChange).where(SearchChange.id.in_(applied_ids)))
+        if on_stage:
+            on_stage("after_index_commit")
+        for start in range(0, len(applied_ids), 500):
+            session.execute(delete(SearchChange).where(SearchChange.id.in_(applied_ids[start:start + 500])))
         session.commit()
     return len(service_ids)
 
