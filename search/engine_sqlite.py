@@ -1,7 +1,7 @@
 """The embedded engine: Whoosh for words, SQLite (R*Tree + SQL filters) for place and filters."""
 from __future__ import annotations
 
-from sqlalchemy import Column, MetaData, String, Table, delete, insert, select
+from sqlalchemy import Column, MetaData, String, Table, insert, select
 
 from assets_hub.db import db
 from assets_hub.directory.models import Organization, Service, ServiceAtLocation
@@ -17,12 +17,13 @@ HITS = Table("search_hit", _temp, Column("id", String(36), primary_key=True), pr
 
 
 def _fill(table: Table, ids) -> None:
-    session = db.session
-    conn = session.connection()
-    table.create(conn, checkfirst=True)
-    session.execute(delete(table))
+    """Replace the rows of a per-connection temporary table of ids (the driver's executemany: fast)."""
+    conn = db.session.connection()
+    # Every time: a rollback drops a temporary table created in that transaction.
+    conn.exec_driver_sql(f"CREATE TEMP TABLE IF NOT EXISTS {table.name} (id VARCHAR(36) PRIMARY KEY)")
+    conn.exec_driver_sql(f"DELETE FROM {table.name}")
     if ids:
-        session.execute(insert(table), [{"id": i} for i in ids])
+        conn.exec_driver_sql(f"INSERT INTO {table.name} (id) VALUES (?)", [(i,) for i in ids])
 
 
 def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
@@ -44,21 +45,28 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
         cover = areas_covering(place)
         candidates = set(near) | {sid for sid, c in cover.items() if not (q.local_only and c.national_only)}
     scores: dict[str, float] = {}
-    if groups:
+    if groups and candidates is not None:
+        scores = engine_whoosh.text_scores(groups, mode, only=candidates)
+        candidates = set(scores)
+    elif groups:
         scores = engine_whoosh.text_scores(groups, mode)
-        candidates = set(scores) if candidates is None else candidates & set(scores)
-    stmt = (select(Service.id, Service.name, Organization.name, Service.last_reviewed_at, Service.deprioritised_at)
-            .join(Organization, Organization.id == Service.organization_id).where(*conditions))
+        candidates = set(scores)
+    hits_query = select(Service.id).where(*conditions)
     if candidates is not None:
         if not candidates:  # never hand an empty set on: an empty filter would mean "no filter"
             return EngineResult([], 0, empty_facets())
         _fill(CANDIDATES, candidates)
-        stmt = stmt.where(Service.id.in_(select(CANDIDATES.c.id)))
-    rows = session.execute(stmt).all()
+        hits_query = hits_query.where(Service.id.in_(select(CANDIDATES.c.id)))
+    # The matched set is built inside SQLite; Python reads back only what ranking needs.
+    _fill(HITS, ())
+    session.execute(insert(HITS).from_select(["id"], hits_query))
+    rows = session.connection().exec_driver_sql(
+        "SELECT s.id, s.name, s.deprioritised_at IS NOT NULL, s.last_reviewed_at "
+        "FROM search_hit h JOIN service s ON s.id = h.id").fetchall()
     top = max(scores.values(), default=0) or 1.0
     radius = q.radius_km * 1000
     ranked = []
-    for sid, name, org, reviewed, demoted in rows:
+    for sid, name, demoted, reviewed in rows:
         d = near.get(sid)
         c = cover.get(sid)
         if place is None:
@@ -69,23 +77,31 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
             tier = 2
         else:
             tier = 3 if not c.national_only else 4
-        relevance = scores[sid] / top if groups else 1.0
+        relevance = scores.get(sid, 0.0) / top if groups else 1.0
         proximity = 0.5 if d is None else 1 - min(d, radius) / radius
         score = relevance * (0.5 + 0.5 * proximity)
-        hit = Hit(sid, name, org, d, tier, round(score, 4), c.name if c else None)
-        ranked.append((hit, reviewed, demoted is not None))
-    key = {
-        "nearest": lambda t: (t[2], t[0].distance_m is None, t[0].distance_m or 0, t[0].tier or 0, t[0].name.lower(),
-                              t[0].service_id),
-        "az": lambda t: (t[0].name.lower(), t[0].service_id),
-        "reviewed": lambda t: (t[2], t[1] is None, -(t[1].timestamp() if t[1] else 0), t[0].name.lower(),
-                               t[0].service_id),
-    }.get(q.sort, lambda t: (t[2], t[0].tier or 0, -t[0].score, t[0].name.lower(), t[0].service_id))
-    ranked.sort(key=key)
-    _fill(HITS, [t[0].service_id for t in ranked])
+        ranked.append((Hit(sid, name, "", d, tier, round(score, 4), c.name if c else None), reviewed or "",
+                       bool(demoted), score))
+    if q.sort == "nearest":
+        ranked.sort(key=lambda t: (t[2], t[0].distance_m is None, t[0].distance_m or 0, t[0].tier or 0,
+                                   t[0].name.lower(), t[0].service_id))
+    elif q.sort == "az":
+        ranked.sort(key=lambda t: (t[0].name.lower(), t[0].service_id))
+    elif q.sort == "reviewed":  # ISO timestamps sort as text; newest first, then by name
+        ranked.sort(key=lambda t: (t[0].name.lower(), t[0].service_id))
+        ranked.sort(key=lambda t: t[1], reverse=True)
+        ranked.sort(key=lambda t: t[2])
+    else:
+        ranked.sort(key=lambda t: (t[2], t[0].tier or 0, -t[3], t[0].name.lower(), t[0].service_id))
     facets = facet_counts(select(HITS.c.id).subquery(), category_code)
     start = (q.page - 1) * q.per_page
-    return EngineResult([t[0] for t in ranked[start:start + q.per_page]], len(ranked), facets)
+    page = [t[0] for t in ranked[start:start + q.per_page]]
+    if page:
+        orgs = dict(session.execute(select(Service.id, Organization.name).join(Organization)
+                                    .where(Service.id.in_([h.service_id for h in page]))).all())
+        for h in page:
+            h.organization = orgs.get(h.service_id, "")
+    return EngineResult(page, len(ranked), facets)
 
 
 def suggest(words):

@@ -9,6 +9,7 @@ processes may follow one feed: Whoosh's writer lock makes them take turns.
 """
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 
@@ -16,7 +17,6 @@ from sqlalchemy import delete, func, select
 from whoosh import index as windex
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, TEXT, Schema
-from whoosh.query import And, Or, Term
 from whoosh.writing import LockError
 
 from assets_hub.db import db
@@ -24,15 +24,15 @@ from assets_hub.directory.models import Attribute, Organization, Service, Taxono
 from search.models import SearchChange
 
 ANALYZER = StemmingAnalyzer()
+# One weighted text field: a query walks one posting list per word instead of one per field, which
+# is what Whoosh's speed depends on. The name counts three times and the categories twice (the
+# same weighting as PostgreSQL's A/B/C/D), by repetition.
 SCHEMA = Schema(
     id=ID(stored=True, unique=True),
-    name=TEXT(analyzer=ANALYZER, field_boost=4.0),
-    categories=TEXT(analyzer=ANALYZER, field_boost=2.0),
-    description=TEXT(analyzer=ANALYZER),
-    organization=TEXT(analyzer=ANALYZER, field_boost=0.5),
+    content=TEXT(analyzer=ANALYZER),
     spell=TEXT(analyzer=StandardAnalyzer(minsize=3, stoplist=None), spelling=True),
 )
-FIELDS = ("name", "categories", "description", "organization")
+FIELDS = ("content",)
 
 _lock = threading.Lock()
 _searchers: dict[str, object] = {}
@@ -68,8 +68,8 @@ def _documents(session, ids: list[str] | None = None):
         cats.setdefault(sid, []).extend([name, parent_name or ""])
     for sid, name, description, org in session.execute(stmt):
         categories = " ".join(cats.get(sid, []))
-        yield sid, {"id": sid, "name": name, "description": description or "", "categories": categories,
-                    "organization": org or "", "spell": f"{name} {description or ''} {categories}"}
+        content = f"{name} {name} {name} {categories} {categories} {description or ''} {org or ''}"
+        yield sid, {"id": sid, "content": content, "spell": f"{name} {description or ''} {categories}"}
 
 
 def rebuild(path: Path | None = None) -> int:
@@ -174,31 +174,112 @@ def ensure_current() -> None:
         apply_changes(path)
 
 
-def _query(groups: list[list[str]], mode: str):
-    clauses = []
-    for group in groups:
-        alternatives = []
-        for alt in group:
-            terms = [t.text for t in ANALYZER(alt)]
-            if not terms:
-                continue
-            per_field = [And([Term(f, t) for t in terms]) if len(terms) > 1 else Term(f, terms[0]) for f in FIELDS]
-            alternatives.append(Or(per_field))
-        if alternatives:
-            clauses.append(Or(alternatives))
-    if not clauses:
-        return None
-    return And(clauses) if mode == "and" else Or(clauses)
+class _Reader:
+    """What scoring needs from one searcher generation, read once and kept: docnum <-> id, field
+    lengths, and the postings ({docnum: term frequency}) of the words people search for.
+
+    Whoosh's own query execution walks every posting of every word through layers of Python
+    matchers before it applies a filter; with the postings cached as dicts, matching is C-speed set
+    work and BM25 is computed only for the documents that can appear (a place's candidates)."""
+
+    K1, B = 1.2, 0.75
+    MAX_TERMS = 5000
+
+    def __init__(self, s):
+        self.searcher = s
+        reader = s.reader()
+        self.by_doc: list[str] = [""] * s.doc_count_all()
+        for docnum, fields in reader.iter_docs():
+            self.by_doc[docnum] = fields["id"]
+        self.by_id = {sid: n for n, sid in enumerate(self.by_doc) if sid}
+        self.live = frozenset(self.by_id.values())
+        self.n = max(1, len(self.live))
+        self.lengths = {n: reader.doc_field_length(n, "content", 1) for n in self.live}
+        self.avg = (sum(self.lengths.values()) / self.n) or 1.0
+        self.postings: dict[str, dict[int, float]] = {}
+
+    def posting(self, term: str) -> dict[int, float]:
+        got = self.postings.get(term)
+        if got is None:
+            reader = self.searcher.reader()
+            got = {}
+            if ("content", term) in reader:
+                m = reader.postings("content", term)
+                while m.is_active():
+                    if m.id() in self.live:
+                        got[m.id()] = m.weight()
+                    m.next()
+            if len(self.postings) >= self.MAX_TERMS:
+                self.postings.clear()
+            self.postings[term] = got
+        return got
+
+    def match(self, groups: list[list[list[str]]], mode: str, only: set[int] | None) -> dict[int, float]:
+        """{docnum: BM25 score} for documents matching the groups (AND or OR of groups; OR of a
+        group's alternatives; AND of an alternative's terms)."""
+        group_sets = []
+        used_terms: set[str] = set()
+        for group in groups:
+            docs: set[int] = set()
+            for terms in group:
+                alt = None
+                for t in terms:
+                    keys = self.posting(t).keys()
+                    alt = set(keys if only is None else only.intersection(keys)) if alt is None else alt & keys
+                    if not alt:
+                        break
+                if alt:
+                    docs |= alt
+                    used_terms.update(terms)
+            group_sets.append(docs)
+        if not group_sets:
+            return {}
+        if mode == "and":
+            matched = set.intersection(*group_sets) if all(group_sets) else set()
+        else:
+            matched = set().union(*group_sets)
+        scores = {}
+        k1, b, avg = self.K1, self.B, self.avg
+        weights = {t: self.posting(t) for t in used_terms}
+        idf = {t: math.log(1 + (self.n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in weights.items()}
+        for d in matched:
+            norm = k1 * (1 - b + b * self.lengths.get(d, avg) / avg)
+            total = 0.0
+            for t, p in weights.items():
+                tf = p.get(d)
+                if tf:
+                    total += idf[t] * tf * (k1 + 1) / (tf + norm)
+            scores[d] = total
+        return scores
 
 
-def text_scores(groups: list[list[str]], mode: str) -> dict[str, float]:
-    """{service_id: BM25F score} for every document that matches."""
+_readers: dict[int, _Reader] = {}
+
+
+def _reader(s) -> _Reader:
+    r = _readers.get(id(s))
+    if r is None or r.searcher is not s:
+        r = _Reader(s)
+        _readers.clear()  # only the current searcher's cache is kept
+        _readers[id(s)] = r
+    return r
+
+
+def _analysed(groups: list[list[str]]) -> list[list[list[str]]]:
+    return [[terms for terms in ([t.text for t in ANALYZER(alt)] for alt in group) if terms] for group in groups]
+
+
+def text_scores(groups: list[list[str]], mode: str, only: set[str] | None = None) -> dict[str, float]:
+    """{service_id: BM25 score} for matching services; only among ``only`` (a place's candidates)
+    when given. An empty ``only`` means no candidates, never "no filter"."""
     s = searcher()
-    q = _query(groups, mode)
-    if s is None or q is None:
+    if s is None or (only is not None and not only):
         return {}
-    results = s.search(q, limit=None)
-    return {hit["id"]: hit.score for hit in results}
+    r = _reader(s)
+    allowed = None if only is None else {r.by_id[sid] for sid in only if sid in r.by_id}
+    if allowed is not None and not allowed:
+        return {}
+    return {r.by_doc[d]: score for d, score in r.match(_analysed(groups), mode, allowed).items()}
 
 
 def suggest(words: list[str]) -> dict[str, str]:

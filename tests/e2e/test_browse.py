@@ -54,3 +54,29 @@ def test_curator_signs_in_and_adds_a_service(live_server, page):
     assert "SK3 0AB" in page.locator(".address").inner_text()
     page.goto(live_server + "/search?what=repair&where=SK3")
     assert "Edgeley Repair Café" in page.locator("ol.results h3 a").all_inner_texts()
+
+
+def test_search_filter_open_a_result_and_see_the_map(live_server, browser):
+    context = browser.new_context()  # JavaScript on: the map needs it
+    page = context.new_page()
+    page.goto(live_server + "/search")
+    page.get_by_label("What are you looking for?").fill("food")
+    page.get_by_label("Where?").fill("SK1 3XE")
+    page.get_by_role("button", name="Search", exact=True).click()
+    assert "Brinnington Community Food Bank" in page.locator("ol.results h3 a").all_inner_texts()
+    assert "Manor Community Pantry" in page.locator("ol.results h3 a").all_inner_texts()
+    page.locator("summary", has_text="Filters").click()
+    page.get_by_label("Free only").check()
+    page.get_by_role("button", name="Apply filters").click()
+    names = page.locator("ol.results h3 a").all_inner_texts()
+    assert "Brinnington Community Food Bank" in names and "Manor Community Pantry" not in names
+    assert "free=1" in page.url
+    page.get_by_role("link", name="Show these results on a map").click()
+    page.wait_for_selector("#map[data-markers]")
+    markers = page.locator(".leaflet-marker-icon")
+    assert markers.count() == int(page.locator("#map").get_attribute("data-markers")) >= 1
+    assert page.locator(".leaflet-marker-icon[title='Brinnington Community Food Bank']").count() == 1
+    page.get_by_role("link", name="Back to the list of results").click()
+    page.locator("ol.results h3 a", has_text="Brinnington Community Food Bank").click()
+    assert page.locator("h1").inner_text() == "Brinnington Community Food Bank"
+    context.close()
