@@ -80,8 +80,13 @@ def words_as_filters(q: SearchQuery, words: list[str]) -> tuple[SearchQuery, lis
     return (replace(q, **changes) if changes else q), kept, taken
 
 
-def run_search(q: SearchQuery) -> SearchOutcome:
-    """Run a search. Raises Invalid (naming the field) for an unknown place or category."""
+DID_YOU_MEAN_BELOW = 5  # offer a spelling only when a search finds little
+
+
+def run_search(q: SearchQuery, load_services: bool = True) -> SearchOutcome:
+    """Run a search. Raises Invalid (naming the field) for an unknown place or category.
+
+    ``load_services`` loads the page's Service records (the HTML list shows their summaries)."""
     place = resolve_place(q.where)
     q, words, taken = words_as_filters(q, tokens(q.what))
     synonyms = load_synonyms() if words else {}
@@ -106,12 +111,12 @@ def run_search(q: SearchQuery) -> SearchOutcome:
             if relaxed.total:
                 outcome = SearchOutcome(q, place, relaxed.hits, relaxed.total, relaxed.facets, words, used,
                                         relaxed=True, words_as_filters=taken)
-    elif words:
+    elif words and result.total < DID_YOU_MEAN_BELOW:
         fixes = engine.suggest(words)
         if fixes:
             outcome.did_you_mean = " ".join(fixes.get(w, w) for w in words)
     ids = [h.service_id for h in outcome.hits]
-    if ids:
+    if ids and load_services:
         loaded = db.session.scalars(select(Service).where(Service.id.in_(ids))
                                     .options(selectinload(Service.organization))).all()
         outcome.services = {s.id: s for s in loaded}

@@ -1,6 +1,8 @@
 """The embedded engine: Whoosh for words, SQLite (R*Tree + SQL filters) for place and filters."""
 from __future__ import annotations
 
+import heapq
+
 from sqlalchemy import Column, MetaData, String, Table, insert, select
 
 from assets_hub.db import db
@@ -12,6 +14,7 @@ from search.filters import empty_facets, facet_counts
 from search.results import EngineResult, Hit
 
 _temp = MetaData()
+FACET_SAMPLE = 2000
 CANDIDATES = Table("search_candidate", _temp, Column("id", String(36), primary_key=True), prefixes=["TEMPORARY"])
 HITS = Table("search_hit", _temp, Column("id", String(36), primary_key=True), prefixes=["TEMPORARY"])
 
@@ -60,9 +63,33 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
     # The matched set is built inside SQLite; Python reads back only what ranking needs.
     _fill(HITS, ())
     session.execute(insert(HITS).from_select(["id"], hits_query))
-    rows = session.connection().exec_driver_sql(
-        "SELECT s.id, s.name, s.deprioritised_at IS NOT NULL, s.last_reviewed_at "
-        "FROM search_hit h JOIN service s ON s.id = h.id").fetchall()
+    conn = session.connection()
+    base = "SELECT s.id, s.name, s.deprioritised_at IS NOT NULL, s.last_reviewed_at FROM search_hit h " \
+           "JOIN service s ON s.id = h.id"
+    total = None
+    if place is None and not (groups and q.sort in ("best", "nearest")):
+        # No distances and no relevance to blend: SQLite orders and pages by itself.
+        order = {"az": "lower(s.name), s.id",
+                 "reviewed": "s.deprioritised_at IS NOT NULL, s.last_reviewed_at DESC, lower(s.name), s.id"
+                 }.get(q.sort, "s.deprioritised_at IS NOT NULL, lower(s.name), s.id")
+        total = conn.exec_driver_sql("SELECT count(*) FROM search_hit").scalar()
+        rows = conn.exec_driver_sql(f"{base} ORDER BY {order} LIMIT ? OFFSET ?",
+                                    (q.per_page, (q.page - 1) * q.per_page)).fetchall()
+        offset = 0
+    elif place is None:
+        # Words only: the page can only come from the best text scores, so read back just those
+        # (a common word can match most of the directory); fall back to all when filters thinned them.
+        total = conn.exec_driver_sql("SELECT count(*) FROM search_hit").scalar()
+        need = q.page * q.per_page
+        best = heapq.nlargest(need + 200, scores, key=lambda sid: (scores[sid], sid))
+        _fill(CANDIDATES, best)
+        rows = conn.exec_driver_sql(f"{base} JOIN search_candidate c ON c.id = h.id").fetchall()
+        if len(rows) < min(need, total):
+            rows = conn.exec_driver_sql(base).fetchall()
+        offset = None
+    else:
+        rows = conn.exec_driver_sql(base).fetchall()
+        offset = None
     top = max(scores.values(), default=0) or 1.0
     radius = q.radius_km * 1000
     ranked = []
@@ -82,7 +109,9 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
         score = relevance * (0.5 + 0.5 * proximity)
         ranked.append((Hit(sid, name, "", d, tier, round(score, 4), c.name if c else None), reviewed or "",
                        bool(demoted), score))
-    if q.sort == "nearest":
+    if offset == 0:
+        pass  # already in order, and already the page
+    elif q.sort == "nearest":
         ranked.sort(key=lambda t: (t[2], t[0].distance_m is None, t[0].distance_m or 0, t[0].tier or 0,
                                    t[0].name.lower(), t[0].service_id))
     elif q.sort == "az":
@@ -93,15 +122,26 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
         ranked.sort(key=lambda t: t[2])
     else:
         ranked.sort(key=lambda t: (t[2], t[0].tier or 0, -t[3], t[0].name.lower(), t[0].service_id))
-    facets = facet_counts(select(HITS.c.id).subquery(), category_code)
-    start = (q.page - 1) * q.per_page
+    n_hits = len(ranked) if total is None else total
+    if place is None and groups and n_hits > FACET_SAMPLE:
+        # A common word can match most of the directory: count facets over the best matches only,
+        # and say so (facets["sampled"]), rather than make every such search slow.
+        best = heapq.nlargest(FACET_SAMPLE, scores, key=lambda sid: (scores[sid], sid))
+        _fill(CANDIDATES, best)
+        facets = facet_counts(select(HITS.c.id).where(HITS.c.id.in_(select(CANDIDATES.c.id))).subquery(),
+                              category_code)
+        facets["sampled"] = FACET_SAMPLE
+        facets["total"] = n_hits
+    else:
+        facets = facet_counts(select(HITS.c.id).subquery(), category_code)
+    start = (q.page - 1) * q.per_page if offset is None else 0
     page = [t[0] for t in ranked[start:start + q.per_page]]
     if page:
         orgs = dict(session.execute(select(Service.id, Organization.name).join(Organization)
                                     .where(Service.id.in_([h.service_id for h in page]))).all())
         for h in page:
             h.organization = orgs.get(h.service_id, "")
-    return EngineResult(page, len(ranked), facets)
+    return EngineResult(page, len(ranked) if total is None else total, facets)
 
 
 def suggest(words):

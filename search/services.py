@@ -7,7 +7,7 @@ from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db
 from assets_hub.errors import Invalid
 from search.models import Synonym
-from search.text import parse_synonym_text
+from search.text import forget_synonyms, parse_synonym_text
 
 
 def synonyms_as_text() -> str:
@@ -31,4 +31,7 @@ def replace_synonyms(actor, text: str) -> int:
     session.execute(delete(Synonym))
     session.add_all(Synonym(term=t, expansions=e) for t, e in parsed.items())
     session.flush()
+    # Not cached until this transaction ends: a rolled-back edit must not linger in the cache.
+    session.info["synonyms_changed"] = True
+    forget_synonyms()
     return len(parsed)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from sqlalchemy import select
 
@@ -19,9 +20,26 @@ def tokens(text: str) -> list[str]:
     return [w for w in TOKEN.findall(text.lower()) if len(w) > 1 and w not in STOP_WORDS][:MAX_WORDS]
 
 
+SYNONYM_CACHE_SECONDS = 30.0
+_cache: dict[str, tuple[float, dict[str, list[str]]]] = {}
+
+
 def load_synonyms() -> dict[str, list[str]]:
+    """The synonym table, cached per process for 30 seconds (edits in this process clear it at once;
+    other processes see them within 30 s)."""
+    key = str(db.engine.url)
+    hit = _cache.get(key)
+    if hit and time.monotonic() - hit[0] < SYNONYM_CACHE_SECONDS and not db.session.info.get("synonyms_changed"):
+        return hit[1]
     rows = db.session.execute(select(Synonym.term, Synonym.expansions)).all()
-    return {term: [e.strip().lower() for e in expansions.split(",") if e.strip()] for term, expansions in rows}
+    value = {term: [e.strip().lower() for e in expansions.split(",") if e.strip()] for term, expansions in rows}
+    if not db.session.info.get("synonyms_changed"):
+        _cache[key] = (time.monotonic(), value)
+    return value
+
+
+def forget_synonyms() -> None:
+    _cache.clear()
 
 
 def expand(words: list[str], synonyms: dict[str, list[str]]) -> list[list[str]]:

@@ -18,7 +18,7 @@ LANGUAGES = {"en": "English", "cy": "Welsh", "gd": "Gaelic", "pl": "Polish", "ur
              "bn": "Bengali", "ar": "Arabic", "so": "Somali", "ro": "Romanian", "sgn": "British Sign Language"}
 
 
-def _run(default_radius_km: float):
+def _run(default_radius_km: float, load_services: bool = True):
     """(outcome or None, query or None, errors)."""
     args = flask.request.args
     try:
@@ -28,7 +28,7 @@ def _run(default_radius_km: float):
     if not (q.what or q.where or q.filters_active()):
         return None, q, None
     try:
-        return run_search(q), q, None
+        return run_search(q, load_services=load_services), q, None
     except AppError as exc:
         return None, q, exc
 
@@ -64,7 +64,7 @@ def _hit_json(outcome, hit) -> dict:
 
 @bp.get("/api/search")
 def api_search():
-    outcome, q, error = _run(flask.current_app.config["API_DEFAULT_RADIUS_KM"])
+    outcome, q, error = _run(flask.current_app.config["API_DEFAULT_RADIUS_KM"], load_services=False)
     if error:
         raise error
     if outcome is None:

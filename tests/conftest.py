@@ -95,6 +95,8 @@ def ctx(app):
     with app.app_context():
         yield app
     outer.rollback()
+    from search.text import forget_synonyms
+    forget_synonyms()  # a test's synonym edits were rolled back
     conn.close()
     state.sessionmaker.configure(bind=state.engine, join_transaction_mode="conditional_savepoint")
 
