@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test install install-test serve bench-geo clean
+.PHONY: demo test install install-test serve bench-geo bench-search bench-load clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Assets Hub needs Python 3.11 or newer")'
@@ -52,6 +52,16 @@ test: install-test
 
 bench-geo: install-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/geo.py
+
+## make bench-search: 100,000 services on PostGIS (ours vs the naive statement), 10,000 on SQLite + Whoosh
+bench-search: install-test
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/search.py
+
+## make bench-load: requests per second through gunicorn (2 workers) with wrk on loopback
+bench-load: install-test
+	$(BIN)/pip install -q -e '.[serve]'
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk >/dev/null; }
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -35,11 +35,7 @@ def _secret_key() -> str:
 
 def load_config() -> dict:
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'assets_hub.db'}"
-    # Accept the common postgres:// and postgresql:// forms; we drive psycopg 3.
-    if database_url.startswith("postgres://"):
-        database_url = "postgresql://" + database_url[len("postgres://"):]
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    # postgres:// and postgresql:// are accepted; db.make_engine picks psycopg 3 for both.
     return {
         "DATABASE_URL": database_url,
         "SECRET_KEY": None,  # resolved lazily in create_app so tests can override it

@@ -6,13 +6,16 @@ blended with distance. Facets are a second statement over the same matched set.
 """
 from __future__ import annotations
 
-from sqlalchemy import Float, String, and_, case, func, literal, literal_column, null, or_, select, text
+from geoalchemy2 import Geography
+from sqlalchemy import (Float, String, and_, bindparam, case, cast, exists, func, literal, literal_column, null, or_, select, text,
+                        union_all)
 from sqlalchemy.dialects.postgresql import array
 
 from assets_hub.db import db
-from assets_hub.directory.models import Location, Organization, Service, ServiceArea, ServiceAtLocation
+from assets_hub.directory.models import (Accessibility, Attribute, CostOption, Language, Location, Organization,
+                                         Service, ServiceArea, ServiceAtLocation, TaxonomyTerm)
 from assets_hub.geo.areas import place_codes
-from search.filters import facet_counts
+from search.query import ACCESSIBILITY
 from search.results import EngineResult, Hit
 
 VECTOR = literal_column("service.search_vector")
@@ -35,15 +38,18 @@ def _tsquery(groups: list[list[str]], mode: str):
 
 def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
     s = Service.__table__
-    cols = [s.c.id, s.c.name, s.c.organization_id, s.c.last_reviewed_at, s.c.deprioritised_at]
+    cols = [s.c.id, s.c.name, s.c.organization_id, s.c.last_reviewed_at, s.c.deprioritised_at, s.c.self_referral,
+            s.c.professional_referral, s.c.delivered_in_person, s.c.delivered_online, s.c.delivered_by_phone]
     froms = s
     where = list(conditions)
     distance = null().cast(Float)
     tier = literal(0)
     area_name = null().cast(String)
     if place is not None:
-        pt = literal_column(f"ST_SetSRID(ST_MakePoint({float(place.longitude)!r}, {float(place.latitude)!r}), "
-                            "4326)::geography")
+        # Bound, not inlined: the same statement text each time lets psycopg prepare it once.
+        pt = cast(func.ST_SetSRID(func.ST_MakePoint(bindparam("plon", float(place.longitude), type_=Float),
+                                                    bindparam("plat", float(place.latitude), type_=Float)), 4326),
+                  Geography)
         geom = literal_column("location.geom")
         sal, loc = ServiceAtLocation.__table__, Location.__table__
         near = (select(sal.c.service_id, func.min(func.ST_Distance(geom, pt, False)).label("distance"))
@@ -58,8 +64,11 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
                  .where(or_(area.c.area_code == func.any(array(place_codes(place))),
                             and_(area.c.area_type == "geojson", func.ST_Covers(extent, pt))))
                  .group_by(area.c.service_id).cte("cover"))
-        froms = froms.outerjoin(near, near.c.service_id == s.c.id).outerjoin(cover, cover.c.service_id == s.c.id)
-        where.append(or_(near.c.service_id.is_not(None), cover.c.service_id.is_not(None)))
+        # Start from the place's candidates (a few thousand at most) and look services up by key,
+        # rather than test every service's text and then join the place.
+        cand = select(near.c.service_id.label("sid")).union(select(cover.c.service_id)).cte("cand")
+        froms = (cand.join(s, s.c.id == cand.c.sid).outerjoin(near, near.c.service_id == s.c.id)
+                 .outerjoin(cover, cover.c.service_id == s.c.id))
         distance = near.c.distance
         tier = case((and_(near.c.service_id.is_not(None), cover.c.service_id.is_not(None)), 1),
                     (near.c.service_id.is_not(None), 2),
@@ -94,10 +103,69 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
     stmt = stmt.order_by(*order, m.id).offset((q.page - 1) * q.per_page).limit(q.per_page)
     session = db.session
     rows = session.execute(stmt).all()
-    facets = facet_counts(select(m.id).subquery(), category_code)
+    facets = facet_counts(matched, category_code)
     hits = [Hit(r.id, r.name, r.org, float(r.distance) if r.distance is not None else None,
                 int(r.tier) if place is not None else None, round(float(r.score), 4), r.area_name) for r in rows]
     return EngineResult(hits, facets["total"], facets)
+
+
+def facet_counts(matched, selected_category: str | None) -> dict:
+    """Every facet in one statement over the matched set (computed once, as a CTE)."""
+    session = db.session
+    sid = select(matched.c.id)
+    a, t = Attribute, TaxonomyTerm
+    parent = None
+    if selected_category:
+        parent = session.scalar(select(TaxonomyTerm.id).where(TaxonomyTerm.code == selected_category))
+    key = t.id if parent else func.coalesce(t.parent_id, t.id)
+    cats = (select(literal("cat").label("kind"), key.label("k"), func.count(func.distinct(a.service_id)).label("n"))
+            .select_from(a).join(t, t.id == a.taxonomy_term_id).where(a.service_id.in_(sid)))
+    if parent:
+        cats = cats.where(t.parent_id == parent)
+    cats = cats.group_by(key)
+    m = matched.c
+    free = exists().where(CostOption.service_id == m.id, CostOption.amount == 0)
+    # The counts that are columns of the service come from the matched rows in one pass.
+    flags = {"total": None, "access.self": m.self_referral, "access.professional": m.professional_referral,
+             "delivery.in_person": m.delivered_in_person, "delivery.online": m.delivered_online,
+             "delivery.phone": m.delivered_by_phone, "free": free}
+    parts = [
+        select(literal(name), null().cast(String),
+               func.count() if cond is None else func.count().filter(cond)).select_from(matched)
+        for name, cond in flags.items()
+    ] + [
+        cats,
+        select(literal("lang"), Language.code, func.count(func.distinct(Language.service_id)))
+        .where(Language.service_id.in_(sid), Language.code.is_not(None)).group_by(Language.code),
+        select(literal("acc"), Accessibility.details, func.count(func.distinct(ServiceAtLocation.service_id)))
+        .join(ServiceAtLocation, ServiceAtLocation.location_id == Accessibility.location_id)
+        .where(ServiceAtLocation.service_id.in_(sid), Accessibility.details.in_(list(ACCESSIBILITY)))
+        .group_by(Accessibility.details),
+    ]
+    rows = session.execute(union_all(*parts)).all()
+    facets = {"total": 0, "categories": [], "free": 0, "access": {"self": 0, "professional": 0},
+              "delivery": {"in_person": 0, "online": 0, "phone": 0}, "languages": {}, "accessibility": {}}
+    cat_counts = {}
+    for kind, k, n in rows:
+        if kind == "total":
+            facets["total"] = int(n)
+        elif kind == "free":
+            facets["free"] = int(n)
+        elif kind.startswith(("access.", "delivery.")):
+            group, _, name = kind.partition(".")
+            facets[group][name] = int(n)
+        elif kind == "lang":
+            facets["languages"][k] = int(n)
+        elif kind == "acc":
+            facets["accessibility"][k] = int(n)
+        elif kind == "cat":
+            cat_counts[k] = int(n)
+    if cat_counts:
+        terms = {x.id: x for x in session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(list(cat_counts))))}
+        facets["categories"] = sorted(({"code": terms[i].code, "name": terms[i].name, "count": n}
+                                       for i, n in cat_counts.items() if i in terms),
+                                      key=lambda f: (-f["count"], f["name"]))
+    return facets
 
 
 def suggest(words: list[str]) -> dict[str, str]:
