@@ -157,13 +157,13 @@ def make_queries(count: int, seed: int = 5) -> list[tuple[str, dict]]:
 NAIVE = """
 SELECT s.id, ts_rank_cd(s.search_vector, q) / (1 + min(ST_Distance(l.geom, pt)) / 1000.0) AS score
 FROM service s JOIN service_at_location sal ON sal.service_id = s.id JOIN location l ON l.id = sal.location_id,
-     websearch_to_tsquery('english', :what) q, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography pt
+     websearch_to_tsquery('english', :what) q, CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography) pt
 WHERE s.search_vector @@ q AND ST_DWithin(l.geom, pt, :r)
 GROUP BY s.id, s.search_vector, q ORDER BY score DESC LIMIT 20"""
 NAIVE_PLACE = """
 SELECT s.id, min(ST_Distance(l.geom, pt)) AS d
 FROM service s JOIN service_at_location sal ON sal.service_id = s.id JOIN location l ON l.id = sal.location_id,
-     ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography pt
+     CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography) pt
 WHERE ST_DWithin(l.geom, pt, :r) GROUP BY s.id ORDER BY d LIMIT 20"""
 NAIVE_WORDS = """
 SELECT s.id, ts_rank_cd(s.search_vector, q) AS score FROM service s, websearch_to_tsquery('english', :what) q
@@ -213,7 +213,15 @@ def run_naive(queries) -> dict[str, list[float]]:
     return timings
 
 
-def bench(url: str, services: int, queries: int, naive: bool, index_dir: str) -> None:
+def bench(url: str, services: int, queries: int, naive: bool, index_dir: str, reuse: bool = False) -> None:
+    if reuse:
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SEARCH_INDEX_DIR": index_dir})
+        with app.app_context():
+            qs = make_queries(queries)
+            report("ours", run_ours(qs))
+            if naive:
+                report("naive", run_naive(qs))
+        return
     upgrade_database(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "SEARCH_INDEX_DIR": index_dir})
     with app.app_context():
@@ -244,7 +252,11 @@ def main() -> None:
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--pg-only", action="store_true")
     parser.add_argument("--sqlite-services", type=int, default=10_000)
+    parser.add_argument("--reuse", help="a PostgreSQL URL already loaded by an earlier run (BENCH_KEEP_DB=1)")
     args = parser.parse_args()
+    if args.reuse:
+        bench(args.reuse, 0, args.queries, True, tempfile.mkdtemp(), reuse=True)
+        return
     print(f"{os.cpu_count()} cores; {args.queries} queries per engine")
     base = os.environ.get("DATABASE_URL", "")
     if not args.sqlite_only and base.startswith("postgres"):

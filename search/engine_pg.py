@@ -85,7 +85,10 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
                       rank.label("rank"))
                .select_from(froms).where(*where).cte("matched"))
     m = matched.c
-    relevance = m.rank / func.nullif(func.max(m.rank).over(), 0)
+    # With a place, relevance is normalised by the best match before it is blended with distance.
+    # Without one there is nothing to blend: order by the raw rank, which lets PostgreSQL keep only
+    # the top rows (a top-N sort) instead of materialising every match of a common word.
+    relevance = m.rank / func.nullif(func.max(m.rank).over(), 0) if place is not None else m.rank
     proximity = case((m.distance.is_(None), 0.5), else_=1 - func.least(m.distance, q.radius_km * 1000)
                      / (q.radius_km * 1000))
     score = (func.coalesce(relevance, 1) * (0.5 + 0.5 * proximity)).label("score")
@@ -103,13 +106,29 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
     stmt = stmt.order_by(*order, m.id).offset((q.page - 1) * q.per_page).limit(q.per_page)
     session = db.session
     rows = session.execute(stmt).all()
-    facets = facet_counts(matched, category_code)
+    if place is None and groups:
+        facets = _sampled_facets(matched, category_code)
+    else:
+        facets = facet_counts(matched, category_code)
     hits = [Hit(r.id, r.name, r.org, float(r.distance) if r.distance is not None else None,
                 int(r.tier) if place is not None else None, round(float(r.score), 4), r.area_name) for r in rows]
     return EngineResult(hits, facets["total"], facets)
 
 
-def facet_counts(matched, selected_category: str | None) -> dict:
+FACET_SAMPLE = 2000
+
+
+def _sampled_facets(matched, category_code) -> dict:
+    """Words alone can match most of the directory: count facets over the best 2,000 matches (and
+    say so in facets["sampled"]); the total still counts every match. One statement."""
+    best = select(matched).order_by(matched.c.rank.desc(), matched.c.id).limit(FACET_SAMPLE).cte("best")
+    facets = facet_counts(best, category_code, total_of=matched)
+    if facets["total"] > FACET_SAMPLE:
+        facets["sampled"] = FACET_SAMPLE
+    return facets
+
+
+def facet_counts(matched, selected_category: str | None, total_of=None) -> dict:
     """Every facet in one statement over the matched set (computed once, as a CTE)."""
     session = db.session
     sid = select(matched.c.id)
@@ -131,7 +150,8 @@ def facet_counts(matched, selected_category: str | None) -> dict:
              "delivery.phone": m.delivered_by_phone, "free": free}
     parts = [
         select(literal(name), null().cast(String),
-               func.count() if cond is None else func.count().filter(cond)).select_from(matched)
+               func.count() if cond is None else func.count().filter(cond)).select_from(
+            total_of if (cond is None and total_of is not None) else matched)
         for name, cond in flags.items()
     ] + [
         cats,
