@@ -2,7 +2,7 @@
 
 websearch-style matching on the weighted ``service.search_vector`` (GIN), place by ``ST_DWithin``
 on the GiST-indexed geography and ``ST_Covers``/ONS codes for service areas, ``ts_rank``
-blended with distance. Facets are a second statement over the same matched set.
+blended with distance; the page and the facets come back from the same statement.
 """
 from __future__ import annotations
 
