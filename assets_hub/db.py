@@ -150,3 +150,29 @@ class Database:
 
 
 db = Database()
+
+
+def create_scratch_database(server_url: str, prefix: str) -> str:
+    """A new, empty PostgreSQL database on the server of ``server_url`` (tests and benchmarks);
+    returns its URL. ``drop_database`` removes it."""
+    import uuid
+
+    from sqlalchemy import text
+
+    base = normalise_url(server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.rpartition("/")[0] + "/" + name
+
+
+def drop_database(url: str) -> None:
+    from sqlalchemy import text
+
+    server, _, name = normalise_url(url).rpartition("/")
+    admin = make_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

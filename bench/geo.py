@@ -28,7 +28,7 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from assets_hub import create_app  # noqa: E402
 from assets_hub.cli import upgrade_database  # noqa: E402
-from assets_hub.db import db, make_engine  # noqa: E402
+from assets_hub.db import create_scratch_database, db, drop_database  # noqa: E402
 from assets_hub.directory.models import Location  # noqa: E402
 from assets_hub.geo import nearby  # noqa: E402
 
@@ -118,13 +118,7 @@ def main() -> None:
         if not args.sqlite_only:
             print("PostGIS skipped: set DATABASE_URL=postgresql://... or run `make bench-geo`.")
         return
-    if base.startswith("postgresql://"):
-        base = "postgresql+psycopg://" + base[len("postgresql://"):]
-    name = f"bench_geo_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    pg_url = base.rpartition("/")[0] + "/" + name
+    pg_url = create_scratch_database(base, "bench_geo")
     try:
         upgrade_database(pg_url)
         t0 = time.perf_counter()
@@ -132,9 +126,7 @@ def main() -> None:
         print(f"PostGIS loaded in {time.perf_counter() - t0:.1f} s")
         run(pg_url, centres, "PostGIS")
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(pg_url)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,21 +65,15 @@ def paths(n: int = 200) -> list[str]:
 
 
 def prepare(url: str, services: int) -> str:
+    import importlib.util
+
     from sqlalchemy import text
 
-    from assets_hub.db import make_engine
-    from search import _engine  # noqa: F401  (import check)
-    import importlib.util
+    from assets_hub.db import create_scratch_database
     spec = importlib.util.spec_from_file_location("bench_search", ROOT / "bench" / "search.py")
     bs = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bs)
-    base = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    name = f"bench_load_{uuid.uuid4().hex[:6]}"
-    admin = make_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    target = base.rpartition("/")[0] + "/" + name
+    target = create_scratch_database(url, "bench_load")
     from assets_hub import create_app
     from assets_hub.cli import upgrade_database
     from assets_hub.db import db

@@ -30,9 +30,9 @@ from sqlalchemy import insert, select, text  # noqa: E402
 
 from assets_hub import create_app  # noqa: E402
 from assets_hub.cli import upgrade_database  # noqa: E402
-from assets_hub.db import db, make_engine, utcnow  # noqa: E402
+from assets_hub.db import create_scratch_database, db, drop_database, utcnow  # noqa: E402
 from assets_hub.directory.models import (Attribute, CostOption, Location, Organization, Schedule,  # noqa: E402
-                                         Service, ServiceArea, ServiceAtLocation, TaxonomyTerm)
+                                         Service, ServiceArea, ServiceAtLocation)
 from assets_hub.geo.models import LocalAuthority, Postcode  # noqa: E402
 from geo import population_points  # noqa: E402
 
@@ -260,21 +260,15 @@ def main() -> None:
     print(f"{os.cpu_count()} cores; {args.queries} queries per engine")
     base = os.environ.get("DATABASE_URL", "")
     if not args.sqlite_only and base.startswith("postgres"):
-        if base.startswith("postgresql://"):
-            base = "postgresql+psycopg://" + base[len("postgresql://"):]
-        name = f"bench_search_{uuid.uuid4().hex[:6]}"
-        admin = make_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = create_scratch_database(base, "bench_search")
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                bench(base.rpartition("/")[0] + "/" + name, args.services or 100_000, args.queries, True, tmp)
+                bench(url, args.services or 100_000, args.queries, True, tmp)
         finally:
             if not os.environ.get("BENCH_KEEP_DB"):
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                drop_database(url)
             else:
-                print(f"kept database {name}")
+                print(f"kept database {url}")
     if not args.pg_only:
         with tempfile.TemporaryDirectory() as tmp:
             bench(f"sqlite:///{tmp}/bench.db", args.sqlite_services if args.services is None else args.services,

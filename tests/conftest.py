@@ -4,16 +4,14 @@ transaction that is rolled back (requests inside it commit only savepoints)."""
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from assets_hub import create_app
 from assets_hub.cli import upgrade_database
-from assets_hub.db import db, make_engine
+from assets_hub.db import create_scratch_database, db
 
 PG = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
 
@@ -27,23 +25,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def _pg_url(base: str, name: str) -> str:
-    return re.sub(r"/[^/?]*(\?|$)", f"/{name}\\1", base, count=1) if base.count("/") >= 3 else base
-
-
 def create_database(tmp_dir: Path, label: str) -> str:
     """A new empty database: a fresh PostgreSQL database, or an SQLite file in tmp_dir."""
     if PG:
-        base = os.environ["TEST_DATABASE_URL"]
-        if base.startswith("postgresql://"):
-            base = "postgresql+psycopg://" + base[len("postgresql://"):]
-        name = f"ah_{label}_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        host_part, _, _ = base.rpartition("/")
-        return f"{host_part}/{name}"
+        return create_scratch_database(os.environ["TEST_DATABASE_URL"], f"ah_{label}")
     return f"sqlite:///{tmp_dir / (label + '.db')}"
 
 

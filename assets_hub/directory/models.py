@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer,
                         Numeric, String, Text, UniqueConstraint, false, true)
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets_hub.db import Base, utcnow
 from assets_hub.ids import UUID_LEN, id_column

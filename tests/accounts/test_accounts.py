@@ -8,7 +8,7 @@ from tests.conftest import ROLES, csrf_token
 
 
 def test_sign_in_and_out(client, make_user):
-    user = make_user("curator", email="cur@example.org")
+    make_user("curator", email="cur@example.org")
     token = csrf_token(client)
     r = client.post("/login", data={"email": " CUR@example.org ", "password": "correct horse battery",
                                     "csrf_token": token})

@@ -8,7 +8,6 @@ from assets_hub.cli import upgrade_database
 from assets_hub.db import db, great_circle_m
 from assets_hub.directory.models import Location, Organization
 from assets_hub.geo import nearby
-from tests.conftest import PG
 
 CENTRES = [(53.4084, -2.1494), (55.9533, -3.1883), (51.0648, -3.4754), (52.4801, -1.9075), (53.39, -2.6)]
 
