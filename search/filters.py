@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import Date, Integer, and_, case, cast, exists, func, literal, or_, select
 
 from assets_hub.db import db
 from assets_hub.directory.models import (Accessibility, Attribute, CostOption, Language, Schedule, Service,
@@ -19,6 +19,18 @@ LONDON = ZoneInfo("Europe/London")
 def now_day_time(now: datetime | None = None) -> tuple[str, str]:
     now = (now or datetime.now(LONDON)).astimezone(LONDON)
     return DAYS[now.weekday()], now.strftime("%H:%M")
+
+
+def _meets_this_week(today):
+    """For schedules that repeat every N weeks from dtstart (a mobile library every 4 weeks):
+    true when today's week is one of them. Weekly schedules, and ones without a start, always are."""
+    if db.is_postgres:
+        days = literal(today, Date) - Schedule.dtstart
+    else:
+        days = cast(func.julianday(literal(today.isoformat())) - func.julianday(Schedule.dtstart), Integer)
+    weeks = cast(days / 7, Integer) if db.is_postgres else days / 7
+    return or_(Schedule.interval.is_(None), Schedule.interval <= 1, Schedule.dtstart.is_(None),
+               and_(days >= 0, weeks % Schedule.interval == 0))
 
 
 def category_term_ids(code: str | None) -> list[str] | None:
@@ -47,6 +59,8 @@ def conditions(q: SearchQuery, term_ids: list[str] | None, now: datetime | None 
         when = [Schedule.freq == "WEEKLY", Schedule.byday.like(f"%{day}%")]
         if at:
             when += [Schedule.opens_at <= at, Schedule.closes_at > at]
+        if q.open_now:
+            when.append(_meets_this_week((now or datetime.now(LONDON)).astimezone(LONDON).date()))
         # Two EXISTS, each correlated to the outer service (a subquery nested inside one EXISTS would
         # not be, and would match any service's schedule).
         out.append(or_(exists().where(Schedule.service_id == s.id, *when),

@@ -262,3 +262,18 @@ def test_nul_characters_are_refused_naming_the_field(client):
     assert r.status_code == 422 and "what" in r.json["error"]["fields"]
     r = client.post("/login", data={"email": "a\x00@example.org", "password": "x"})
     assert r.status_code == 422
+
+
+def test_open_now_knows_which_weeks_a_four_weekly_service_comes(ctx):
+    """Somerset's route A stops at Wimbleball Lake on Tuesdays 10:05-10:20, every 4 weeks from 12 Nov 2019."""
+    from datetime import date
+    from search.filters import conditions
+    start = date(2019, 11, 12)
+    visit = start + timedelta(weeks=4 * 365)                    # a Tuesday on the timetable
+    off_week = visit + timedelta(weeks=1)                       # a Tuesday between visits
+    q = SearchQuery(where="TA22 9NU", open_now=True)
+    route_a = "Somerset mobile library, route A"
+    on = datetime(visit.year, visit.month, visit.day, 10, 10, tzinfo=LONDON)
+    off = datetime(off_week.year, off_week.month, off_week.day, 10, 10, tzinfo=LONDON)
+    assert route_a in db.session.scalars(select(Service.name).where(*conditions(q, None, now=on))).all()
+    assert route_a not in db.session.scalars(select(Service.name).where(*conditions(q, None, now=off))).all()
