@@ -6,15 +6,16 @@ from dataclasses import dataclass, field
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES  # noqa: F401 (re-exported)
+
 SORTS = ("best", "nearest", "az", "reviewed")
 SORT_LABELS = {"best": "Best match", "nearest": "Nearest", "az": "A to Z", "reviewed": "Recently reviewed"}
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 DAY_LABELS = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
 ACCESS = {"self": "Refer yourself", "professional": "Professional referral"}
 DELIVERY = {"in_person": "In person", "online": "Online", "phone": "By phone"}
-ACCESSIBILITY = {"wheelchair": "Wheelchair accessible", "hearing_loop": "Hearing loop",
-                 "accessible_toilet": "Accessible toilet", "step_free": "Step-free access",
-                 "quiet_space": "Quiet space"}
+
+
 MAX_WHAT = 200
 MAX_RADIUS_KM = 200.0
 MAX_PAGE = 500

@@ -10,12 +10,10 @@ from assets_hub.directory.services import all_categories
 from assets_hub.errors import AppError, Invalid
 from assets_hub.forms import errors_from
 from search import TIER_LABELS, run_search
-from search.query import ACCESS, ACCESSIBILITY, DAY_LABELS, DELIVERY, SORT_LABELS, load_query
+from search.query import ACCESS, ACCESSIBILITY, DAY_LABELS, DELIVERY, LANGUAGES, SORT_LABELS, load_query
 
 bp = flask.Blueprint("search", __name__)
 
-LANGUAGES = {"en": "English", "cy": "Welsh", "gd": "Gaelic", "pl": "Polish", "ur": "Urdu", "pa": "Punjabi",
-             "bn": "Bengali", "ar": "Arabic", "so": "Somali", "ro": "Romanian", "sgn": "British Sign Language"}
 
 
 def _run(default_radius_km: float, load_services: bool = True):

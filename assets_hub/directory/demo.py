@@ -22,10 +22,7 @@ from assets_hub.directory.models import (Accessibility, Address, Attribute, Cont
 from assets_hub.directory.services import resolve_areas
 from assets_hub.directory.taxonomy import term_ids_by_code
 from assets_hub.geo.models import Postcode
-from search.query import ACCESSIBILITY
-
-LANGUAGE_NAMES = {"en": "English", "cy": "Welsh", "gd": "Gaelic", "pl": "Polish", "ur": "Urdu", "pa": "Punjabi",
-                  "bn": "Bengali", "ar": "Arabic", "ro": "Romanian"}
+from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES as LANGUAGE_NAMES
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 NAMESPACE = uuid.UUID("6f1c1f5e-3b7e-4e43-9d4b-6a3f0b7c2a10")

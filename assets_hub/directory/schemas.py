@@ -6,7 +6,10 @@ import re
 from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema)
 
 from assets_hub.directory.models import SERVICE_STATUSES
+from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES
 
+TRUTHY = {"on", "yes", "true", "1", True}
+FALSY = {"off", "no", "false", "0", False}
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-]{5,30}$")
 
 
@@ -70,8 +73,16 @@ class ServiceCreateSchema(_Stripped):
     application_process = _text(5000)
     fees_description = _text(2000)
     eligibility_description = _text(2000)
-    is_free = fields.Boolean(load_default=None, allow_none=True,
-                             truthy={"on", "yes", "true", "1", True}, falsy={"off", "no", "false", "0", False})
+    is_free = fields.Boolean(load_default=None, allow_none=True, truthy=TRUTHY, falsy=FALSY)
+    self_referral = fields.Boolean(truthy=TRUTHY, falsy=FALSY)
+    professional_referral = fields.Boolean(truthy=TRUTHY, falsy=FALSY)
+    delivered_in_person = fields.Boolean(truthy=TRUTHY, falsy=FALSY)
+    delivered_online = fields.Boolean(truthy=TRUTHY, falsy=FALSY)
+    delivered_by_phone = fields.Boolean(truthy=TRUTHY, falsy=FALSY)
+    languages = fields.List(fields.String(validate=validate.OneOf(list(LANGUAGES), error="Unknown language.")),
+                            allow_none=True)
+    accessibility = fields.List(fields.String(validate=validate.OneOf(
+        list(ACCESSIBILITY), error="Unknown accessibility feature.")), allow_none=True)
     minimum_age = fields.Integer(allow_none=True, strict=False, validate=validate.Range(
         min=0, max=130, error="Enter an age from 0 to 130."),
         error_messages={"invalid": "Enter an age as a whole number."})
@@ -99,9 +110,11 @@ class ServiceCreateSchema(_Stripped):
     area_name = _text(255)
 
     @pre_load
-    def _categories_as_list(self, data, **_):
-        if isinstance(data, dict) and isinstance(data.get("categories"), str):
-            data = dict(data, categories=[data["categories"]])
+    def _lists(self, data, **_):
+        if isinstance(data, dict):
+            for key in ("categories", "languages", "accessibility"):
+                if isinstance(data.get(key), str):
+                    data = dict(data, **{key: [data[key]]})
         return data
 
     @validates_schema

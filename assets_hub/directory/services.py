@@ -13,13 +13,15 @@ from sqlalchemy.orm import selectinload
 
 from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db, utcnow
-from assets_hub.directory.models import (Address, Attribute, CostOption, Location, Organization, Phone, Service,
-                                         ServiceArea, ServiceAtLocation, Taxonomy, TaxonomyTerm)
+from assets_hub.directory.models import (Accessibility, Address, Attribute, CostOption, Language, Location,
+                                         Organization, Phone, Service, ServiceArea, ServiceAtLocation, Taxonomy,
+                                         TaxonomyTerm)
 from assets_hub.errors import Invalid, NotFound
 from assets_hub.geo.areas import validate_geojson_area
 from assets_hub.geo.models import LocalAuthority
 from assets_hub.geo.postcodes import lookup_postcode, parse_postcode
 from assets_hub.ids import is_uuid
+from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES
 
 VISIBLE_STATUSES = ("active", "temporarily closed")
 NATIONAL_AREAS = {"K02000001": "United Kingdom", "K03000001": "Great Britain"}
@@ -27,7 +29,8 @@ NATIONAL_NAMES = {"uk": "K02000001", "united kingdom": "K02000001", "great brita
                   "gb": "K03000001", "national": "K03000001"}
 
 SERVICE_FIELDS = ("name", "description", "status", "url", "email", "application_process", "fees_description",
-                  "eligibility_description", "minimum_age", "maximum_age")
+                  "eligibility_description", "minimum_age", "maximum_age", "self_referral", "professional_referral",
+                  "delivered_in_person", "delivered_online", "delivered_by_phone")
 
 
 # ------------------------------------------------------------------ organisations
@@ -142,8 +145,32 @@ def _apply_related(service: Service, data: dict) -> None:
         if extent:
             service.service_areas.append(ServiceArea(area_type="geojson", extent=extent, extent_type="geojson",
                                                      name=data.get("area_name") or "An area drawn on a map"))
+    if "languages" in data and data["languages"] is not None:
+        for language in list(service.languages):
+            service.languages.remove(language)
+        for code in dict.fromkeys(data["languages"]):
+            service.languages.append(Language(code=code, name=LANGUAGES[code]))
     if any(data.get(f) is not None for f in ("postcode", "latitude")):
         _set_location(service, data)
+    if "accessibility" in data and data["accessibility"] is not None:
+        _set_accessibility(service, data["accessibility"])
+
+
+def _set_accessibility(service: Service, features: list[str]) -> None:
+    """Accessibility belongs to a place: set it on the service's location(s)."""
+    session = db.session
+    session.flush()
+    locations = [sal.location or session.get(Location, sal.location_id) for sal in service.service_at_locations]
+    if not locations:
+        if features:
+            message = "Accessibility describes a building: give the service's address first."
+            raise Invalid(message, {"accessibility": [message]})
+        return
+    for location in locations:
+        for item in list(location.accessibility):
+            location.accessibility.remove(item)
+        for feature in dict.fromkeys(features):
+            location.accessibility.append(Accessibility(details=feature, description=ACCESSIBILITY[feature]))
 
 
 def _set_location(service: Service, data: dict) -> None:
@@ -229,6 +256,8 @@ def get_service(service_id: str) -> Service:
         selectinload(Service.service_at_locations).selectinload(ServiceAtLocation.location)
         .selectinload(Location.addresses),
         selectinload(Service.service_at_locations).selectinload(ServiceAtLocation.schedules),
+        selectinload(Service.service_at_locations).selectinload(ServiceAtLocation.location)
+        .selectinload(Location.accessibility),
         selectinload(Service.service_areas), selectinload(Service.phones), selectinload(Service.contacts),
         selectinload(Service.schedules), selectinload(Service.cost_options), selectinload(Service.languages),
         selectinload(Service.attributes).selectinload(Attribute.taxonomy_term),

@@ -11,8 +11,12 @@ from assets_hub.directory.models import SERVICE_STATUSES
 from assets_hub.directory.schemas import OrganizationCreateSchema, ServiceCreateSchema, ServiceUpdateSchema
 from assets_hub.errors import AppError
 from assets_hub.forms import errors_from, form_data, load_or_errors
+from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES
 
 bp = flask.Blueprint("directory", __name__)
+
+MULTI = ("categories", "languages", "accessibility")
+FLAGS = ("self_referral", "professional_referral", "delivered_in_person", "delivered_online", "delivered_by_phone")
 
 
 def _page_arg() -> int:
@@ -46,6 +50,7 @@ def service(service_id):
     svc = services.get_service(service_id)
     locations = [(sal, presenters.opening_times(sal.schedules)) for sal in svc.service_at_locations]
     return flask.render_template("directory/service.html", service=svc, locations=locations,
+                                 language_names=LANGUAGES, accessibility_names=ACCESSIBILITY,
                                  service_times=presenters.opening_times(svc.schedules),
                                  visible=svc.status in services.VISIBLE_STATUSES)
 
@@ -94,7 +99,8 @@ def new_organization():
 def _service_form(template_values: dict, errors: dict, service=None):
     return flask.render_template("directory/service_form.html", errors=errors, values=template_values,
                                  service=service, organizations=services.list_organizations(),
-                                 categories=services.all_categories(), statuses=SERVICE_STATUSES), \
+                                 categories=services.all_categories(), statuses=SERVICE_STATUSES,
+                                 languages=LANGUAGES, accessibility=ACCESSIBILITY), \
         (422 if errors else 200)
 
 
@@ -105,7 +111,7 @@ def new_service():
     errors: dict = {}
     values: dict = {"organization_id": flask.request.args.get("organization_id", ""), "status": "active"}
     if flask.request.method == "POST":
-        values = form_data(multi=("categories",))
+        values = form_data(multi=MULTI)
         data, errors = load_or_errors(ServiceCreateSchema(), values)
         if data:
             try:
@@ -125,13 +131,15 @@ def edit_service(service_id):
     svc = services.get_service(service_id)
     errors: dict = {}
     if flask.request.method == "POST":
-        values = form_data(multi=("categories",))
-        # A form sends every field: an emptied field means "clear it".
+        values = form_data(multi=MULTI)
+        # A form sends every field: an emptied field means "clear it", an unticked box "no".
         for name in ("url", "email", "phone", "application_process", "fees_description",
                      "eligibility_description", "minimum_age", "maximum_age", "areas", "area_geojson"):
             values.setdefault(name, None)
-        values.setdefault("categories", [])
-        values["is_free"] = values.get("is_free", "off")
+        for name in MULTI:
+            values.setdefault(name, [])
+        for name in ("is_free", *FLAGS):
+            values.setdefault(name, "off")
         data, errors = load_or_errors(ServiceUpdateSchema(), values)
         if data:
             try:
@@ -148,6 +156,11 @@ def edit_service(service_id):
 
 def service_form_values(svc) -> dict:
     values = {f: getattr(svc, f) for f in services.SERVICE_FIELDS}
+    for flag in FLAGS:
+        values[flag] = "on" if values[flag] else None
+    values["languages"] = [lang.code for lang in svc.languages]
+    values["accessibility"] = sorted({a.details for sal in svc.service_at_locations
+                                      for a in sal.location.accessibility})
     values.update(organization_id=svc.organization_id,
                   phone=svc.phones[0].number if svc.phones else None,
                   is_free="on" if any(c.amount == 0 for c in svc.cost_options) else None,

@@ -136,3 +136,43 @@ def test_curator_sees_edit_link_and_edits_a_service(client, login_as, ctx):
     html = client.get(f"/services/{svc.id}").text
     assert "New words." in html and "SK1 3XE" in html
     assert "Walking groups" not in html  # categories were unticked, so they were removed
+
+
+def test_service_page_says_how_to_get_in_and_what_is_accessible(client, ctx):
+    html = client.get(f"/services/{_service('Heatons Befriending Circle').id}").text
+    assert "You can refer yourself, or a professional such as your GP or link worker can refer you." in html
+    assert "Languages: English, Urdu." in html and "Delivered in person, by phone." in html
+    assert "Accessibility: Wheelchair accessible, Accessible toilet, Hearing loop." in html
+
+
+def test_curator_sets_access_delivery_languages_and_accessibility(client, login_as, ctx):
+    from tests.conftest import csrf_token
+    from search import run_search
+    from search.query import SearchQuery
+    login_as("curator")
+    svc = _service("Edgeley Men's Shed")
+    form = client.get(f"/manage/services/{svc.id}/edit").text
+    assert 'id="self_referral" name="self_referral" value="on" checked' in form
+    r = client.post(f"/manage/services/{svc.id}/edit", data={
+        "organization_id": svc.organization_id, "name": svc.name, "description": "Make and mend.", "status": "active",
+        "address_1": "Rear of 4 Castle Street", "city": "Stockport", "postcode": "SK3 0AB",
+        "professional_referral": "on", "delivered_online": "on", "languages": ["pl", "cy"],
+        "accessibility": ["hearing_loop"], "csrf_token": csrf_token(client)})
+    assert r.status_code == 302, r.text
+    html = client.get(f"/services/{svc.id}").text
+    assert "You need a referral from a professional" in html
+    assert "Languages: Welsh, Polish." in html or "Languages: Polish, Welsh." in html
+    assert "Delivered online." in html and "Accessibility: Hearing loop." in html
+    found = run_search(SearchQuery(where="SK3", radius_km=5, languages=["cy"], accessibility=["hearing_loop"]))
+    assert [h.name for h in found.hits] == ["Edgeley Men's Shed"]
+
+
+def test_accessibility_without_an_address_is_refused(client, login_as, ctx):
+    from tests.conftest import csrf_token
+    login_as("curator")
+    svc = _service("Stockport Time Bank")
+    r = client.post(f"/manage/services/{svc.id}/edit", data={
+        "organization_id": svc.organization_id, "name": svc.name, "description": "x", "status": "active",
+        "accessibility": "wheelchair", "languages": "xx", "csrf_token": csrf_token(client)})
+    assert r.status_code == 422
+    assert "Unknown language." in r.text
