@@ -24,7 +24,7 @@ from assets_hub.directory.models import Attribute, Organization, Service, Taxono
 from search.models import SearchChange
 
 ANALYZER = StemmingAnalyzer()
-# One weighted text field: a query walks one posting list per word instead of one per field, which
+# One weighted text field, so a word has one posting list to read (not one per field), which
 # is what Whoosh's speed depends on. The name counts three times and the categories twice (the
 # same weighting as PostgreSQL's A/B/C/D), by repetition.
 SCHEMA = Schema(
@@ -32,7 +32,6 @@ SCHEMA = Schema(
     content=TEXT(analyzer=ANALYZER),
     spell=TEXT(analyzer=StandardAnalyzer(minsize=3, stoplist=None), spelling=True),
 )
-FIELDS = ("content",)
 
 _lock = threading.Lock()
 _searchers: dict[str, object] = {}
@@ -53,7 +52,11 @@ def _open(path: Path, create: bool = True):
 
 
 def _documents(session, ids: list[str] | None = None):
-    """(id, fields) for services, read on the given session."""
+    """(id, fields) for services, read on the given session (ids in chunks: SQLite limits parameters)."""
+    if ids is not None and len(ids) > 500:
+        for start in range(0, len(ids), 500):
+            yield from _documents(session, ids[start:start + 500])
+        return
     stmt = select(Service.id, Service.name, Service.description, Organization.name).join(Organization)
     if ids is not None:
         stmt = stmt.where(Service.id.in_(ids))

@@ -164,3 +164,9 @@ def test_feed_triggers_fire_on_category_and_organisation_changes(feed_app):
     assert db.session.execute(text("SELECT count(*) FROM search_change")).scalar() == 1
     assert engine_whoosh.apply_changes() == 1
     assert engine_whoosh.text_scores([["renamed"]], "and")
+
+
+def test_a_large_batch_of_changes_is_applied(feed_app, tmp_path):
+    _add_services(1200, prefix="Bulk")   # more ids than one SQL statement may carry on old SQLite builds
+    assert engine_whoosh.apply_changes() == 1200
+    assert len(_indexed_ids(tmp_path / "index")) == 1200
