@@ -48,8 +48,8 @@ class SearchOutcome:
         if hit.area_name:
             parts.append(f"covers {hit.area_name}")
         if self.words:
-            used = [w for w, syn in self.synonyms_used.items()]
-            parts.append("matches your words" + (f" (including what we call “{', '.join(used)}”)" if used else ""))
+            also = [e for expansions in self.synonyms_used.values() for e in expansions][:3]
+            parts.append("matches your words" + (f" (we also looked for {', '.join(also)})" if also else ""))
         return " and ".join(parts) if parts else "listed in this directory"
 
 

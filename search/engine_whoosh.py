@@ -33,6 +33,9 @@ SCHEMA = Schema(
     spell=TEXT(analyzer=StandardAnalyzer(minsize=3, stoplist=None), spelling=True),
 )
 
+# Bump when SCHEMA or the documents change: an index built by another version is rebuilt.
+INDEX_VERSION = "2"
+
 _lock = threading.Lock()
 _searchers: dict[str, object] = {}
 
@@ -88,9 +91,15 @@ def rebuild(path: Path | None = None) -> int:
         writer.add_document(**doc)
         count += 1
     writer.commit()
+    (path / "assets-hub-version").write_text(INDEX_VERSION)
     db.session.execute(delete(SearchChange).where(SearchChange.id <= high))
     _forget(path)
     return count
+
+
+def _version_ok(path: Path) -> bool:
+    marker = path / "assets-hub-version"
+    return marker.exists() and marker.read_text().strip() == INDEX_VERSION
 
 
 def apply_changes(path: Path | None = None, engine=None, on_stage=None) -> int:
@@ -170,7 +179,7 @@ def searcher(path: Path | None = None):
 def ensure_current() -> None:
     """Before a search: build the index if missing, then apply any committed changes."""
     path = index_dir()
-    if not windex.exists_in(str(path)):
+    if not windex.exists_in(str(path)) or not _version_ok(path):
         rebuild(path)
         return
     if db.session.scalar(select(SearchChange.id).limit(1)) is not None:

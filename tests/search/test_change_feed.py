@@ -170,3 +170,13 @@ def test_a_large_batch_of_changes_is_applied(feed_app, tmp_path):
     _add_services(1200, prefix="Bulk")   # more ids than one SQL statement may carry on old SQLite builds
     assert engine_whoosh.apply_changes() == 1200
     assert len(_indexed_ids(tmp_path / "index")) == 1200
+
+
+def test_an_index_from_another_version_is_rebuilt(feed_app, tmp_path):
+    _add_services(3)
+    engine_whoosh.apply_changes()
+    (tmp_path / "index" / "assets-hub-version").write_text("0")  # as if built by an older release
+    engine_whoosh._forget(tmp_path / "index")
+    engine_whoosh.ensure_current()
+    assert (tmp_path / "index" / "assets-hub-version").read_text() == engine_whoosh.INDEX_VERSION
+    assert len(_indexed_ids(tmp_path / "index")) == 3
