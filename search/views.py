@@ -4,13 +4,24 @@ from __future__ import annotations
 import flask
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from assets_hub.accounts.permissions import CURATORS, require_role
+from assets_hub.db import db
+from assets_hub.directory.models import Location, ServiceAtLocation
 from assets_hub.directory.services import all_categories
 from assets_hub.errors import AppError, Invalid
 from assets_hub.forms import errors_from
 from search import TIER_LABELS, run_search
-from search.query import ACCESS, ACCESSIBILITY, DAY_LABELS, DELIVERY, LANGUAGES, SORT_LABELS, load_query
+from search.query import (
+    ACCESS,
+    ACCESSIBILITY,
+    DAY_LABELS,
+    DELIVERY,
+    LANGUAGES,
+    SORT_LABELS,
+    load_query,
+)
 
 bp = flask.Blueprint("search", __name__)
 
@@ -83,24 +94,22 @@ def api_search():
 @bp.get("/search.geojson")
 def geojson():
     """The current page of results as GeoJSON points (each result's locations within the radius)."""
-    outcome, q, error = _run(flask.current_app.config["WEB_DEFAULT_RADIUS_KM"])
+    outcome, q, error = _run(flask.current_app.config["WEB_DEFAULT_RADIUS_KM"], load_services=False)
     if error:
         raise error
     features = []
-    if outcome is not None:
-        for hit in outcome.hits:
-            service = outcome.services.get(hit.service_id)
-            if service is None:
-                continue
-            for sal in service.service_at_locations:
-                loc = sal.location
-                if loc.latitude is None:
-                    continue
-                features.append({"type": "Feature",
-                                 "geometry": {"type": "Point", "coordinates": [loc.longitude, loc.latitude]},
-                                 "properties": {"id": hit.service_id, "name": hit.name, "location": loc.name,
-                                                "url": flask.url_for("directory.service", service_id=hit.service_id),
-                                                "distance_m": hit.distance_m}})
+    if outcome is not None and outcome.hits:
+        by_id = {h.service_id: h for h in outcome.hits}
+        rows = db.session.execute(
+            select(ServiceAtLocation.service_id, Location.name, Location.latitude, Location.longitude)
+            .join(Location, Location.id == ServiceAtLocation.location_id)
+            .where(ServiceAtLocation.service_id.in_(list(by_id)), Location.latitude.is_not(None))).all()
+        for service_id, location_name, lat, lon in rows:  # one query for the page, not one per service
+            hit = by_id[service_id]
+            features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                             "properties": {"id": service_id, "name": hit.name, "location": location_name,
+                                            "url": flask.url_for("directory.service", service_id=service_id),
+                                            "distance_m": hit.distance_m}})
     body = {"type": "FeatureCollection", "features": features}
     if outcome is not None and outcome.place is not None:
         body["place"] = {"label": outcome.place.label, "coordinates": [outcome.place.longitude,
