@@ -51,6 +51,8 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
     if groups and candidates is not None:
         scores = engine_whoosh.text_scores(groups, mode, only=candidates)
         candidates = set(scores)
+    elif groups and not q.filters_active() and q.sort in ("best", "nearest"):
+        return _words_only(q, groups, mode, conditions, category_code)
     elif groups:
         scores = engine_whoosh.text_scores(groups, mode)
         candidates = set(scores)
@@ -81,8 +83,7 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
         # (a common word can match most of the directory); fall back to all when filters thinned them.
         total = conn.exec_driver_sql("SELECT count(*) FROM search_hit").scalar()
         need = q.page * q.per_page
-        best = heapq.nlargest(need + 200, scores, key=lambda sid: (scores[sid], sid))
-        _fill(CANDIDATES, best)
+        _fill(CANDIDATES, _best(scores, need + 200))
         rows = conn.exec_driver_sql(f"{base} JOIN search_candidate c ON c.id = h.id").fetchall()
         if len(rows) < min(need, total):
             rows = conn.exec_driver_sql(base).fetchall()
@@ -126,8 +127,7 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
     if place is None and groups and n_hits > FACET_SAMPLE:
         # A common word can match most of the directory: count facets over the best matches only,
         # and say so (facets["sampled"]), rather than make every such search slow.
-        best = heapq.nlargest(FACET_SAMPLE, scores, key=lambda sid: (scores[sid], sid))
-        _fill(CANDIDATES, best)
+        _fill(CANDIDATES, _best(scores, FACET_SAMPLE))
         facets = facet_counts(select(HITS.c.id).where(HITS.c.id.in_(select(CANDIDATES.c.id))).subquery(),
                               category_code)
         facets["sampled"] = FACET_SAMPLE
@@ -142,6 +142,51 @@ def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
         for h in page:
             h.organization = orgs.get(h.service_id, "")
     return EngineResult(page, len(ranked) if total is None else total, facets)
+
+
+def _best(scores: dict[str, float], k: int) -> list[str]:
+    """The ids with the k best scores, and every id tied with the k-th (ties are then ordered by
+    name, so the cut must not depend on which of them heapq happened to keep)."""
+    if len(scores) <= k:
+        return list(scores)
+    cut = heapq.nlargest(k, scores.values())[-1]
+    return [sid for sid, score in scores.items() if score >= cut]
+
+
+def _words_only(q, groups, mode, conditions, category_code) -> EngineResult:
+    """Words alone, no filters: the index knows which matches are visible, so the total and the
+    ranking come from it, and SQLite is asked only about the rows that can be on the page (and
+    the best 2,000 for facets) instead of every match of a common word."""
+    session = db.session
+    scores = engine_whoosh.text_scores(groups, mode, visible_only=True)
+    if not scores:
+        return EngineResult([], 0, empty_facets())
+    need = q.page * q.per_page
+    ranked_ids = _best(scores, max(need + 200, FACET_SAMPLE))
+    _fill(CANDIDATES, ranked_ids)
+    # The database has the last word on what is visible (the index follows it through the feed).
+    _fill(HITS, ())
+    session.execute(insert(HITS).from_select(["id"], select(Service.id).where(
+        *conditions, Service.id.in_(select(CANDIDATES.c.id)))))
+    rows = session.connection().exec_driver_sql(
+        "SELECT s.id, s.name, s.deprioritised_at IS NOT NULL FROM search_hit h JOIN service s ON s.id = h.id"
+    ).fetchall()
+    top = max(scores.values()) or 1.0
+    ranked = sorted(((bool(demoted), -scores[sid], name.lower(), sid, name) for sid, name, demoted in rows))
+    start = (q.page - 1) * q.per_page
+    page = [Hit(sid, name, "", None, None, round(-neg / top, 4), None)
+            for _d, neg, _n, sid, name in ranked[start:start + q.per_page]]
+    facets = facet_counts(select(HITS.c.id).subquery(), category_code)
+    total = len(scores)
+    if total > FACET_SAMPLE:
+        facets["sampled"] = FACET_SAMPLE
+    facets["total"] = total
+    if page:
+        orgs = dict(session.execute(select(Service.id, Organization.name).join(Organization)
+                                    .where(Service.id.in_([h.service_id for h in page]))).all())
+        for h in page:
+            h.organization = orgs.get(h.service_id, "")
+    return EngineResult(page, total, facets)
 
 
 def suggest(words):

@@ -16,11 +16,12 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from whoosh import index as windex
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
-from whoosh.fields import ID, TEXT, Schema
+from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.writing import LockError
 
 from assets_hub.db import db
 from assets_hub.directory.models import Attribute, Organization, Service, TaxonomyTerm
+from assets_hub.directory.services import VISIBLE_STATUSES
 from search.models import SearchChange
 
 ANALYZER = StemmingAnalyzer()
@@ -29,12 +30,15 @@ ANALYZER = StemmingAnalyzer()
 # same weighting as PostgreSQL's A/B/C/D), by repetition.
 SCHEMA = Schema(
     id=ID(stored=True, unique=True),
+    # Whether the service shows in search (its status): lets a search on words alone count and
+    # rank its matches without asking SQLite about every one of them.
+    visible=STORED(),
     content=TEXT(analyzer=ANALYZER),
     spell=TEXT(analyzer=StandardAnalyzer(minsize=3, stoplist=None), spelling=True),
 )
 
 # Bump when SCHEMA or the documents change: an index built by another version is rebuilt.
-INDEX_VERSION = "2"
+INDEX_VERSION = "3"
 
 _lock = threading.Lock()
 _searchers: dict[str, object] = {}
@@ -61,7 +65,7 @@ def _documents(session, ids: list[str] | None = None):
         for start in range(0, len(ids), 500):
             yield from _documents(session, ids[start:start + 500])
         return
-    stmt = select(Service.id, Service.name, Service.description, Organization.name).join(Organization)
+    stmt = select(Service.id, Service.name, Service.description, Organization.name, Service.status).join(Organization)
     if ids is not None:
         stmt = stmt.where(Service.id.in_(ids))
     parent = TaxonomyTerm.__table__.alias("parent")
@@ -73,10 +77,11 @@ def _documents(session, ids: list[str] | None = None):
         cat_stmt = cat_stmt.where(Attribute.service_id.in_(ids))
     for sid, name, parent_name in session.execute(cat_stmt):
         cats.setdefault(sid, []).extend([name, parent_name or ""])
-    for sid, name, description, org in session.execute(stmt):
+    for sid, name, description, org, status in session.execute(stmt):
         categories = " ".join(cats.get(sid, []))
         content = f"{name} {name} {name} {categories} {categories} {description or ''} {org or ''}"
-        yield sid, {"id": sid, "content": content, "spell": f"{name} {description or ''} {categories}"}
+        yield sid, {"id": sid, "content": content, "spell": f"{name} {description or ''} {categories}",
+                    "visible": status in VISIBLE_STATUSES}
 
 
 def rebuild(path: Path | None = None) -> int:
@@ -208,8 +213,12 @@ class _Reader:
         self.searcher = s
         reader = s.reader()
         self.by_doc: list[str] = [""] * s.doc_count_all()
+        visible = set()
         for docnum, fields in reader.iter_docs():
             self.by_doc[docnum] = fields["id"]
+            if fields.get("visible"):
+                visible.add(docnum)
+        self.visible = frozenset(visible)
         self.by_id = {sid: n for n, sid in enumerate(self.by_doc) if sid}
         self.live = frozenset(self.by_id.values())
         self.n = max(1, len(self.live))
@@ -288,14 +297,18 @@ def _analysed(groups: list[list[str]]) -> list[list[list[str]]]:
     return [[terms for terms in ([t.text for t in ANALYZER(alt)] for alt in group) if terms] for group in groups]
 
 
-def text_scores(groups: list[list[str]], mode: str, only: set[str] | None = None) -> dict[str, float]:
+def text_scores(groups: list[list[str]], mode: str, only: set[str] | None = None,
+                visible_only: bool = False) -> dict[str, float]:
     """{service_id: BM25 score} for matching services; only among ``only`` (a place's candidates)
-    when given. An empty ``only`` means no candidates, never "no filter"."""
+    when given, only visible ones with ``visible_only``. An empty ``only`` means no candidates,
+    never "no filter"."""
     s = searcher()
     if s is None or (only is not None and not only):
         return {}
     r = _reader(s)
     allowed = None if only is None else {r.by_id[sid] for sid in only if sid in r.by_id}
+    if visible_only:
+        allowed = set(r.visible) if allowed is None else allowed & r.visible
     if allowed is not None and not allowed:
         return {}
     return {r.by_doc[d]: score for d, score in r.match(_analysed(groups), mode, allowed).items()}

@@ -277,3 +277,14 @@ def test_open_now_knows_which_weeks_a_four_weekly_service_comes(ctx):
     off = datetime(off_week.year, off_week.month, off_week.day, 10, 10, tzinfo=LONDON)
     assert route_a in db.session.scalars(select(Service.name).where(*conditions(q, None, now=on))).all()
     assert route_a not in db.session.scalars(select(Service.name).where(*conditions(q, None, now=off))).all()
+
+
+@pytest.mark.parametrize("what", ["library", "support group", "befriending"])
+def test_words_alone_count_and_rank_like_the_general_path(ctx, what):
+    """Words with no filter take a shortcut on the embedded engine (the index knows visibility);
+    with a filter that changes nothing (local only, no place) they take the general path: same
+    total, same first page."""
+    fast = run_search(SearchQuery(what=what, per_page=20))
+    general = run_search(SearchQuery(what=what, per_page=20, local_only=True))
+    assert fast.total == general.total > 0
+    assert [h.name for h in fast.hits] == [h.name for h in general.hits]
