@@ -327,7 +327,3 @@ def suggest(words: list[str]) -> dict[str, str]:
         if found:
             out[w] = found[0]
     return out
-
-
-def pending_changes() -> int:
-    return db.session.scalar(select(func.count()).select_from(SearchChange)) or 0

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -66,9 +65,6 @@ def parse_postcode(text: str | None) -> ParsedPostcode | None:
         return ParsedPostcode("sector", alternatives[0])
     return None
 
-
-def looks_like_postcode(text: str) -> bool:
-    return parse_postcode(text) is not None
 
 
 def lookup_postcode(text: str) -> Postcode | None:
@@ -254,6 +250,3 @@ def load_bundled() -> dict[str, int]:
     counts["units"] += load_rows(unit_rows(ASSET_POINTS, regions))
     return counts
 
-
-def clear() -> None:
-    db.session.execute(delete(Postcode))
