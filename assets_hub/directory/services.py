@@ -284,10 +284,16 @@ def category_tree() -> list[CategoryNode]:
     session = db.session
     terms = session.scalars(select(TaxonomyTerm).join(Taxonomy).where(Taxonomy.name == OUR_TAXONOMY)
                             .order_by(TaxonomyTerm.name)).all()
-    direct = dict(session.execute(
-        select(Attribute.taxonomy_term_id, func.count(func.distinct(Attribute.service_id)))
-        .join(Service, Service.id == Attribute.service_id)
-        .where(Service.status.in_(VISIBLE_STATUSES)).group_by(Attribute.taxonomy_term_id)).all())
+    visible = (select(Attribute.service_id, TaxonomyTerm.id.label("term_id"), TaxonomyTerm.parent_id)
+               .join(TaxonomyTerm, TaxonomyTerm.id == Attribute.taxonomy_term_id)
+               .join(Service, Service.id == Attribute.service_id)
+               .where(Service.status.in_(VISIBLE_STATUSES)).subquery())
+    direct = dict(session.execute(select(visible.c.term_id, func.count(func.distinct(visible.c.service_id)))
+                                  .group_by(visible.c.term_id)).all())
+    # A branch counts each service once, even when it sits in two of the branch's categories.
+    root_key = func.coalesce(visible.c.parent_id, visible.c.term_id)
+    by_root = dict(session.execute(select(root_key, func.count(func.distinct(visible.c.service_id)))
+                                   .group_by(root_key)).all())
     nodes = {t.id: CategoryNode(t, []) for t in terms}
     roots = []
     for t in terms:
@@ -296,11 +302,8 @@ def category_tree() -> list[CategoryNode]:
         if t.parent_id and t.parent_id in nodes:
             nodes[t.parent_id].children.append(node)
         else:
+            node.count = by_root.get(t.id, 0)
             roots.append(node)
-    for root in roots:
-        # A service in two children of one root counts once per child; close enough for a browse
-        # count, and exact counts come from category_services().
-        root.count += sum(c.count for c in root.children)
     return roots
 
 
@@ -336,5 +339,6 @@ def category_services(term: TaxonomyTerm, page: int = 1, per_page: int = 20) -> 
 
 
 def all_categories() -> list[TaxonomyTerm]:
+    """Every term of our taxonomy with its parent loaded (the forms show "Parent: Child")."""
     return db.session.scalars(select(TaxonomyTerm).join(Taxonomy).where(Taxonomy.name == OUR_TAXONOMY)
-                              .order_by(TaxonomyTerm.code)).all()
+                              .options(selectinload(TaxonomyTerm.parent)).order_by(TaxonomyTerm.code)).all()

@@ -176,3 +176,12 @@ def test_accessibility_without_an_address_is_refused(client, login_as, ctx):
         "accessibility": "wheelchair", "languages": "xx", "csrf_token": csrf_token(client)})
     assert r.status_code == 422
     assert "Unknown language." in r.text
+
+
+def test_a_branch_counts_each_service_once(client, ctx):
+    # "Debt and Money Advice Service" sits in three money categories; the branch holds 2 services.
+    from assets_hub.directory.services import category_services, category_tree, get_category
+    money = next(node for node in category_tree() if node.term.code == "money")
+    _rows, total = category_services(get_category("money"))
+    assert money.count == total == 2
+    assert 'Money and debt</a> <span class="count">(2)</span>' in client.get("/").text
