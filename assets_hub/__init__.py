@@ -25,6 +25,8 @@ def create_app(overrides: dict | None = None) -> flask.Flask:
     auth.init_app(app)
     csrf.init_app(app)
     register_blueprints(app)
+    from assets_hub.openreferral.api import init_app as init_openreferral
+    init_openreferral(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_security_headers(app)
@@ -42,8 +44,11 @@ def register_input_guard(app: flask.Flask) -> None:
         for source in (req.args, req.form):
             for key, value in source.items(multi=True):
                 if "\x00" in key or "\x00" in value:
-                    raise Invalid(f"“{key.replace(chr(0), '')}” contains a character that is not allowed.",
+                    err = Invalid(f"“{key.replace(chr(0), '')}” contains a character that is not allowed.",
                                   {key.replace("\x00", ""): ["Contains a character that is not allowed."]})
+                    if req.path.startswith("/api/v3/"):  # the Open Referral API answers 400 to any bad query
+                        err.status, err.code = 400, "bad_query"
+                    raise err
         if req.is_json and b"\\u0000" in (req.get_data(cache=True) or b""):
             raise Invalid("The JSON contains a character that is not allowed (\\u0000).",
                           {"_body": ["Contains a NUL character."]})

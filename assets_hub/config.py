@@ -50,6 +50,15 @@ def load_config() -> dict:
         "API_DEFAULT_RADIUS_KM": 5.0,
         "SITE_NAME": os.environ.get("SITE_NAME", "Assets Hub"),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search-index")),
+        # Open Referral API (/api/v3): the licence the directory's own data is published under,
+        # and how many requests one client may make (Flask-Limiter syntax and storage URI).
+        "DATA_LICENCE_NAME": os.environ.get("DATA_LICENCE_NAME", "Open Government Licence v3.0"),
+        "DATA_LICENCE_URL": os.environ.get(
+            "DATA_LICENCE_URL", "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"),
+        "DATA_ATTRIBUTION": os.environ.get("DATA_ATTRIBUTION", "Listings curated by the Assets Hub community."),
+        "OPENREFERRAL_PROFILE": os.environ.get("OPENREFERRAL_PROFILE", "https://docs.openreferral.org/en/latest/hsds/"),
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
     }
 
 

@@ -8,7 +8,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = ["/", "/categories", "/categories/social-connection", "/about", "/login",
+PAGES = ["/", "/categories", "/categories/social-connection", "/about", "/api/docs", "/login",
          "/search?what=befriending&where=SK4+2", "/search?where=SK9+9ZZ", "/search?what=library&where=M1&free=1"]
 
 

@@ -1,0 +1,257 @@
+"""What the Open Referral API reads: only published, visible listings.
+
+Listings waiting for a curator live in the curation queue, not in these tables, so nothing here can
+leak a pending change; inactive and defunct services are left out as they are from search.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+from sqlalchemy import exists, func, literal_column, select
+from sqlalchemy.orm import selectinload
+
+from assets_hub.db import db
+from assets_hub.directory.models import (Attribute, Location, Organization, Service, ServiceArea, ServiceAtLocation,
+                                         Taxonomy, TaxonomyTerm)
+from assets_hub.directory.services import VISIBLE_STATUSES, descendant_ids
+from assets_hub.errors import NotFound
+from assets_hub.ids import is_uuid
+
+
+def _location_options(path):
+    return [path.selectinload(Location.addresses), path.selectinload(Location.accessibility),
+            path.selectinload(Location.phones), path.selectinload(Location.schedules)]
+
+
+def full_service_options(prefix=None):
+    """Eager loads for a fully nested service (one query per relation, not per row)."""
+    def p(rel):
+        return prefix.selectinload(rel) if prefix is not None else selectinload(rel)
+    sal = p(Service.service_at_locations)
+    return [p(Service.organization), p(Service.phones), p(Service.schedules), p(Service.service_areas),
+            p(Service.languages), p(Service.cost_options), p(Service.contacts),
+            p(Service.attributes).selectinload(Attribute.taxonomy_term).selectinload(TaxonomyTerm.taxonomy),
+            sal.selectinload(ServiceAtLocation.schedules),
+            *_location_options(sal.selectinload(ServiceAtLocation.location))]
+
+
+@dataclass
+class ServiceFilter:
+    search: str | None = None
+    taxonomy_term_id: str | None = None
+    taxonomy_id: str | None = None
+    organization_id: str | None = None
+    modified_after: datetime | None = None
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())[:20]
+
+
+def service_conditions(f: ServiceFilter) -> list:
+    out = [Service.status.in_(VISIBLE_STATUSES)]
+    if f.organization_id:
+        out.append(Service.organization_id == f.organization_id)
+    if f.modified_after:
+        out.append(Service.updated_at >= f.modified_after)
+    if f.taxonomy_term_id:
+        terms = descendant_ids(f.taxonomy_term_id)
+        out.append(exists().where(Attribute.service_id == Service.id, Attribute.taxonomy_term_id.in_(terms)))
+    if f.taxonomy_id:
+        out.append(exists().where(Attribute.service_id == Service.id,
+                                  Attribute.taxonomy_term_id == TaxonomyTerm.id,
+                                  TaxonomyTerm.taxonomy_id == f.taxonomy_id))
+    if f.search and f.search.strip():
+        if db.is_postgres:
+            query = func.websearch_to_tsquery(literal_column("'english'::regconfig"), f.search)
+            out.append(literal_column("service.search_vector").op("@@")(query))
+        else:
+            from search import engine_whoosh
+            words = _words(f.search)
+            ids = list(engine_whoosh.text_scores([[w] for w in words], "and", visible_only=True)) if words else []
+            out.append(Service.id.in_(ids))
+    return out
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    def envelope(self, contents: list) -> dict:
+        pages = math.ceil(self.total / self.per_page) if self.total else 0
+        return {"total_items": self.total, "total_pages": pages, "page_number": self.page, "size": len(contents),
+                "first_page": self.page == 1, "last_page": self.page >= pages, "empty": not contents,
+                "contents": contents}
+
+
+def _page(stmt, count_stmt, page: int, per_page: int) -> Page:
+    total = db.session.scalar(count_stmt)
+    items = [] if (page - 1) * per_page >= total else \
+        list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items, total, page, per_page)
+
+
+def services_page(f: ServiceFilter, page: int, per_page: int, full: bool) -> Page:
+    where = service_conditions(f)
+    stmt = select(Service).where(*where).order_by(Service.name, Service.id)
+    stmt = stmt.options(*(full_service_options() if full else [selectinload(Service.organization)]))
+    return _page(stmt, select(func.count()).select_from(Service).where(*where), page, per_page)
+
+
+def stream_services(f: ServiceFilter, full: bool, batch: int = 500) -> Iterator[Service]:
+    """Every matching service, in id order, loaded a batch at a time by key (not OFFSET). Nothing
+    holds on to a batch once it is written (the session's identity map keeps only weak references
+    to unchanged objects), so memory stays flat however many there are."""
+    where = service_conditions(f)
+    last = ""
+    session = db.session
+    while True:
+        stmt = select(Service).where(*where, Service.id > last).order_by(Service.id).limit(batch)
+        stmt = stmt.options(*(full_service_options() if full else [selectinload(Service.organization)]))
+        rows = list(session.scalars(stmt))
+        yield from rows
+        if len(rows) < batch:
+            return
+        last = rows[-1].id
+        del rows
+
+
+def _require_id(value: str, what: str) -> None:
+    if not is_uuid(value):
+        raise NotFound(f"There is no {what} with the id “{value[:60]}”: ids are UUIDs.")
+
+
+def get_service(service_id: str) -> Service:
+    _require_id(service_id, "service")
+    svc = db.session.scalar(select(Service).where(Service.id == service_id, Service.status.in_(VISIBLE_STATUSES))
+                            .options(*full_service_options()))
+    if svc is None:
+        raise NotFound(f"There is no service with the id “{service_id}”.")
+    return svc
+
+
+def organizations_page(search: str | None, page: int, per_page: int) -> Page:
+    where = []
+    if search and search.strip():
+        like = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append(func.lower(Organization.name).like(like, escape="\\"))
+    stmt = select(Organization).where(*where).order_by(Organization.name, Organization.id)
+    return _page(stmt, select(func.count()).select_from(Organization).where(*where), page, per_page)
+
+
+def get_organization(org_id: str) -> Organization:
+    _require_id(org_id, "organization")
+    org = db.session.get(Organization, org_id, options=[
+        selectinload(Organization.phones), *_location_options(selectinload(Organization.locations))])
+    if org is None:
+        raise NotFound(f"There is no organization with the id “{org_id}”.")
+    return org
+
+
+def organization_services(org_ids: list[str], full: bool) -> dict[str, list[Service]]:
+    out: dict[str, list[Service]] = {oid: [] for oid in org_ids}
+    if not org_ids:
+        return out
+    stmt = (select(Service).where(Service.organization_id.in_(org_ids), Service.status.in_(VISIBLE_STATUSES))
+            .order_by(Service.name, Service.id))
+    if full:
+        stmt = stmt.options(*full_service_options())
+    for s in db.session.scalars(stmt):
+        out[s.organization_id].append(s)
+    return out
+
+
+def taxonomies_page(search: str | None, page: int, per_page: int) -> Page:
+    where = [func.lower(Taxonomy.name).contains(search.strip().lower(), autoescape=True)] if search else []
+    stmt = select(Taxonomy).where(*where).order_by(Taxonomy.name, Taxonomy.id)
+    return _page(stmt, select(func.count()).select_from(Taxonomy).where(*where), page, per_page)
+
+
+def get_taxonomy(taxonomy_id: str) -> Taxonomy:
+    _require_id(taxonomy_id, "taxonomy")
+    found = db.session.get(Taxonomy, taxonomy_id)
+    if found is None:
+        raise NotFound(f"There is no taxonomy with the id “{taxonomy_id}”.")
+    return found
+
+
+def terms_page(search: str | None, taxonomy_id: str | None, top_only: bool, parent_id: str | None,
+               page: int, per_page: int) -> Page:
+    where = []
+    if search:
+        where.append(func.lower(TaxonomyTerm.name).contains(search.strip().lower(), autoescape=True))
+    if taxonomy_id:
+        where.append(TaxonomyTerm.taxonomy_id == taxonomy_id)
+    if top_only:
+        where.append(TaxonomyTerm.parent_id.is_(None))
+    if parent_id:
+        where.append(TaxonomyTerm.parent_id == parent_id)
+    stmt = (select(TaxonomyTerm).where(*where).order_by(TaxonomyTerm.code, TaxonomyTerm.id)
+            .options(selectinload(TaxonomyTerm.taxonomy)))
+    return _page(stmt, select(func.count()).select_from(TaxonomyTerm).where(*where), page, per_page)
+
+
+def get_term(term_id: str) -> TaxonomyTerm:
+    _require_id(term_id, "taxonomy term")
+    found = db.session.get(TaxonomyTerm, term_id, options=[selectinload(TaxonomyTerm.taxonomy)])
+    if found is None:
+        raise NotFound(f"There is no taxonomy term with the id “{term_id}”.")
+    return found
+
+
+def _sal_options(full: bool):
+    if full:
+        return [selectinload(ServiceAtLocation.schedules),
+                *_location_options(selectinload(ServiceAtLocation.location)),
+                *full_service_options(selectinload(ServiceAtLocation.service))]
+    return [selectinload(ServiceAtLocation.location), selectinload(ServiceAtLocation.service)]
+
+
+def get_service_at_location(sal_id: str) -> ServiceAtLocation:
+    _require_id(sal_id, "service_at_location")
+    found = db.session.scalar(select(ServiceAtLocation).join(Service)
+                              .where(ServiceAtLocation.id == sal_id, Service.status.in_(VISIBLE_STATUSES))
+                              .options(*_sal_options(True)))
+    if found is None:
+        raise NotFound(f"There is no service_at_location with the id “{sal_id}”.")
+    return found
+
+
+def service_at_locations_page(f: ServiceFilter, page: int, per_page: int, full: bool,
+                              near: tuple | None = None) -> tuple[Page, dict[str, float]]:
+    """A page of service_at_location records; with ``near`` = (place, metres), only those whose
+    location is that close and whose service, if it names service areas, covers the place; nearest
+    first, with their distances."""
+    where = service_conditions(f)
+    base = select(ServiceAtLocation).join(Service, Service.id == ServiceAtLocation.service_id).where(*where)
+    if near is None:
+        stmt = base.order_by(Service.name, ServiceAtLocation.id).options(*_sal_options(full))
+        count = select(func.count()).select_from(ServiceAtLocation).join(Service).where(*where)
+        return _page(stmt, count, page, per_page), {}
+    from assets_hub.geo import nearby
+    from assets_hub.geo.areas import areas_covering
+    place, metres = near
+    distance = {n.location_id: n.distance_m for n in nearby(place.latitude, place.longitude, metres)}
+    if not distance:
+        return Page([], 0, page, per_page), {}
+    covering = set(areas_covering(place))
+    rows = db.session.execute(
+        select(ServiceAtLocation.id, ServiceAtLocation.location_id, ServiceAtLocation.service_id)
+        .join(Service, Service.id == ServiceAtLocation.service_id)
+        .where(*where, ServiceAtLocation.location_id.in_(list(distance)))).all()
+    with_areas = set(db.session.scalars(select(ServiceArea.service_id).where(
+        ServiceArea.service_id.in_({r.service_id for r in rows}), ServiceArea.area_type != "text")))
+    keep = sorted((distance[r.location_id], r.id) for r in rows
+                  if r.service_id not in with_areas or r.service_id in covering)
+    chosen = keep[(page - 1) * per_page: page * per_page]
+    by_id = {s.id: s for s in db.session.scalars(select(ServiceAtLocation).where(
+        ServiceAtLocation.id.in_([sid for _, sid in chosen])).options(*_sal_options(full)))}
+    items = [by_id[sid] for _, sid in chosen]
+    return Page(items, len(keep), page, per_page), {sal.id: distance[sal.location_id] for sal in items}
