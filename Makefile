@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test install install-test serve bench-geo bench-search bench-load clean
+.PHONY: demo test install install-test serve bench-geo bench-search bench-load bench-api clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Assets Hub needs Python 3.11 or newer")'
@@ -56,6 +56,10 @@ bench-geo: install-test
 ## make bench-search: 100,000 services on PostGIS (ours vs the naive statement), 10,000 on SQLite + Whoosh
 bench-search: install-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/search.py
+
+## make bench-api: the Open Referral API with 100,000 services on PostGIS (pages, records, ndjson)
+bench-api: install-test
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/api.py
 
 ## make bench-load: requests per second through gunicorn (2 workers) with wrk on loopback
 bench-load: install-test

@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer,
+from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
                         Numeric, String, Text, UniqueConstraint, false, true)
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets_hub.db import Base, utcnow
@@ -37,6 +38,7 @@ class Stamped:
 
 class Organization(Stamped, Base):
     __tablename__ = "organization"
+    __table_args__ = (Index("ix_organization_name", "name", "id"),)
 
     id: Mapped[str] = id_column()
     name: Mapped[str] = mapped_column(String(255), nullable=False)
@@ -61,6 +63,10 @@ class Service(Stamped, Base):
         CheckConstraint("maximum_age IS NULL OR (maximum_age >= 0 AND maximum_age <= 130)", name="maximum_age_range"),
         CheckConstraint("minimum_age IS NULL OR maximum_age IS NULL OR minimum_age <= maximum_age",
                         name="age_order"),
+        # Lists page in name order without a sort; only visible services (see migration 0003).
+        Index("ix_service_visible_name", "name", "id",
+              postgresql_where=sql_text("status IN ('active', 'temporarily closed')"),
+              sqlite_where=sql_text("status IN ('active', 'temporarily closed')")),
     )
 
     id: Mapped[str] = id_column()

@@ -99,10 +99,17 @@ def _page(stmt, count_stmt, page: int, per_page: int) -> Page:
 
 
 def services_page(f: ServiceFilter, page: int, per_page: int, full: bool) -> Page:
+    """One page in name order. The page's ids come first from the (name, id) index alone, so a deep
+    page skips index entries rather than table rows; then only those services are loaded."""
     where = service_conditions(f)
-    stmt = select(Service).where(*where).order_by(Service.name, Service.id)
+    ids = _page(select(Service.id).where(*where).order_by(Service.name, Service.id),
+                select(func.count()).select_from(Service).where(*where), page, per_page)
+    if not ids.items:
+        return ids
+    stmt = select(Service).where(Service.id.in_(ids.items))
     stmt = stmt.options(*(full_service_options() if full else [selectinload(Service.organization)]))
-    return _page(stmt, select(func.count()).select_from(Service).where(*where), page, per_page)
+    by_id = {s.id: s for s in db.session.scalars(stmt)}
+    return Page([by_id[i] for i in ids.items], ids.total, page, per_page)
 
 
 def stream_services(f: ServiceFilter, full: bool, batch: int = 500) -> Iterator[Service]:
