@@ -238,3 +238,47 @@ def search_apply():
     from search import engine_whoosh
 
     click.echo(f"Re-indexed {engine_whoosh.apply_changes():,} services.")
+
+
+# ------------------------------------------------------------------ HSDS import and export
+
+@main.group("import")
+def import_group():
+    """Import listings from other directories."""
+
+
+@import_group.command("hsds")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check everything and print the report; change nothing.")
+def import_hsds(path, dry_run):
+    """Import an HSDS 3.0 tabular data package (a folder with datapackage.json and CSVs), a JSON
+    file of full service records, or NDJSON (one record a line, as /api/v3/services?format=ndjson&full=true).
+
+    All or nothing; idempotent by id (importing the same data again changes nothing); every created
+    or changed service gets a history entry "Imported from PATH".
+    """
+    from curation.hsds_import import import_path
+
+    started = time.monotonic()
+    report = import_path(path, actor=f"import: {path.name}"[:254], dry_run=dry_run)
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"  ({time.monotonic() - started:.1f} s)")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.group("export")
+def export_group():
+    """Export the directory."""
+
+
+@export_group.command("hsds")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def export_hsds(folder):
+    """Write every listing as an HSDS 3.0 tabular data package (CSV files and datapackage.json) in FOLDER."""
+    from curation.hsds_export import export_package
+
+    started = time.monotonic()
+    counts = export_package(folder)
+    click.echo(f"Wrote {sum(counts.values()):,} rows in {len(counts)} files to {folder} "
+               f"({counts.get('services.csv', 0):,} services) in {time.monotonic() - started:.1f} s.")

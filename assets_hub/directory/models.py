@@ -254,7 +254,7 @@ class Schedule(Base):
     closes_at: Mapped[str | None] = mapped_column(String(8))
     description: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
-    attending_type: Mapped[str | None] = mapped_column(String(60))
+    attending_type: Mapped[str | None] = mapped_column(Text)
 
 
 class ServiceArea(Base):

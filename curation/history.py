@@ -1,0 +1,150 @@
+"""Full history of every service: a version (the whole HSDS record) per published change, and one
+HSDS ``metadata`` row per changed field with its old and new value."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from assets_hub.db import db, utcnow
+from assets_hub.directory.models import Service
+from assets_hub.errors import NotFound
+from assets_hub.ids import new_id
+from curation.models import ListingChange, ListingVersion
+
+VOLATILE = {"last_modified"}  # changes on every write; not a change anyone made
+
+
+def actor_label(actor) -> str:
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return actor[:254]
+    return (getattr(actor, "email", None) or getattr(actor, "id", None) or "system")[:254]
+
+
+def normalise(value):
+    """Lists sorted by id and dict keys sorted, so two records that say the same compare equal."""
+    if isinstance(value, dict):
+        return {k: normalise(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        items = [normalise(v) for v in value]
+        return sorted(items, key=lambda v: (v.get("id", "") if isinstance(v, dict) else "", json.dumps(v)))
+    return value
+
+
+def snapshot(service: Service) -> dict:
+    from assets_hub.openreferral import records
+    record = records.service_full(service)
+    return normalise({k: v for k, v in record.items() if k not in VOLATILE})
+
+
+def load_for_snapshot(service_id: str) -> Service:
+    from assets_hub.openreferral.queries import full_service_options
+    session = db.session
+    session.flush()
+    session.expire_all()  # everything pending is flushed; reload so the snapshot shows the rows as stored
+    return session.scalar(select(Service).where(Service.id == service_id).options(*full_service_options()))
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def diff(before: dict | None, after: dict) -> list[tuple[str, str, str]]:
+    before = before or {}
+    out = []
+    for key in sorted(set(before) | set(after)):
+        if key in VOLATILE:
+            continue
+        old, new = before.get(key), after.get(key)
+        if old in (None, [], "") and new in (None, [], ""):
+            continue
+        if old != new:
+            out.append((key, _text(old), _text(new)))
+    return out
+
+
+def latest(service_id: str) -> ListingVersion | None:
+    return db.session.scalar(select(ListingVersion).where(ListingVersion.service_id == service_id)
+                             .order_by(ListingVersion.number.desc()).limit(1))
+
+
+def write(actor, service_id: str, before: dict | None, after: dict, action: str,
+          note: str | None = None, number: int | None = None) -> ListingVersion | None:
+    """Store ``after`` as the next version with a row per changed field; None when nothing changed."""
+    changes = diff(before, after)
+    if before is not None and not changes:
+        return None
+    session = db.session
+    if number is None:
+        number = (session.scalar(select(func.max(ListingVersion.number))
+                                 .where(ListingVersion.service_id == service_id)) or 0) + 1
+    who, now = actor_label(actor), utcnow()
+    version = ListingVersion(id=new_id(), service_id=service_id, number=number, action=action, note=note,
+                             updated_by=who, created_at=now, snapshot=json.dumps(after, ensure_ascii=False))
+    session.add(version)
+    session.flush()
+    action_type = "create" if before is None else "update"
+    session.add_all([ListingChange(version_id=version.id, resource_id=service_id, resource_type="service",
+                                   last_action_date=now, last_action_type=action_type, field_name=field[:80],
+                                   previous_value=old, replacement_value=new, updated_by=who)
+                     for field, old, new in changes])
+    return version
+
+
+def record(actor, service_id: str, before: dict | None, action: str, note: str | None = None):
+    """After a change made through the ORM: snapshot the service as stored and write the version."""
+    return write(actor, service_id, before, snapshot(load_for_snapshot(service_id)), action, note)
+
+
+def current_snapshot(service_id: str) -> dict | None:
+    """The service as it is now (built from the tables), or None if there is no such service."""
+    service = load_for_snapshot(service_id)
+    return snapshot(service) if service is not None else None
+
+
+@dataclass
+class VersionView:
+    version: ListingVersion
+    changes: list[ListingChange]
+
+    @property
+    def record(self) -> dict:
+        return json.loads(self.version.snapshot)
+
+
+def versions(service_id: str) -> list[VersionView]:
+    """Newest first, each with its changed fields."""
+    session = db.session
+    rows = session.scalars(select(ListingVersion).where(ListingVersion.service_id == service_id)
+                           .order_by(ListingVersion.number.desc())).all()
+    changes: dict[str, list[ListingChange]] = {v.id: [] for v in rows}
+    if rows:
+        for change in session.scalars(select(ListingChange).where(ListingChange.version_id.in_(list(changes)))
+                                      .order_by(ListingChange.field_name)):
+            changes[change.version_id].append(change)
+    return [VersionView(v, changes[v.id]) for v in rows]
+
+
+def get_version(service_id: str, number: int) -> ListingVersion:
+    found = db.session.scalar(select(ListingVersion).where(ListingVersion.service_id == service_id,
+                                                           ListingVersion.number == number))
+    if found is None:
+        raise NotFound(f"This service has no version {number}.")
+    return found
+
+
+def metadata_for(service_id: str, limit: int = 200) -> list[dict]:
+    """HSDS ``metadata`` records for a service (newest first), as the API and export give them."""
+    rows = db.session.scalars(select(ListingChange).where(ListingChange.resource_id == service_id)
+                              .order_by(ListingChange.last_action_date.desc()).limit(limit))
+    return [{"id": c.id, "resource_id": c.resource_id, "resource_type": c.resource_type,
+             "last_action_date": c.last_action_date.isoformat(), "last_action_type": c.last_action_type,
+             "field_name": c.field_name, "previous_value": c.previous_value,
+             "replacement_value": c.replacement_value, "updated_by": c.updated_by} for c in rows]
