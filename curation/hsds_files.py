@@ -31,8 +31,9 @@ class FileProblem(Exception):
 
 # ------------------------------------------------------------------ JSON and NDJSON
 
-def json_records(path: Path, max_bytes: int = JSON_MAX_BYTES) -> Iterator[tuple[str, int, object]]:
+def json_records(path: Path, max_bytes: int | None = None) -> Iterator[tuple[str, int, object]]:
     name = path.name
+    max_bytes = max_bytes or JSON_MAX_BYTES
     if path.suffix.lower() in (".ndjson", ".jsonl"):
         with path.open("rb") as fh:
             for number, raw in enumerate(fh, start=1):
@@ -111,7 +112,8 @@ def _stage(folder: Path, db: sqlite3.Connection) -> dict[str, list[str]]:
                     raise FileProblem(file, 1, "(header)", "has the same column twice")
                 cols = header + ["_row"]
                 columns[table] = cols
-                db.execute(f'CREATE TABLE "{table}" ({", ".join(chr(34) + c.replace(chr(34), "") + chr(34) + " TEXT" for c in cols)})')
+                quoted = ", ".join('"' + c.replace('"', "") + '" TEXT' for c in header)
+                db.execute(f'CREATE TABLE "{table}" ({quoted}, _row INTEGER)')
                 marks = ",".join("?" * len(cols))
                 batch = []
                 for row in reader:

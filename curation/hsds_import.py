@@ -425,11 +425,16 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
         if [t for t in nested if t["id"] not in known]:
             session.execute(insert(Taxonomy), [t for t in nested if t["id"] not in known])
     terms = [t for r, _ in batch for t in r.terms]
-    # a term's parent may come later in the batch: insert without parents, then set them
-    _upsert(TaxonomyTerm, [{**t, "parent_id": None} for t in terms])
-    parents = [{"id": t["id"], "parent_id": t["parent_id"]} for t in terms if t["parent_id"]]
-    if parents:
-        session.execute(update(TaxonomyTerm), list({p["id"]: p for p in parents}.values()))
+    # a term's parent may come later (or never: a record carries its own terms, not their
+    # parents): insert without parents, link them at the end of the import
+    if terms:
+        unique = list({t["id"]: t for t in terms}.values())
+        wanted = {t["parent_id"] for t in unique if t["parent_id"]}
+        present = set(session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.id.in_(wanted)))) if wanted else set()
+        _upsert(TaxonomyTerm, [t if not t["parent_id"] or t["parent_id"] in present else {**t, "parent_id": None}
+                               for t in unique])
+        _pending_parents.update({t["id"]: t["parent_id"] for t in unique
+                                 if t["parent_id"] and t["parent_id"] not in present})
     services = []
     for r, _ in batch:
         row = dict(r.service)
@@ -519,9 +524,25 @@ def _check_references(batch: list[tuple[Rows, int]], report: Report, file: str) 
 
 
 _seen_orgs: set[str] = set()
+_pending_parents: dict[str, str] = {}
 
 
-def _parents(organizations, taxonomies, terms, report: Report, org_phones=()) -> None:
+def _link_parents(report: Report, file: str) -> None:
+    if not _pending_parents:
+        return
+    session = db.session
+    known = set(session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.id.in_(set(_pending_parents.values())))))
+    links = [{"id": child, "parent_id": parent} for child, parent in _pending_parents.items() if parent in known]
+    for child, parent in _pending_parents.items():
+        if parent not in known:
+            report.warn(file, "-", "taxonomy_term.parent_id",
+                        f"term {child}: its parent {parent} is not in the data; imported as a top-level term")
+    if links:
+        session.execute(update(TaxonomyTerm), links)
+    _pending_parents.clear()
+
+
+def _parents(organizations, taxonomies, terms, report: Report, org_phones=(), terms_file="taxonomy_terms.csv") -> None:
     """Organisations, taxonomies and terms given as tables (a tabular package): checked, then written first."""
     good_orgs, good_tax, good_terms = [], [], []
     for o in organizations:
@@ -550,16 +571,18 @@ def _parents(organizations, taxonomies, terms, report: Report, org_phones=()) ->
             if tax is None:
                 continue  # a term outside any taxonomy table: only kept if a service uses it (then checked there)
             if tax not in {x["id"] for x in good_tax} and db.session.get(Taxonomy, tax) is None:
-                name = (_str(t, "taxonomy", "", 200) or "Imported") + f" ({tax[:8]})"
-                good_tax.append({"id": tax, "name": name, "description": "Named by taxonomy_terms.csv only."})
-                report.warn("taxonomy_terms.csv", line, "taxonomy_id",
-                            f"{tax} is not in taxonomies.csv: added as “{name}”")
+                name = _str(t, "taxonomy", "", 200) or "Imported"
+                if db.session.scalar(select(Taxonomy.id).where(Taxonomy.name == name)) or \
+                        name in {x["name"] for x in good_tax}:
+                    name += f" ({tax[:8]})"
+                good_tax.append({"id": tax, "name": name, "description": f"Named by {terms_file} only."})
+                report.warn(terms_file, line, "taxonomy_id", f"{tax} is not a known taxonomy: added as “{name}”")
             good_terms.append({"id": tid, "taxonomy_id": tax, "parent_id": _id(t, "parent_id", "", required=False),
                                "code": _str(t, "code", "", 120) or tid, "name": _str(t, "name", "", 255, required=True),
                                "description": _str(t, "description", "", 10_000, default=""),
                                "term_uri": _str(t, "term_uri", "", 500)})
         except RecordError as exc:
-            report.problem("taxonomy_terms.csv", line, exc.field, exc.problem)
+            report.problem(terms_file, line, exc.field, exc.problem)
     phones = []
     for p in org_phones:
         line = p.pop("_row", "-")
@@ -578,7 +601,7 @@ def _parents(organizations, taxonomies, terms, report: Report, org_phones=()) ->
     term_ids = {t["id"] for t in good_terms}
     for t in good_terms:
         if t["parent_id"] and t["parent_id"] not in term_ids and db.session.get(TaxonomyTerm, t["parent_id"]) is None:
-            report.warn("taxonomy_terms.csv", "-", "parent_id", f"term {t['id']}: parent {t['parent_id']} is unknown; "
+            report.warn(terms_file, "-", "parent_id", f"term {t['id']}: parent {t['parent_id']} is unknown; "
                         "imported as a top-level term")
             t["parent_id"] = None
     with_parent = [{"id": t["id"], "parent_id": t["parent_id"]} for t in good_terms if t["parent_id"]]
@@ -596,13 +619,21 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
     report.dry_run = dry_run
     session = db.session
     _seen_orgs.clear()
+    _pending_parents.clear()
     seen_ids: dict[str, str] = {}
     file_of = source
     try:
         _parents(list(organizations), list(taxonomies), list(terms), report, list(org_phones))
         batch: list[tuple[Rows, int]] = []
+        term_records: list[dict] = []
         for file, line, rec in records:
             file_of = file
+            if isinstance(rec, dict) and "status" not in rec and "taxonomy_id" in rec:
+                term_records.append({**rec, "_row": line})  # a taxonomy term record (/api/v3/taxonomy_terms)
+                continue
+            if term_records:
+                _parents((), (), term_records, report, terms_file=file)
+                term_records = []
             try:
                 rows = to_rows(rec, report, file, line)
             except RecordError as exc:
@@ -621,10 +652,14 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
                 if report.ok:
                     _write_batch(batch, report, actor, source)
                 batch = []
+        if term_records:
+            _parents((), (), term_records, report, terms_file=file_of)
         if batch:
             batch = _check_references(batch, report, file_of)
             if report.ok:
                 _write_batch(batch, report, actor, source)
+        if report.ok:
+            _link_parents(report, file_of)
         if report.ok and not dry_run:
             session.commit()
             report.committed = True
