@@ -76,31 +76,59 @@ def latest(service_id: str) -> ListingVersion | None:
 
 
 def write(actor, service_id: str, before: dict | None, after: dict, action: str,
-          note: str | None = None, number: int | None = None) -> ListingVersion | None:
+          note: str | None = None) -> ListingVersion | None:
     """Store ``after`` as the next version with a row per changed field; None when nothing changed."""
-    changes = diff(before, after)
-    if before is not None and not changes:
+    if not write_many(actor, [(service_id, before, after)], action, note):
         return None
-    session = db.session
-    if number is None:
-        number = (session.scalar(select(func.max(ListingVersion.number))
-                                 .where(ListingVersion.service_id == service_id)) or 0) + 1
-    who, now = actor_label(actor), utcnow()
-    version = ListingVersion(id=new_id(), service_id=service_id, number=number, action=action, note=note,
-                             updated_by=who, created_at=now, snapshot=json.dumps(after, ensure_ascii=False))
-    session.add(version)
-    session.flush()
-    action_type = "create" if before is None else "update"
-    session.add_all([ListingChange(version_id=version.id, resource_id=service_id, resource_type="service",
-                                   last_action_date=now, last_action_type=action_type, field_name=field[:80],
-                                   previous_value=old, replacement_value=new, updated_by=who)
-                     for field, old, new in changes])
-    return version
+    return latest(service_id)
 
 
 def record(actor, service_id: str, before: dict | None, action: str, note: str | None = None):
     """After a change made through the ORM: snapshot the service as stored and write the version."""
     return write(actor, service_id, before, snapshot(load_for_snapshot(service_id)), action, note)
+
+
+def latest_snapshots(service_ids: list[str]) -> dict[str, dict]:
+    """{service_id: its latest version's snapshot} for those that have versions."""
+    session = db.session
+    newest = (select(ListingVersion.service_id, func.max(ListingVersion.number).label("n"))
+              .where(ListingVersion.service_id.in_(service_ids)).group_by(ListingVersion.service_id).subquery())
+    rows = session.execute(select(ListingVersion.service_id, ListingVersion.snapshot)
+                           .join(newest, (newest.c.service_id == ListingVersion.service_id)
+                                 & (newest.c.n == ListingVersion.number)))
+    return {sid: json.loads(snap) for sid, snap in rows}
+
+
+def write_many(actor, items: list[tuple[str, dict | None, dict]], action: str, note: str | None,
+               now=None) -> int:
+    """Bulk ``write``: (service_id, before, after) triples, in two INSERT statements."""
+    session = db.session
+    who, now = actor_label(actor), now or utcnow()
+    old = [sid for sid, before, _ in items if before is not None]
+    numbers = dict(session.execute(select(ListingVersion.service_id, func.max(ListingVersion.number))
+                                   .where(ListingVersion.service_id.in_(old))
+                                   .group_by(ListingVersion.service_id)).all()) if old else {}
+    versions, changes = [], []
+    for sid, before, after in items:
+        diffs = diff(before, after)
+        if before is not None and not diffs:
+            continue
+        vid = new_id()
+        versions.append({"id": vid, "service_id": sid, "number": numbers.get(sid, 0) + 1, "action": action,
+                         "note": note, "updated_by": who, "created_at": now,
+                         "snapshot": json.dumps(after, ensure_ascii=False)})
+        if before is None:  # a new listing: one "create" entry; its values are the version's snapshot
+            changes.append({"id": new_id(), "version_id": vid, "resource_id": sid, "resource_type": "service",
+                            "last_action_date": now, "last_action_type": "create", "field_name": "",
+                            "previous_value": "", "replacement_value": "", "updated_by": who})
+            continue
+        changes += [{"id": new_id(), "version_id": vid, "resource_id": sid, "resource_type": "service",
+                     "last_action_date": now, "last_action_type": "update", "field_name": field[:80],
+                     "previous_value": o, "replacement_value": n, "updated_by": who} for field, o, n in diffs]
+    for model, rows in ((ListingVersion, versions), (ListingChange, changes)):
+        if rows:
+            session.execute(model.__table__.insert(), rows)
+    return len(versions)
 
 
 def current_snapshot(service_id: str) -> dict | None:

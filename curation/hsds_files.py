@@ -139,23 +139,23 @@ def _stage(folder: Path, db: sqlite3.Connection) -> dict[str, list[str]]:
     return columns
 
 
+_COLUMNS: dict[tuple[int, str], set[str]] = {}
+
+
+def _columns(db, table: str) -> set[str]:
+    key = (id(db), table)
+    if key not in _COLUMNS:
+        _COLUMNS[key] = {r[1] for r in db.execute(f'PRAGMA table_info("{table}")')}
+    return _COLUMNS[key]
+
+
 def _rows(db, table: str, where: str, value) -> list[dict]:
+    column = where.split()[0]
+    if column != "1" and column not in _columns(db, table):
+        return []  # the package has no such column (or file): nothing refers this way
     cur = db.execute(f'SELECT * FROM "{table}" WHERE {where}', (value,))
     names = [d[0] for d in cur.description]
     return [{k: v for k, v in zip(names, r) if v not in (None, "")} for r in cur.fetchall()]
-
-
-def _location(db, lid: str) -> dict | None:
-    found = _rows(db, "locations", "id = ?", lid)
-    if not found:
-        return None
-    loc = found[0]
-    loc["addresses"] = _rows(db, "addresses", "location_id = ?", lid)
-    loc["accessibility"] = _rows(db, "accessibility", "location_id = ?", lid)
-    loc["phones"] = [p for p in _rows(db, "phones", "location_id = ?", lid) if not p.get("service_id")]
-    loc["schedules"] = [s for s in _rows(db, "schedules", "location_id = ?", lid)
-                        if not s.get("service_id") and not s.get("service_at_location_id")]
-    return loc
 
 
 def _orphans(db, report: Report) -> None:
@@ -199,44 +199,79 @@ def tabular_records(folder: Path, report: Report, workdir: Path | None = None):
                               if p.get("organization_id") and not p.get("service_id") and not p.get("location_id")]}
     taxonomy_names = {t["id"]: t.get("name") for t in parents["taxonomies"]}
 
+    def grouped(table: str, column: str, keys) -> dict[str, list[dict]]:
+        """Rows of ``table`` whose ``column`` is one of ``keys``, grouped by it (one query a chunk)."""
+        out: dict[str, list[dict]] = {}
+        keys = [k for k in keys if k]
+        if not keys or column not in _columns(db, table):
+            return out
+        for i in range(0, len(keys), 900):  # SQLite's bound-parameter limit
+            part = keys[i:i + 900]
+            cur = db.execute(f'SELECT * FROM "{table}" WHERE "{column}" IN ({",".join("?" * len(part))})', part)
+            names = [d[0] for d in cur.description]
+            for r in cur.fetchall():
+                row = {k: v for k, v in zip(names, r) if v not in (None, "")}
+                out.setdefault(row[column], []).append(row)
+        return out
+
     def records():
         try:
-            cur = db.execute('SELECT id, _row FROM services ORDER BY CAST(_row AS INTEGER)')
+            cur = db.cursor()
+            cur.execute('SELECT * FROM services ORDER BY _row')
+            names = [d[0] for d in cur.description]
             while True:
-                chunk = cur.fetchmany(500)
+                chunk = [{k: v for k, v in zip(names, r) if v not in (None, "")} for r in cur.fetchmany(500)]
                 if not chunk:
                     break
-                for sid, row in chunk:
-                    svc = _rows(db, "services", "_row = ?", row)[0]
-                    svc.pop("_row", None)
-                    svc["phones"] = [p for p in _rows(db, "phones", "service_id = ?", sid)]
-                    svc["schedules"] = _rows(db, "schedules", "service_id = ?", sid)
-                    svc["service_areas"] = _rows(db, "service_areas", "service_id = ?", sid)
-                    svc["languages"] = _rows(db, "languages", "service_id = ?", sid)
-                    svc["cost_options"] = _rows(db, "cost_options", "service_id = ?", sid)
-                    svc["contacts"] = _rows(db, "contacts", "service_id = ?", sid)
+                sids = [s.get("id") for s in chunk]
+                by = {t: grouped(t, "service_id", sids) for t in
+                      ("phones", "schedules", "service_areas", "languages", "cost_options", "contacts",
+                       "service_at_location")}
+                attrs = grouped("attributes", "link_id", sids)
+                term_rows = grouped("taxonomy_terms", "id", list({a.get("taxonomy_term_id") for rows in attrs.values()
+                                                                  for a in rows}))
+                sal_rows = [sal for rows in by["service_at_location"].values() for sal in rows]
+                lids = list({sal.get("location_id") for sal in sal_rows})
+                locations = grouped("locations", "id", lids)
+                loc_children = {t: grouped(t, "location_id", lids) for t in ("addresses", "accessibility", "phones",
+                                                                                "schedules")}
+                sal_schedules = grouped("schedules", "service_at_location_id", [sal.get("id") for sal in sal_rows])
+                for svc in chunk:
+                    sid, row = svc.get("id"), svc.pop("_row")
+                    for table, key in (("phones", "phones"), ("service_areas", "service_areas"),
+                                       ("languages", "languages"), ("cost_options", "cost_options"),
+                                       ("contacts", "contacts")):
+                        svc[key] = by[table].get(sid, [])
+                    svc["schedules"] = by["schedules"].get(sid, [])
                     attributes = []
-                    for a in _rows(db, "attributes", "link_id = ?", sid):
+                    for a in attrs.get(sid, []):
                         if (a.get("link_entity") or "service") != "service":
                             continue
-                        term = _rows(db, "taxonomy_terms", "id = ?", a.get("taxonomy_term_id"))
+                        term = term_rows.get(a.get("taxonomy_term_id"))
                         if term:
-                            t = term[0]
+                            t = dict(term[0])
                             t["taxonomy"] = taxonomy_names.get(t.get("taxonomy_id")) or t.get("taxonomy")
                             a["taxonomy_term"] = t
                         attributes.append(a)
                     svc["attributes"] = attributes
                     sals = []
-                    for sal in _rows(db, "service_at_location", "service_id = ?", sid):
-                        loc = _location(db, sal.get("location_id"))
-                        if loc is None:
+                    for sal in by["service_at_location"].get(sid, []):
+                        lid = sal.get("location_id")
+                        if lid not in locations:
                             continue  # reported by _orphans
-                        sal["location"] = loc
-                        sal["schedules"] = _rows(db, "schedules", "service_at_location_id = ?", sal["id"])
+                        loc = dict(locations[lid][0])
+                        loc["addresses"] = loc_children["addresses"].get(lid, [])
+                        loc["accessibility"] = loc_children["accessibility"].get(lid, [])
+                        loc["phones"] = [p for p in loc_children["phones"].get(lid, []) if not p.get("service_id")]
+                        loc["schedules"] = [x for x in loc_children["schedules"].get(lid, [])
+                                            if not x.get("service_id") and not x.get("service_at_location_id")]
+                        sal = dict(sal, location=loc, schedules=sal_schedules.get(sal.get("id"), []))
                         sals.append(sal)
                     svc["service_at_locations"] = sals
                     yield "services.csv", row, svc
         finally:
+            for key in [k for k in _COLUMNS if k[0] == id(db)]:
+                del _COLUMNS[key]
             db.close()
             Path(tmp.name).unlink(missing_ok=True)
     return parents, records()

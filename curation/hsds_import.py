@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
+from types import SimpleNamespace
 from typing import Iterable, Iterator
 
 from sqlalchemy import delete, insert, or_, select, update
@@ -24,7 +25,7 @@ from assets_hub.directory.models import (Accessibility, Address, Attribute, Cont
 from assets_hub.ids import is_uuid
 from curation import history
 
-BATCH = 500
+BATCH = 1000
 MAX_PROBLEMS = 1000
 
 
@@ -386,6 +387,27 @@ def to_rows(rec: dict, report: Report, file: str, line) -> Rows:
 
 # ------------------------------------------------------------------ writing a batch
 
+def _insert(model, rows: list[dict]) -> None:
+    """Insert many rows with one Core executemany (the ORM's bulk path costs more per row)."""
+    if not rows:
+        return
+    table = model.__table__
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    for col in ("created_at", "updated_at"):
+        if col in table.c and col not in keys:
+            keys.append(col)
+    now = utcnow()
+    if db.is_postgres:  # COPY: one statement for the whole batch (and one run of statement triggers)
+        raw = db.session.connection().connection.driver_connection
+        names = ", ".join(f'"{k}"' for k in keys)
+        with raw.cursor().copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row([r.get(k, now if k in ("created_at", "updated_at") else None) for k in keys])
+        return
+    full = [{k: r.get(k, now if k in ("created_at", "updated_at") else None) for k in keys} for r in rows]
+    db.session.execute(table.insert(), full)
+
+
 def _upsert(model, rows: list[dict]) -> None:
     if not rows:
         return
@@ -394,29 +416,86 @@ def _upsert(model, rows: list[dict]) -> None:
     existing = set(session.scalars(select(model.id).where(model.id.in_([r["id"] for r in unique]))))
     new = [r for r in unique if r["id"] not in existing]
     old = [r for r in unique if r["id"] in existing]
-    if new:
-        session.execute(insert(model), new)
+    _insert(model, new)
     if old:
         session.execute(update(model), old)
 
 
+class _Row(SimpleNamespace):
+    """A row dict that reads like an ORM object; a column it does not set is None, as stored."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return None
+
+
+def _ns(row: dict, **extra) -> _Row:
+    return _Row(**{**row, **extra})
+
+
+def _rows_snapshot(rows: Rows, org_brief: dict, terms: dict, now: datetime) -> dict:
+    """The snapshot the service will have once these rows are stored: the same function
+    (records.service_full) over the rows instead of ORM objects, so no reload is needed."""
+    ch = rows.children
+    by = lambda model, key, value: [r for r in ch.get(model, []) if r.get(key) == value]  # noqa: E731
+    locations = {}
+    for loc in rows.locations:
+        lid = loc["id"]
+        locations[lid] = _ns({**loc}, addresses=[_ns(a) for a in by(Address, "location_id", lid)],
+                             accessibility=[_ns(a) for a in by(Accessibility, "location_id", lid)],
+                             phones=[_ns({**p, "extension": p.get("extension")}) for p in ch.get(Phone, [])
+                                     if p.get("location_id") == lid],
+                             schedules=[_ns(x) for x in ch.get(Schedule, []) if x.get("location_id") == lid])
+    sals = [_ns(sal, location=locations[sal["location_id"]],
+                schedules=[_ns(x) for x in ch.get(Schedule, []) if x.get("service_at_location_id") == sal["id"]])
+            for sal in ch.get(ServiceAtLocation, [])]
+    attributes = []
+    for a in ch.get(Attribute, []):
+        term = terms[a["taxonomy_term_id"]]
+        attributes.append(_ns(a, taxonomy_term=_ns(term["row"], taxonomy=_ns({"name": term["taxonomy"]}))))
+    svc = {k: v for k, v in rows.service.items() if not k.startswith("_")}
+    reviewed = svc.get("last_reviewed_at")
+    if isinstance(reviewed, date) and not isinstance(reviewed, datetime):
+        svc["last_reviewed_at"] = datetime(reviewed.year, reviewed.month, reviewed.day, 12, tzinfo=timezone.utc)
+    svc.setdefault("last_reviewed_at", None)
+    service = _ns(svc, updated_at=now, organization=_ns(org_brief),
+                  phones=[_ns(p) for p in ch.get(Phone, []) if p.get("service_id") == svc["id"]],
+                  schedules=[_ns(x) for x in ch.get(Schedule, []) if x.get("service_id") == svc["id"]],
+                  service_areas=[_ns(a) for a in ch.get(ServiceArea, [])], service_at_locations=sals,
+                  languages=[_ns(x) for x in ch.get(Language, [])], cost_options=[_ns(x) for x in ch.get(CostOption, [])],
+                  contacts=[_ns(x) for x in ch.get(Contact, [])], attributes=attributes)
+    return history.snapshot(service)
+
+
+ORG_BRIEF = ("id", "name", "alternate_name", "description", "email", "website", "legal_status",
+             "parent_organization_id")
+
+
+def _context(batch) -> tuple[dict, dict]:
+    """Organisation briefs and term details the batch's snapshots need, from the rows or the database."""
+    session = db.session
+    orgs = {r.organization["id"]: {k: r.organization.get(k) for k in ORG_BRIEF} for r, _ in batch if r.organization}
+    need = {r.service["organization_id"] for r, _ in batch} - set(orgs)
+    if need:
+        cols = [getattr(Organization, k) for k in ORG_BRIEF]
+        for row in session.execute(select(*cols).where(Organization.id.in_(need))):
+            orgs[row.id] = dict(row._mapping)
+    term_fields = ("id", "code", "name", "description", "parent_id", "taxonomy_id", "term_uri")
+    terms = {}
+    ids = {a["taxonomy_term_id"] for r, _ in batch for a in r.children.get(Attribute, [])}
+    if ids:
+        for term, tax_name in session.execute(select(TaxonomyTerm, Taxonomy.name).join(Taxonomy)
+                                              .where(TaxonomyTerm.id.in_(ids))):
+            terms[term.id] = {"row": {k: getattr(term, k) for k in term_fields}, "taxonomy": tax_name}
+    return orgs, terms
+
+
 def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: str) -> None:
     session = db.session
-    sids = [r.service["id"] for r, _ in batch]
-    before = {}
-    for sid in session.scalars(select(Service.id).where(Service.id.in_(sids))):
-        before[sid] = None
-    if before:
-        from assets_hub.openreferral.queries import full_service_options
-        for svc in session.scalars(select(Service).where(Service.id.in_(list(before)))
-                                   .options(*full_service_options())):
-            before[svc.id] = history.snapshot(svc)
-        session.expunge_all()
     now = utcnow()
-    # parents first
-    orgs = [r.organization for r, _ in batch if r.organization]
-    for o in orgs:
-        o.setdefault("updated_at", now)
+    # parents first: organisations, taxonomies, terms
+    orgs = list({r.organization["id"]: r.organization for r, _ in batch if r.organization}.values())
     _upsert(Organization, [{**o, "updated_at": now} for o in orgs])
     # a record names its terms' taxonomy only by name: add unknown ones, never overwrite known ones
     nested = list({t["id"]: t for r, _ in batch for t in r.taxonomies}.values())
@@ -426,7 +505,7 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
             session.execute(insert(Taxonomy), [t for t in nested if t["id"] not in known])
     terms = [t for r, _ in batch for t in r.terms]
     # a term's parent may come later (or never: a record carries its own terms, not their
-    # parents): insert without parents, link them at the end of the import
+    # parents): link those at the end of the import
     if terms:
         unique = list({t["id"]: t for t in terms}.values())
         wanted = {t["parent_id"] for t in unique if t["parent_id"]}
@@ -435,65 +514,78 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
                                for t in unique])
         _pending_parents.update({t["id"]: t["parent_id"] for t in unique
                                  if t["parent_id"] and t["parent_id"] not in present})
+        session.flush()
+
+    # what each service looks like now (its latest version, or built from the tables if it has none)
+    sids = [r.service["id"] for r, _ in batch]
+    existing = set(session.scalars(select(Service.id).where(Service.id.in_(sids))))
+    before: dict[str, dict] = {}
+    if existing:
+        latest = history.latest_snapshots(list(existing))
+        before.update(latest)
+        missing = existing - set(latest)
+        if missing:
+            from assets_hub.openreferral.queries import full_service_options
+            for svc in session.scalars(select(Service).where(Service.id.in_(missing)).options(*full_service_options())):
+                before[svc.id] = history.snapshot(svc)
+            session.expunge_all()
+    org_briefs, term_details = _context(batch)
+    after = {r.service["id"]: _rows_snapshot(r, org_briefs[r.service["organization_id"]], term_details, now)
+             for r, _ in batch}
+    todo = []
+    for rows, line in batch:
+        sid = rows.service["id"]
+        if sid in existing and before.get(sid) == after[sid]:
+            report.unchanged += 1
+        else:
+            todo.append(rows)
+    if not todo:
+        return
+    sids = [r.service["id"] for r in todo]
     services = []
-    for r, _ in batch:
-        row = dict(r.service)
+    for r in todo:
+        row = {k: v for k, v in r.service.items() if k != "_last_modified"}
         reviewed = row.get("last_reviewed_at")
-        if isinstance(reviewed, date):  # HSDS assured_date is a day: noon UTC that day
+        if isinstance(reviewed, date) and not isinstance(reviewed, datetime):  # HSDS assured_date: noon UTC that day
             row["last_reviewed_at"] = datetime(reviewed.year, reviewed.month, reviewed.day, 12, tzinfo=timezone.utc)
+        if row["id"] in existing:
+            row["updated_at"] = now
+        else:
+            row["created_at"] = now
+            row["updated_at"] = r.service.get("_last_modified") or now  # keep the source's modification time
         services.append(row)
-    new_services = [s for s in services if s["id"] not in before]
-    for s in new_services:
-        s.setdefault("created_at", now)
-        s["updated_at"] = s.pop("_last_modified", None) or now  # keep the source's modification time
-    for s in services:
-        s.pop("_last_modified", None)
-    if new_services:
-        session.execute(insert(Service), new_services)
-    old_services = [s for s in services if s["id"] in before]
+    new_services = [s for s in services if s["id"] not in existing]
+    old_services = [s for s in services if s["id"] in existing]
+    _insert(Service, new_services)
     if old_services:
         session.execute(update(Service), old_services)
-    locations = [loc for r, _ in batch for loc in r.locations]
+    locations = [loc for r in todo for loc in r.locations]
     _upsert(Location, [{**loc, "updated_at": now} for loc in locations])
     # children: replace what the services (and their locations) had with what the records say
     lids = list({loc["id"] for loc in locations})
-    sal_ids = list(session.scalars(select(ServiceAtLocation.id).where(ServiceAtLocation.service_id.in_(sids))))
-    session.execute(delete(Schedule).where(or_(Schedule.service_id.in_(sids), Schedule.location_id.in_(lids),
-                                               Schedule.service_at_location_id.in_(sal_ids))))
-    session.execute(delete(Phone).where(or_(Phone.service_id.in_(sids), Phone.location_id.in_(lids),
-                                            Phone.service_at_location_id.in_(sal_ids))))
-    for model in (ServiceAtLocation, ServiceArea, Language, CostOption, Contact, Attribute):
-        session.execute(delete(model).where(model.service_id.in_(sids)))
+    if existing:
+        sal_ids = list(session.scalars(select(ServiceAtLocation.id).where(ServiceAtLocation.service_id.in_(sids))))
+        session.execute(delete(Schedule).where(or_(Schedule.service_id.in_(sids), Schedule.location_id.in_(lids),
+                                                   Schedule.service_at_location_id.in_(sal_ids))))
+        session.execute(delete(Phone).where(or_(Phone.service_id.in_(sids), Phone.location_id.in_(lids),
+                                                Phone.service_at_location_id.in_(sal_ids))))
+        for model in (ServiceAtLocation, ServiceArea, Language, CostOption, Contact, Attribute):
+            session.execute(delete(model).where(model.service_id.in_(sids)))
+    session.execute(delete(Schedule).where(Schedule.location_id.in_(lids)))
+    session.execute(delete(Phone).where(Phone.location_id.in_(lids)))
     for model in (Address, Accessibility):
         session.execute(delete(model).where(model.location_id.in_(lids)))
     for model in CHILD_MODELS:
-        rows = [row for r, _ in batch for row in r.children.get(model, [])]
-        if rows:
-            seen = {}
-            for row in rows:
-                seen[row["id"]] = row
-            session.execute(insert(model), list(seen.values()))
-    session.flush()
-    # compare with what was there: unchanged services keep their modification time and history
-    from assets_hub.openreferral.queries import full_service_options
-    session.expire_all()
-    after = {svc.id: history.snapshot(svc) for svc in session.scalars(
-        select(Service).where(Service.id.in_(sids)).options(*full_service_options()))}
-    changed = []
-    for sid in sids:
-        if sid not in before:
-            report.created += 1
-            history.write(actor, sid, None, after[sid], "import", f"Imported from {source}")
-        elif before[sid] != after[sid]:
+        _insert(model, list({row["id"]: row for r in todo for row in r.children.get(model, [])}.values()))
+    items = []
+    for r in todo:
+        sid = r.service["id"]
+        if sid in existing:
             report.updated += 1
-            changed.append(sid)
-            history.write(actor, sid, before[sid], after[sid], "import", f"Imported from {source}")
         else:
-            report.unchanged += 1
-    if changed:
-        session.execute(update(Service).where(Service.id.in_(changed)).values(updated_at=now))
-    session.flush()
-    session.expunge_all()
+            report.created += 1
+        items.append((sid, before.get(sid), after[sid]))
+    history.write_many(actor, items, "import", f"Imported from {source}", now)
 
 
 def _check_references(batch: list[tuple[Rows, int]], report: Report, file: str) -> list[tuple[Rows, int]]:
