@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test install install-test serve bench-geo bench-search bench-load bench-api clean
+.PHONY: demo test install install-test serve bench-geo bench-search bench-load bench-api bench-import clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Assets Hub needs Python 3.11 or newer")'
@@ -60,6 +60,10 @@ bench-search: install-test
 ## make bench-api: the Open Referral API with 100,000 services on PostGIS (pages, records, ndjson)
 bench-api: install-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/api.py
+
+## make bench-import: HSDS tabular packages of 10,000 and 100,000 services into PostGIS (time, peak RSS)
+bench-import: install-test
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/import.py
 
 ## make bench-load: requests per second through gunicorn (2 workers) with wrk on loopback
 bench-load: install-test

@@ -59,9 +59,10 @@ def register_blueprints(app: flask.Flask) -> None:
     from assets_hub.directory.api import bp as directory_api_bp
     from assets_hub.directory.views import bp as directory_bp
     from assets_hub.geo.api import bp as geo_api_bp
+    from curation.views import bp as curation_bp
     from search.views import bp as search_bp
 
-    for bp in (directory_bp, accounts_bp, directory_api_bp, geo_api_bp, search_bp):
+    for bp in (directory_bp, accounts_bp, directory_api_bp, geo_api_bp, search_bp, curation_bp):
         app.register_blueprint(bp)
 
 

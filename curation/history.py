@@ -16,12 +16,19 @@ from curation.models import ListingChange, ListingVersion
 VOLATILE = {"last_modified"}  # changes on every write; not a change anyone made
 
 
+ROLE_NAMES = {"admin": "administrator", "curator": "curator", "provider": "provider",
+              "link_worker": "link worker", "timebank_coordinator": "time bank coordinator", "member": "member"}
+
+
 def actor_label(actor) -> str:
+    """Who made a change, as the public history shows it: a name and a role, never an email address."""
     if actor is None:
         return "system"
     if isinstance(actor, str):
         return actor[:254]
-    return (getattr(actor, "email", None) or getattr(actor, "id", None) or "system")[:254]
+    name = getattr(actor, "display_name", None) or "someone"
+    role = ROLE_NAMES.get(getattr(actor, "role", None), "system")
+    return f"{name} ({role})"[:254]
 
 
 def normalise(value):
@@ -129,6 +136,12 @@ def write_many(actor, items: list[tuple[str, dict | None, dict]], action: str, n
         if rows:
             session.execute(model.__table__.insert(), rows)
     return len(versions)
+
+
+def current_state(service_id: str) -> dict | None:
+    """What the service is now: its latest version, or (no history yet) built from the tables."""
+    found = latest_snapshots([service_id])
+    return found.get(service_id) or current_snapshot(service_id)
 
 
 def current_snapshot(service_id: str) -> dict | None:

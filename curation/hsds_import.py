@@ -491,7 +491,8 @@ def _context(batch) -> tuple[dict, dict]:
     return orgs, terms
 
 
-def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: str) -> None:
+def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: str, action: str = "import",
+                 note: str | None = None) -> None:
     session = db.session
     now = utcnow()
     # parents first: organisations, taxonomies, terms
@@ -585,7 +586,7 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
         else:
             report.created += 1
         items.append((sid, before.get(sid), after[sid]))
-    history.write_many(actor, items, "import", f"Imported from {source}", now)
+    history.write_many(actor, items, action, note or f"Imported from {source}", now)
 
 
 def _check_references(batch: list[tuple[Rows, int]], report: Report, file: str) -> list[tuple[Rows, int]]:
@@ -793,3 +794,25 @@ def import_path(path, actor=None, dry_run: bool = False) -> Report:
         report.problem(exc.file, exc.row, exc.field, exc.problem)
         report.created = report.updated = report.unchanged = 0
         return report
+
+
+def apply_record(record: dict, actor, action: str, note: str) -> Report:
+    """Write one full service record as the service's new state, inside the caller's transaction
+    (restoring a version uses this). Raises Invalid naming the first problem."""
+    from assets_hub.errors import Invalid
+    report = Report("record")
+    _seen_orgs.clear()
+    _pending_parents.clear()
+    try:
+        rows = to_rows(record, report, "record", 1)
+    except RecordError as exc:
+        raise Invalid(f"{exc.field} {exc.problem}.", {exc.field: [exc.problem]}) from None
+    batch = _check_references([(rows, 1)], report, "record")
+    if not report.ok:
+        first = report.problems[0]
+        raise Invalid(f"{first.field}: {first.problem}.", {first.field: [first.problem]})
+    _write_batch(batch, report, actor, "record", action, note)
+    _link_parents(report, "record")
+    db.session.flush()
+    db.session.expire_all()
+    return report

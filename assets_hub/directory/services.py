@@ -85,6 +85,8 @@ def create_service(actor, data: dict) -> Service:
     session.flush()
     _apply_related(service, data)
     session.flush()
+    from curation import history
+    history.record(actor, service.id, None, "create")
     return service
 
 
@@ -94,6 +96,8 @@ def update_service(actor, service_id: str, data: dict) -> Service:
     Raises Unauthorised, Forbidden, NotFound, Invalid.
     """
     require_role(actor, *CURATORS, action="change services")
+    from curation import history
+    before = history.current_state(service_id)
     service = get_service(service_id)
     session = db.session
     if "organization_id" in data and data["organization_id"] != service.organization_id:
@@ -106,7 +110,8 @@ def update_service(actor, service_id: str, data: dict) -> Service:
     _apply_related(service, data)
     service.updated_at = utcnow()
     session.flush()
-    return service
+    history.record(actor, service.id, before, "update")
+    return get_service(service.id)
 
 
 def _apply_related(service: Service, data: dict) -> None:

@@ -1,0 +1,107 @@
+"""History: every change through the app is a version with field-level old and new values;
+any version can be restored (itself a new version); who may restore, for every role."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from assets_hub.accounts.permissions import SYSTEM
+from assets_hub.db import db
+from assets_hub.directory import services
+from assets_hub.directory.models import Service
+from assets_hub.errors import Forbidden, Unauthorised
+from curation import history
+from curation.services import restore_version
+from tests.conftest import ROLES, csrf_token
+
+
+def befriending_id() -> str:
+    return db.session.scalar(select(Service.id).where(Service.name == "Heatons Befriending Circle"))
+
+
+def test_an_edit_records_who_when_which_fields_old_and_new(ctx, make_user):
+    curator = make_user("curator")
+    sid = befriending_id()
+    services.update_service(curator, sid, {"name": "Heatons Befriending", "minimum_age": 55})
+    views = history.versions(sid)
+    assert len(views) == 1 and views[0].version.action == "update"
+    assert views[0].version.updated_by == "Test curator (curator)"  # a name and role, never an email
+    fields = {c.field_name: (c.previous_value, c.replacement_value) for c in views[0].changes}
+    assert fields["name"] == ("Heatons Befriending Circle", "Heatons Befriending")
+    assert fields["minimum_age"][1] == "55"
+    assert set(fields) == {"name", "minimum_age"}
+    # nothing changed -> no new version
+    services.update_service(curator, sid, {"name": "Heatons Befriending"})
+    assert len(history.versions(sid)) == 1
+
+
+def test_create_is_version_one(ctx, make_user):
+    curator = make_user("curator")
+    org = db.session.scalar(select(Service.organization_id).where(Service.name == "Heatons Befriending Circle"))
+    svc = services.create_service(curator, {"organization_id": org, "name": "Knit and Natter", "status": "active",
+                                            "description": "A friendly knitting group."})
+    views = history.versions(svc.id)
+    assert [v.version.number for v in views] == [1] and views[0].version.action == "create"
+    assert views[0].record["name"] == "Knit and Natter"
+
+
+def test_restore_brings_back_an_earlier_version_as_a_new_one(ctx, make_user):
+    curator = make_user("curator")
+    sid = befriending_id()
+    services.update_service(curator, sid, {"name": "Second name", "phone": "0161 496 0999"})
+    services.update_service(curator, sid, {"name": "Third name"})
+    assert [v.version.number for v in history.versions(sid)] == [2, 1]
+    # version 1 is the first change; restore the state before any change is not a version, so
+    # restore version 1 ("Second name", new phone) from version 2 ("Third name")
+    assert restore_version(curator, sid, 1) is True
+    svc = db.session.get(Service, sid)
+    db.session.refresh(svc)
+    assert svc.name == "Second name" and [p.number for p in svc.phones] == ["0161 496 0999"]
+    views = history.versions(sid)
+    assert views[0].version.number == 3 and views[0].version.action == "restore"
+    assert views[0].version.note == "Restored version 1"
+    assert {c.field_name for c in views[0].changes} == {"name"}
+    # the public page shows it
+    assert "Second name" in ctx.test_client().get(f"/services/{sid}").text
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_restore(ctx, make_user, role):
+    curator = make_user("curator")
+    sid = befriending_id()
+    services.update_service(curator, sid, {"name": "Changed"})
+    services.update_service(curator, sid, {"name": "Changed again"})
+    user = make_user(role)
+    if role in ("admin", "curator"):
+        assert restore_version(user, sid, 1)
+    else:
+        with pytest.raises(Forbidden):
+            restore_version(user, sid, 1)
+    with pytest.raises(Unauthorised):
+        restore_version(None, sid, 1)
+
+
+def test_history_page_and_restore_over_http(client, login_as):
+    sid = befriending_id()
+    services.update_service(SYSTEM, sid, {"name": "Heatons Befrienders"})
+    page = client.get(f"/services/{sid}/history")
+    assert page.status_code == 200
+    assert "Heatons Befriending Circle" in page.text and "Heatons Befrienders" in page.text
+    assert "Restore version" not in page.text  # not signed in
+    login_as("provider")
+    assert client.post(f"/services/{sid}/history/1/restore", data={"csrf_token": csrf_token(client)}).status_code == 403
+    link = client.get(f"/services/{sid}")
+    assert f"/services/{sid}/history" in link.text
+
+
+def test_curator_restores_over_http(client, login_as):
+    sid = befriending_id()
+    services.update_service(SYSTEM, sid, {"name": "First change"})
+    services.update_service(SYSTEM, sid, {"name": "Second change"})
+    login_as("curator")
+    page = client.get(f"/services/{sid}/history")
+    assert "Restore version 1" in page.text and "Restore version 2" not in page.text  # the newest is current
+    response = client.post(f"/services/{sid}/history/1/restore", data={"csrf_token": csrf_token(client)})
+    assert response.status_code == 302
+    assert "First change" in client.get(f"/services/{sid}").text
+    assert "Restored version 1" in client.get(f"/services/{sid}/history").text
