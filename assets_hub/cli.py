@@ -282,3 +282,40 @@ def export_hsds(folder):
     counts = export_package(folder)
     click.echo(f"Wrote {sum(counts.values()):,} rows in {len(counts)} files to {folder} "
                f"({counts.get('services.csv', 0):,} services) in {time.monotonic() - started:.1f} s.")
+
+
+# ------------------------------------------------------------------ review cadence
+
+@main.group("reviews")
+def reviews_group():
+    """Review reminders."""
+
+
+@reviews_group.command("send-due")
+@click.option("--now", "now_text", default=None, help="Pretend it is this time (ISO 8601), for testing and catch-up.")
+def reviews_send_due(now_text):
+    """Email the reminders that are due and deprioritise listings nobody confirmed after the urgent
+    one. Run it from cron (daily is plenty); running it twice sends nothing twice."""
+    from datetime import datetime, timezone
+
+    from assets_hub.mail import MailError
+    from curation.reviews import send_due
+
+    now = None
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text.replace("Z", "+00:00"))
+        except ValueError:
+            click.echo("Error: --now must be an ISO 8601 date-time, e.g. 2027-01-31T09:00:00Z.", err=True)
+            sys.exit(2)
+        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    try:
+        run = send_due(now)
+        db.commit()
+    except MailError as exc:
+        db.session.rollback()
+        click.echo(f"Error: {exc}. Nothing was recorded; the next run will try again.", err=True)
+        sys.exit(1)
+    parts = [f"{len(v)} {stage}" for stage, v in run.sent.items()]
+    click.echo(f"Sent reminders for {run.count} listing(s)" + (f" ({', '.join(parts)})" if parts else "")
+               + f" to {len(run.recipients)} curator(s); deprioritised {len(run.deprioritised)}.")

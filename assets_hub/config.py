@@ -59,6 +59,19 @@ def load_config() -> dict:
         "OPENREFERRAL_PROFILE": os.environ.get("OPENREFERRAL_PROFILE", "https://docs.openreferral.org/en/latest/hsds/"),
         "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Email (real SMTP). Without MAIL_SERVER, messages go to instance/outbox as .eml files.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", 25)),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Assets Hub <no-reply@localhost>"),
+        # Review cadence: a listing is due this many days after its last review; reminders go out
+        # at these offsets (days from the due date): first, reminder, urgent; it is deprioritised
+        # in search this many days after the urgent reminder if nobody has confirmed it.
+        "REVIEW_INTERVAL_DAYS": int(os.environ.get("REVIEW_INTERVAL_DAYS", 182)),
+        "REVIEW_REMINDER_DAYS": tuple(int(x) for x in os.environ.get("REVIEW_REMINDER_DAYS", "-14,0,14").split(",")),
+        "REVIEW_GRACE_DAYS": int(os.environ.get("REVIEW_GRACE_DAYS", 14)),
     }
 
 

@@ -45,3 +45,19 @@ class ListingChange(Base):
     previous_value: Mapped[str] = mapped_column(Text, nullable=False, default="")
     replacement_value: Mapped[str] = mapped_column(Text, nullable=False, default="")
     updated_by: Mapped[str] = mapped_column(String(254), nullable=False)
+
+
+class ReviewReminder(Base):
+    """One reminder stage sent for one review cycle of one service. The unique key is what makes
+    ``assets-hub reviews send-due`` safe to run twice: a stage is sent once per cycle."""
+
+    __tablename__ = "review_reminder"
+    __table_args__ = (UniqueConstraint("service_id", "due_on", "stage", name="uq_review_reminder_stage"),)
+
+    id: Mapped[str] = id_column()
+    service_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("service.id", ondelete="CASCADE"),
+                                            nullable=False, index=True)
+    due_on: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)  # the cycle's due date
+    stage: Mapped[str] = mapped_column(String(20), nullable=False)  # first | reminder | urgent | deprioritised
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recipients: Mapped[str] = mapped_column(Text, nullable=False, default="")

@@ -7,7 +7,7 @@ import flask
 from flask_login import current_user, login_required
 
 from assets_hub.directory.services import get_service
-from curation import history, services
+from curation import history, reviews, services
 
 bp = flask.Blueprint("curation", __name__)
 
@@ -38,3 +38,12 @@ def restore(service_id, number):
     changed = services.restore_version(current_user, service_id, number)
     flask.flash(f"Restored version {number}." if changed else f"Version {number} is what the listing says already.")
     return flask.redirect(flask.url_for("curation.service_history", service_id=service_id))
+
+
+@bp.post("/services/<service_id>/confirm")
+@login_required
+def confirm(service_id):
+    """ "Still correct": one click counts as a review."""
+    svc = reviews.confirm_still_correct(current_user, service_id)
+    flask.flash(f"Thank you: {svc.name} is marked as reviewed today.")
+    return flask.redirect(flask.url_for("directory.service", service_id=service_id))
