@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assets_hub.db import Base, utcnow
@@ -61,3 +61,77 @@ class ReviewReminder(Base):
     stage: Mapped[str] = mapped_column(String(20), nullable=False)  # first | reminder | urgent | deprioritised
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     recipients: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
+class Claim(Base):
+    """A provider's claim to look after an organisation's or a service's listing."""
+
+    __tablename__ = "claim"
+    __table_args__ = (
+        CheckConstraint("(organization_id IS NULL) <> (service_id IS NULL)", name="one_listing"),
+        CheckConstraint("status IN ('requested','confirmed','denied','revoked')", name="status_known"),
+    )
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    organization_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("organization.id",
+                                                                                     ondelete="CASCADE"), index=True)
+    service_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("service.id", ondelete="CASCADE"),
+                                                   index=True)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="requested")
+    is_lead: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    trusted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class PendingChange(Base):
+    """A change to a listing proposed by a non-curator: waits here, the published listing unchanged,
+    until a curator approves it or sends it back with a reason."""
+
+    __tablename__ = "pending_change"
+    __table_args__ = (CheckConstraint("status IN ('pending','approved','sent_back','withdrawn')", name="status_known"),)
+
+    id: Mapped[str] = id_column()
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)  # service_update | service_create
+    service_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("service.id", ondelete="CASCADE"),
+                                                   index=True)
+    organization_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("organization.id",
+                                                                                     ondelete="CASCADE"))
+    payload: Mapped[str] = mapped_column(Text, nullable=False)  # JSON of the validated form data
+    fields: Mapped[str] = mapped_column(Text, nullable=False, default="")  # comma-separated, for the queue
+    submitted_by: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="CASCADE"),
+                                              nullable=False, index=True)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="pending", index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(254))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Suggestion(Base):
+    """A problem reported on a listing, or a new service suggested, by anyone."""
+
+    __tablename__ = "suggestion"
+    __table_args__ = (
+        CheckConstraint("kind IN ('unclear','contact_wrong','closed','wrong_area','other','new_service')",
+                        name="kind_known"),
+        CheckConstraint("status IN ('open','resolved')", name="status_known"),
+    )
+
+    id: Mapped[str] = id_column()
+    service_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("service.id", ondelete="SET NULL"),
+                                                   index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    details: Mapped[str] = mapped_column(Text, nullable=False)
+    email: Mapped[str | None] = mapped_column(String(254))
+    user_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(254))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

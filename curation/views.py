@@ -47,3 +47,135 @@ def confirm(service_id):
     svc = reviews.confirm_still_correct(current_user, service_id)
     flask.flash(f"Thank you: {svc.name} is marked as reviewed today.")
     return flask.redirect(flask.url_for("directory.service", service_id=service_id))
+
+
+# ------------------------------------------------------------------ claims and the queue
+
+@bp.post("/services/<service_id>/claim")
+@login_required
+def claim_service(service_id):
+    from curation import workflow
+    workflow.request_claim(current_user, service_id=service_id, message=flask.request.form.get("message", ""))
+    flask.flash("Thank you. A curator will check your claim and email you.")
+    return flask.redirect(flask.url_for("directory.service", service_id=service_id))
+
+
+@bp.get("/my/listings")
+@login_required
+def my_listings():
+    from curation import workflow
+    claims, changes = workflow.my_listings(current_user)
+    return flask.render_template("curation/my_listings.html", claims=claims, changes=changes,
+                                 names=_names(claims, changes))
+
+
+def _names(claims, changes) -> dict[str, str]:
+    from assets_hub.db import db
+    from assets_hub.directory.models import Organization, Service
+    out = {}
+    for item in list(claims) + list(changes):
+        if getattr(item, "service_id", None) and item.service_id not in out:
+            svc = db.session.get(Service, item.service_id)
+            out[item.service_id] = svc.name if svc else "(removed)"
+        if getattr(item, "organization_id", None) and item.organization_id not in out:
+            org = db.session.get(Organization, item.organization_id)
+            out[item.organization_id] = org.name if org else "(removed)"
+    return out
+
+
+@bp.post("/curation/claims/<claim_id>")
+@login_required
+def decide_claim(claim_id):
+    from curation import workflow
+    form = flask.request.form
+    claim = workflow.decide_claim(current_user, claim_id, form.get("decision", ""), reason=form.get("reason", ""),
+                                  lead=form.get("lead") == "on" or None, trusted=form.get("trusted") == "on")
+    flask.flash(f"Claim {claim.status}.")
+    return flask.redirect(flask.url_for("curation.dashboard") + "#claims")
+
+
+@bp.post("/curation/changes/<change_id>/approve")
+@login_required
+def approve_change(change_id):
+    from curation import workflow
+    svc = workflow.approve(current_user, change_id)
+    flask.flash(f"Published the changes to {svc.name}.")
+    return flask.redirect(flask.url_for("curation.dashboard") + "#queue")
+
+
+@bp.post("/curation/changes/<change_id>/send-back")
+@login_required
+def send_back_change(change_id):
+    from curation import workflow
+    workflow.send_back(current_user, change_id, flask.request.form.get("reason", ""))
+    flask.flash("Sent back with your reason.")
+    return flask.redirect(flask.url_for("curation.dashboard") + "#queue")
+
+
+# ------------------------------------------------------------------ suggestions
+
+@bp.route("/services/<service_id>/report", methods=["GET", "POST"])
+def report_problem(service_id):
+    from assets_hub.errors import AppError
+    from assets_hub.forms import errors_from
+    from curation import suggestions
+    svc = get_service(service_id)
+    errors, values = {}, {}
+    if flask.request.method == "POST":
+        values = flask.request.form.to_dict()
+        try:
+            suggestions.report_problem(current_user, service_id, values.get("kind", ""), values.get("details", ""),
+                                       values.get("email"))
+        except AppError as exc:
+            errors = errors_from(exc)
+        else:
+            flask.flash("Thank you. A curator will look at it and tell you what they did.")
+            return flask.redirect(flask.url_for("directory.service", service_id=service_id))
+    return flask.render_template("curation/report.html", service=svc, kinds=suggestions.KINDS, errors=errors,
+                                 values=values), (422 if errors else 200)
+
+
+@bp.route("/suggest", methods=["GET", "POST"])
+def suggest_service():
+    from assets_hub.errors import AppError
+    from assets_hub.forms import errors_from
+    from curation import suggestions
+    errors, values = {}, {}
+    if flask.request.method == "POST":
+        values = flask.request.form.to_dict()
+        try:
+            suggestions.suggest_service(current_user, values.get("name", ""), values.get("details", ""),
+                                        values.get("email"))
+        except AppError as exc:
+            errors = errors_from(exc)
+        else:
+            flask.flash("Thank you. A curator will look at your suggestion.")
+            return flask.redirect(flask.url_for("directory.home"))
+    return flask.render_template("curation/suggest.html", errors=errors, values=values), (422 if errors else 200)
+
+
+@bp.post("/curation/suggestions/<suggestion_id>/resolve")
+@login_required
+def resolve_suggestion(suggestion_id):
+    from curation import suggestions
+    suggestions.resolve(current_user, suggestion_id, flask.request.form.get("resolution", ""))
+    flask.flash("Resolved; the person who told us has been emailed.")
+    return flask.redirect(flask.url_for("curation.dashboard") + "#suggestions")
+
+
+@bp.get("/curation")
+@login_required
+def dashboard():
+    from curation import dashboard as board
+    return flask.render_template("curation/dashboard.html", d=board.data(current_user))
+
+
+@bp.get("/curation/services.csv")
+@login_required
+def services_csv():
+    """Every listing as one CSV row (a quick spreadsheet; the HSDS package is the full export)."""
+    from curation.exports import services_csv_rows
+    rows = services_csv_rows(current_user)
+    response = flask.Response(flask.stream_with_context(rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="services.csv"'
+    return response

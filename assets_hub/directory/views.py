@@ -47,9 +47,11 @@ def category(code):
 
 @bp.route("/services/<service_id>")
 def service(service_id):
+    from curation.workflow import active_claim
     svc = services.get_service(service_id)
     locations = [(sal, presenters.opening_times(sal.schedules)) for sal in svc.service_at_locations]
     return flask.render_template("directory/service.html", service=svc, locations=locations,
+                                 can_edit=active_claim(current_user, svc) is not None,
                                  language_names=LANGUAGES, accessibility_names=ACCESSIBILITY,
                                  service_times=presenters.opening_times(svc.schedules),
                                  visible=svc.status in services.VISIBLE_STATUSES)
@@ -96,9 +98,9 @@ def new_organization():
         (422 if errors else 200)
 
 
-def _service_form(template_values: dict, errors: dict, service=None):
+def _service_form(template_values: dict, errors: dict, service=None, claim=None):
     return flask.render_template("directory/service_form.html", errors=errors, values=template_values,
-                                 service=service, organizations=services.list_organizations(),
+                                 service=service, claim=claim, organizations=services.list_organizations(),
                                  categories=services.all_categories(), statuses=SERVICE_STATUSES,
                                  languages=LANGUAGES, accessibility=ACCESSIBILITY), \
         (422 if errors else 200)
@@ -127,8 +129,15 @@ def new_service():
 @bp.route("/manage/services/<service_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_service(service_id):
-    require_role(current_user, *CURATORS, action="change services")
+    """Curators change a listing directly; a provider who looks after it proposes a change that
+    waits for a curator (or is published at once if the curator trusts them)."""
+    from curation import workflow
     svc = services.get_service(service_id)
+    claim = None
+    if current_user.role not in CURATORS:
+        claim = workflow.active_claim(current_user, svc)
+        if claim is None:
+            require_role(current_user, *CURATORS, action="change services")
     errors: dict = {}
     if flask.request.method == "POST":
         values = form_data(multi=MULTI)
@@ -143,6 +152,12 @@ def edit_service(service_id):
         data, errors = load_or_errors(ServiceUpdateSchema(), values)
         if data:
             try:
+                if claim is not None:
+                    outcome = workflow.propose_update(current_user, service_id, values,
+                                                      changed_fields(service_form_values(svc), values))
+                    flask.flash(f"Saved {svc.name}." if claim.trusted else
+                                "Thank you. A curator will check your changes; the listing stays as it is until then.")
+                    return flask.redirect(flask.url_for("directory.service", service_id=service_id))
                 services.update_service(current_user, service_id, data)
             except AppError as exc:
                 errors = errors_from(exc)
@@ -151,7 +166,20 @@ def edit_service(service_id):
                 return flask.redirect(flask.url_for("directory.service", service_id=svc.id))
     else:
         values = service_form_values(svc)
-    return _service_form(values, errors, service=svc)
+    return _service_form(values, errors, service=svc, claim=claim)
+
+
+def _same(value) -> object:
+    if value in (None, "", [], "off"):
+        return None
+    if isinstance(value, list):
+        return sorted(str(v) for v in value)
+    return str(value).strip()
+
+
+def changed_fields(current: dict, proposed: dict) -> list[str]:
+    """The form fields a proposal changes, for the curator's queue."""
+    return [k for k in proposed if _same(proposed[k]) != _same(current.get(k))]
 
 
 def service_form_values(svc) -> dict:

@@ -1,0 +1,74 @@
+"""What a curator sees first: the queue, claims, suggestions, reviews due, recent changes, counts."""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from datetime import timedelta
+
+import flask
+from sqlalchemy import func, select
+
+from assets_hub.accounts.models import User
+from assets_hub.accounts.permissions import CURATORS, require_role
+from assets_hub.db import db, utcnow
+from assets_hub.directory.models import Address, Location, Organization, Service, ServiceAtLocation
+from assets_hub.directory.services import VISIBLE_STATUSES
+from curation.models import Claim, ListingVersion, PendingChange
+from curation.suggestions import KINDS, open_suggestions
+
+OUTCODE_AREA = re.compile(r"^([A-Z]{1,2})")
+
+
+def data(actor) -> dict:
+    require_role(actor, *CURATORS, action="see the curation dashboard")
+    session = db.session
+    names = {}
+
+    def name_of(service_id):
+        if service_id and service_id not in names:
+            names[service_id] = session.scalar(select(Service.name).where(Service.id == service_id)) or "(removed)"
+        return names.get(service_id, "")
+
+    users = {}
+
+    def user_of(user_id):
+        if user_id and user_id not in users:
+            u = session.get(User, user_id)
+            users[user_id] = f"{u.display_name} <{u.email}>" if u else "(removed)"
+        return users.get(user_id, "")
+
+    queue = [{"change": c, "service": name_of(c.service_id), "by": user_of(c.submitted_by),
+              "values": json.loads(c.payload), "fields": [f for f in c.fields.split(",") if f]}
+             for c in session.scalars(select(PendingChange).where(PendingChange.status == "pending")
+                                      .order_by(PendingChange.submitted_at))]
+    claims = []
+    for c in session.scalars(select(Claim).where(Claim.status == "requested").order_by(Claim.created_at)):
+        listing = name_of(c.service_id) if c.service_id else session.scalar(
+            select(Organization.name).where(Organization.id == c.organization_id))
+        claims.append({"claim": c, "listing": listing, "by": user_of(c.user_id)})
+    suggestions = [{"s": s, "service": name_of(s.service_id) if s.service_id else None,
+                    "kind": KINDS.get(s.kind, "New service")} for s in open_suggestions()]
+    now = utcnow()
+    interval = timedelta(days=flask.current_app.config["REVIEW_INTERVAL_DAYS"])
+    visible = Service.status.in_(VISIBLE_STATUSES)
+    overdue_q = select(Service.id, Service.name, Service.last_reviewed_at).where(
+        visible, Service.last_reviewed_at <= now - interval).order_by(Service.last_reviewed_at)
+    soon_q = select(Service.id, Service.name, Service.last_reviewed_at).where(
+        visible, Service.last_reviewed_at > now - interval,
+        Service.last_reviewed_at <= now - interval + timedelta(days=30)).order_by(Service.last_reviewed_at)
+    count = lambda q: session.scalar(select(func.count()).select_from(q.subquery()))  # noqa: E731
+    recent = [{"v": v, "service": name_of(v.service_id)} for v in session.scalars(
+        select(ListingVersion).order_by(ListingVersion.created_at.desc()).limit(20))]
+    areas = Counter()
+    for (postcode,) in session.execute(select(Address.postal_code).join(Location, Location.id == Address.location_id)
+                                       .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
+                                       .join(Service, Service.id == ServiceAtLocation.service_id).where(visible)):
+        m = OUTCODE_AREA.match((postcode or "").upper())
+        areas[m.group(1) if m else "?"] += 1
+    return {"queue": queue, "claims": claims, "suggestions": suggestions,
+            "overdue": session.execute(overdue_q.limit(20)).all(), "overdue_count": count(overdue_q),
+            "due_soon": session.execute(soon_q.limit(20)).all(), "due_soon_count": count(soon_q),
+            "deprioritised_count": session.scalar(select(func.count()).where(visible, Service.deprioritised_at.is_not(None))),
+            "recent": recent, "areas": sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))[:40],
+            "interval_days": interval.days}

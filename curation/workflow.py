@@ -1,0 +1,233 @@
+"""Claims and the review queue. Every operation takes the acting user first and checks here who
+may do it: providers claim and propose; curators (and admins) decide, approve and send back."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import or_, select
+
+from assets_hub.accounts.models import User
+from assets_hub.accounts.permissions import CURATORS, has_role, require_role
+from assets_hub.db import db, utcnow
+from assets_hub.directory import services as directory
+from assets_hub.directory.models import Organization, Service
+from assets_hub.errors import Conflict, Forbidden, Invalid, NotFound
+from assets_hub.ids import is_uuid
+from curation.history import actor_label
+from curation.models import Claim, PendingChange
+
+CLAIMANTS = ("provider",)
+
+
+# ------------------------------------------------------------------ claims
+
+def request_claim(actor, *, service_id: str | None = None, organization_id: str | None = None,
+                  message: str = "") -> Claim:
+    """A provider asks to look after a listing. Raises Conflict if they already asked or hold it."""
+    require_role(actor, *CLAIMANTS, action="claim listings")
+    if bool(service_id) == bool(organization_id):
+        raise Invalid("Claim either a service or an organisation.", {"listing": ["Choose one listing."]})
+    if service_id:
+        directory.get_service(service_id)
+    else:
+        directory.get_organization(organization_id)
+    message = (message or "").strip()
+    if len(message) > 2000:
+        raise Invalid("Keep the message under 2,000 characters.", {"message": ["Too long."]})
+    existing = db.session.scalar(select(Claim).where(
+        Claim.user_id == actor.id, Claim.status.in_(("requested", "confirmed")),
+        Claim.service_id == service_id if service_id else Claim.organization_id == organization_id))
+    if existing is not None:
+        raise Conflict("You have already claimed this listing." if existing.status == "confirmed"
+                       else "Your claim is waiting for a curator.")
+    claim = Claim(user_id=actor.id, service_id=service_id, organization_id=organization_id, message=message)
+    db.session.add(claim)
+    db.session.flush()
+    return claim
+
+
+def get_claim(claim_id: str) -> Claim:
+    found = db.session.get(Claim, claim_id) if is_uuid(claim_id) else None
+    if found is None:
+        raise NotFound("There is no such claim.")
+    return found
+
+
+def decide_claim(actor, claim_id: str, decision: str, *, reason: str = "", lead: bool | None = None,
+                 trusted: bool | None = None) -> Claim:
+    """confirm | deny | revoke (a confirmed claim). The first confirmed claimant of a listing leads;
+    ``lead=True`` makes this one the lead instead. ``trusted`` claimants publish without the queue."""
+    require_role(actor, *CURATORS, action="decide claims")
+    claim = get_claim(claim_id)
+    allowed = {"confirm": ("requested", "denied"), "deny": ("requested",), "revoke": ("confirmed",)}
+    if decision not in allowed:
+        raise Invalid("Choose confirm, deny or revoke.", {"decision": ["Unknown decision."]})
+    if claim.status not in allowed[decision]:
+        raise Conflict(f"This claim is {claim.status}: it cannot be {decision}ed now." if decision != "deny"
+                       else f"This claim is {claim.status}: it cannot be denied now.")
+    if decision in ("deny", "revoke") and not reason.strip():
+        raise Invalid("Say why, so the provider knows.", {"reason": ["Give a reason."]})
+    claim.status = {"confirm": "confirmed", "deny": "denied", "revoke": "revoked"}[decision]
+    claim.reason = reason.strip() or None
+    claim.decided_by, claim.decided_at = actor_label(actor), utcnow()
+    if trusted is not None:
+        claim.trusted = bool(trusted)
+    others = _claims_on(claim).where(Claim.id != claim.id, Claim.status == "confirmed")
+    if claim.status == "confirmed":
+        has_lead = db.session.scalar(others.where(Claim.is_lead.is_(True)).limit(1)) is not None
+        if lead or not has_lead:
+            for other in db.session.scalars(others.where(Claim.is_lead.is_(True))):
+                other.is_lead = False
+            claim.is_lead = True
+    else:
+        was_lead, claim.is_lead = claim.is_lead, False
+        if was_lead:  # the longest-standing other claimant takes over
+            successor = db.session.scalar(others.order_by(Claim.decided_at).limit(1))
+            if successor is not None:
+                successor.is_lead = True
+    db.session.flush()
+    _notify_claimant(claim)
+    return claim
+
+
+def _claims_on(claim: Claim):
+    if claim.service_id:
+        return select(Claim).where(Claim.service_id == claim.service_id)
+    return select(Claim).where(Claim.organization_id == claim.organization_id)
+
+
+def _listing_name(claim: Claim) -> str:
+    if claim.service_id:
+        return db.session.get(Service, claim.service_id).name
+    return db.session.get(Organization, claim.organization_id).name
+
+
+def _notify_claimant(claim: Claim) -> None:
+    from assets_hub import mail
+    user = db.session.get(User, claim.user_id)
+    name = _listing_name(claim)
+    words = {"confirmed": f"Your claim to look after “{name}” was confirmed. You can now suggest changes to it.",
+             "denied": f"Your claim to look after “{name}” was not confirmed.",
+             "revoked": f"You no longer look after “{name}”."}[claim.status]
+    body = words + (f"\n\nThe curator said: {claim.reason}" if claim.reason else "")
+    mail.send(user.email, f"Your claim: {name}", body)
+
+
+def active_claim(actor, service: Service) -> Claim | None:
+    """The actor's confirmed claim on this service or its organisation, if any."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "id", None):
+        return None
+    return db.session.scalar(select(Claim).where(
+        Claim.user_id == actor.id, Claim.status == "confirmed",
+        or_(Claim.service_id == service.id, Claim.organization_id == service.organization_id))
+        .order_by(Claim.trusted.desc()).limit(1))
+
+
+def claimant_emails(service: Service) -> list[str]:
+    return list(db.session.scalars(select(User.email).join(Claim, Claim.user_id == User.id).where(
+        Claim.status == "confirmed", or_(Claim.service_id == service.id,
+                                         Claim.organization_id == service.organization_id))))
+
+
+# ------------------------------------------------------------------ the review queue
+
+def propose_update(actor, service_id: str, values: dict, fields: list[str]) -> PendingChange | Service:
+    """A claimant's edit. With a trusted claim it is published at once (returns the Service);
+    otherwise it waits in the queue (returns the PendingChange) and the listing stays as it is.
+    ``values`` are the form's values (validated again when approved); ``fields`` what changed."""
+    service = directory.get_service(service_id)
+    if has_role(actor, *CURATORS):
+        raise Invalid("Curators edit listings directly.", {"_": ["Use the edit form."]})
+    require_role(actor, *CLAIMANTS, action="suggest changes to listings")
+    claim = active_claim(actor, service)
+    if claim is None:
+        raise Forbidden("Only the people who look after this listing may change it. Claim it first.")
+    if not fields:
+        raise Invalid("You did not change anything.", {"_": ["Nothing changed."]})
+    from assets_hub.directory.schemas import ServiceUpdateSchema
+    errors = ServiceUpdateSchema().validate(values, partial=True)
+    if errors:
+        from assets_hub.errors import _flatten
+        raise Invalid("Check the highlighted fields.", _flatten(errors))
+    if claim.trusted:
+        data = ServiceUpdateSchema().load(values, partial=True)
+        return directory.update_service(TrustedClaimant(actor), service_id, data)
+    change = PendingChange(kind="service_update", service_id=service_id, payload=json.dumps(values),
+                           fields=",".join(fields), submitted_by=actor.id)
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
+class TrustedClaimant:
+    """A trusted claimant acting on their own listing: passes the directory's curator check for
+    that one update (the claim was checked just before), and is named as themselves in history."""
+
+    is_authenticated = True
+    role = "curator"
+
+    def __init__(self, user):
+        self.id, self.email, self.display_name = user.id, user.email, user.display_name
+        self.role_label = "trusted provider"
+
+
+def get_change(change_id: str) -> PendingChange:
+    found = db.session.get(PendingChange, change_id) if is_uuid(change_id) else None
+    if found is None:
+        raise NotFound("There is no such change.")
+    return found
+
+
+def queue(status: str = "pending") -> list[PendingChange]:
+    return list(db.session.scalars(select(PendingChange).where(PendingChange.status == status)
+                                   .order_by(PendingChange.submitted_at)))
+
+
+def approve(actor, change_id: str) -> Service:
+    """Publish a pending change. Curators and admins. The history names the curator and the proposer."""
+    require_role(actor, *CURATORS, action="approve changes")
+    change = get_change(change_id)
+    if change.status != "pending":
+        raise Conflict(f"This change was {change.status.replace('_', ' ')} already.")
+    from assets_hub.directory.schemas import ServiceUpdateSchema
+    data = ServiceUpdateSchema().load(json.loads(change.payload), partial=True)
+    service = directory.update_service(actor, change.service_id, data)
+    change.status, change.reviewed_by, change.reviewed_at = "approved", actor_label(actor), utcnow()
+    proposer = db.session.get(User, change.submitted_by)
+    from curation import history
+    latest = history.latest(change.service_id)
+    if latest is not None and latest.action == "update" and latest.note is None:
+        latest.note = f"Proposed by {actor_label(proposer)}, approved by {actor_label(actor)}"
+    db.session.flush()
+    from assets_hub import mail
+    mail.send(proposer.email, f"Published: {service.name}",
+              f"Your changes to “{service.name}” ({change.fields.replace(',', ', ')}) are now live.")
+    return service
+
+
+def send_back(actor, change_id: str, reason: str) -> PendingChange:
+    """Return a change to its proposer with a reason they will see. Curators and admins."""
+    require_role(actor, *CURATORS, action="send changes back")
+    change = get_change(change_id)
+    if change.status != "pending":
+        raise Conflict(f"This change was {change.status.replace('_', ' ')} already.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("Say what needs to change, so the provider can fix it.", {"reason": ["Give a reason."]})
+    change.status, change.reason = "sent_back", reason
+    change.reviewed_by, change.reviewed_at = actor_label(actor), utcnow()
+    db.session.flush()
+    from assets_hub import mail
+    proposer = db.session.get(User, change.submitted_by)
+    service = db.session.get(Service, change.service_id)
+    mail.send(proposer.email, f"Sent back: {service.name}",
+              f"A curator sent back your changes to “{service.name}”.\n\nThey said: {reason}")
+    return change
+
+
+def my_listings(actor) -> tuple[list[Claim], list[PendingChange]]:
+    require_role(actor, *CLAIMANTS, action="see your listings")
+    claims = list(db.session.scalars(select(Claim).where(Claim.user_id == actor.id).order_by(Claim.created_at.desc())))
+    changes = list(db.session.scalars(select(PendingChange).where(PendingChange.submitted_by == actor.id)
+                                      .order_by(PendingChange.submitted_at.desc())))
+    return claims, changes
