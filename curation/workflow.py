@@ -165,6 +165,7 @@ class TrustedClaimant:
 
     is_authenticated = True
     role = "curator"
+    history_role = "trusted provider"
 
     def __init__(self, user):
         self.id, self.email, self.display_name = user.id, user.email, user.display_name
