@@ -39,7 +39,7 @@ def data(actor) -> dict:
         return users.get(user_id, "")
 
     queue = [{"change": c, "service": name_of(c.service_id), "by": user_of(c.submitted_by),
-              "values": json.loads(c.payload), "fields": [f for f in c.fields.split(",") if f]}
+              "proposed": json.loads(c.payload), "fields": [f for f in c.fields.split(",") if f]}
              for c in session.scalars(select(PendingChange).where(PendingChange.status == "pending")
                                       .order_by(PendingChange.submitted_at))]
     claims = []

@@ -115,46 +115,60 @@ def update_service(actor, service_id: str, data: dict) -> Service:
 
 
 def _apply_related(service: Service, data: dict) -> None:
+    """Replace the parts ``data`` mentions, and only those that really change: rows are not
+    re-created for an unchanged value, so the listing's history shows only real changes."""
     session = db.session
-    if "phone" in data:
+    if "phone" in data and [p.number for p in service.phones] != ([data["phone"]] if data["phone"] else []):
         for phone in list(service.phones):
             service.phones.remove(phone)
         if data["phone"]:
             service.phones.append(Phone(number=data["phone"]))
     if "is_free" in data and data["is_free"] is not None:
-        for cost in list(service.cost_options):
-            service.cost_options.remove(cost)
-        if data["is_free"]:
-            service.cost_options.append(CostOption(option="Free", amount=Decimal("0"), currency="GBP"))
+        free_now = any(c.amount == 0 for c in service.cost_options)
+        if bool(data["is_free"]) != free_now or (data["is_free"] and len(service.cost_options) != 1):
+            for cost in list(service.cost_options):
+                service.cost_options.remove(cost)
+            if data["is_free"]:
+                service.cost_options.append(CostOption(option="Free", amount=Decimal("0"), currency="GBP"))
     if "categories" in data and data["categories"] is not None:
-        terms = session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(data["categories"]))).all()
-        if len(terms) != len(set(data["categories"])):
+        wanted = {str(c) for c in data["categories"]}
+        terms = session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(wanted))).all()
+        if len(terms) != len(wanted):
             raise Invalid("One of the categories does not exist.", {"categories": ["Unknown category."]})
-        for attr in list(service.attributes):
-            service.attributes.remove(attr)
-        session.flush()
-        for term in terms:
-            service.attributes.append(Attribute(taxonomy_term_id=term.id))
+        if wanted != {a.taxonomy_term_id for a in service.attributes}:
+            for attr in list(service.attributes):
+                service.attributes.remove(attr)
+            session.flush()
+            for term in terms:
+                service.attributes.append(Attribute(taxonomy_term_id=term.id))
     if "areas" in data:
         areas = resolve_areas(data["areas"] or "")
-        for area in [a for a in service.service_areas if a.area_type != "geojson"]:
-            service.service_areas.remove(area)
-        session.flush()
-        for area in areas:
-            service.service_areas.append(area)
+        named = [a for a in service.service_areas if a.area_type != "geojson"]
+        key = lambda a: (a.area_type, a.area_code, a.name)  # noqa: E731
+        if sorted(map(key, areas)) != sorted(map(key, named)):
+            for area in named:
+                service.service_areas.remove(area)
+            session.flush()
+            for area in areas:
+                service.service_areas.append(area)
     if "area_geojson" in data:
         extent = validate_geojson_area(data["area_geojson"]) if data["area_geojson"] else None
-        for area in [a for a in service.service_areas if a.area_type == "geojson"]:
-            service.service_areas.remove(area)
-        session.flush()
-        if extent:
-            service.service_areas.append(ServiceArea(area_type="geojson", extent=extent, extent_type="geojson",
-                                                     name=data.get("area_name") or "An area drawn on a map"))
+        drawn = [a for a in service.service_areas if a.area_type == "geojson"]
+        name = data.get("area_name") or "An area drawn on a map"
+        if [(a.extent, a.name) for a in drawn] != ([(extent, name)] if extent else []):
+            for area in drawn:
+                service.service_areas.remove(area)
+            session.flush()
+            if extent:
+                service.service_areas.append(ServiceArea(area_type="geojson", extent=extent, extent_type="geojson",
+                                                         name=name))
     if "languages" in data and data["languages"] is not None:
-        for language in list(service.languages):
-            service.languages.remove(language)
-        for code in dict.fromkeys(data["languages"]):
-            service.languages.append(Language(code=code, name=LANGUAGES[code]))
+        codes = list(dict.fromkeys(data["languages"]))
+        if sorted(codes) != sorted(lang.code for lang in service.languages):
+            for language in list(service.languages):
+                service.languages.remove(language)
+            for code in codes:
+                service.languages.append(Language(code=code, name=LANGUAGES[code]))
     if any(data.get(f) is not None for f in ("postcode", "latitude")):
         _set_location(service, data)
     if "accessibility" in data and data["accessibility"] is not None:
@@ -172,6 +186,8 @@ def _set_accessibility(service: Service, features: list[str]) -> None:
             raise Invalid(message, {"accessibility": [message]})
         return
     for location in locations:
+        if sorted(a.details for a in location.accessibility) == sorted(dict.fromkeys(features)):
+            continue
         for item in list(location.accessibility):
             location.accessibility.remove(item)
         for feature in dict.fromkeys(features):

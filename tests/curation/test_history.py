@@ -105,3 +105,27 @@ def test_curator_restores_over_http(client, login_as):
     assert response.status_code == 302
     assert "First change" in client.get(f"/services/{sid}").text
     assert "Restored version 1" in client.get(f"/services/{sid}/history").text
+
+
+def test_saving_the_edit_form_unchanged_records_nothing(client, login_as):
+    """The form sends every field; only real changes may reach the history."""
+    import re
+    sid = befriending_id()
+    login_as("curator")
+    form = client.get(f"/manage/services/{sid}/edit").text
+    data = dict(re.findall(r'<input id="([a-z_0-9]+)" name="[a-z_0-9]+" type="(?:text|url|email|tel|number)" value="([^"]*)"', form))
+    data.update(re.findall(r'<textarea id="([a-z_0-9]+)"[^>]*>([^<]*)</textarea>', form))
+    data["organization_id"] = re.search(r'<option value="([^"]+)" selected', form).group(1)
+    data["status"] = "active"
+    for multi in ("categories", "languages", "accessibility"):
+        data[multi] = re.findall(rf'name="{multi}" value="([^"]+)"\s*checked', form)
+    for flag in re.findall(r'name="([a-z_]+)" (?:value="on" )?checked', form):
+        data.setdefault(flag, "on")
+    data = {k: v.replace("&amp;", "&").replace("&#39;", "'") if isinstance(v, str) else v for k, v in data.items()}
+    data["csrf_token"] = csrf_token(client)
+    response = client.post(f"/manage/services/{sid}/edit", data=data)
+    assert response.status_code == 302, response.text[:2000]
+    changed = [(c.field_name, c.previous_value[:200], c.replacement_value[:200])
+               for v in history.versions(sid) for c in v.changes]
+    assert changed == []
+    assert len(data) > 10

@@ -198,8 +198,12 @@ def test_dashboard_shows_what_waits(client, make_user, login_as, smtp):  # noqa:
     provider = make_user("provider")
     claim = workflow.request_claim(provider, service_id=service().id, message="I coordinate the volunteers")
     suggestions.report_problem(None, service().id, "contact_wrong", "The phone number rings out.", "x@example.org")
+    claimant, _, _ = confirmed_provider(make_user)
+    workflow.propose_update(claimant, service().id, {"fees_description": "Free, donations welcome"},
+                            ["fees_description"])
     login_as("curator")
     page = client.get("/curation").text
+    assert "Proposed by Test provider" in page and "Free, donations welcome" in page
     assert "claims Heatons Befriending Circle" in page and "I coordinate the volunteers" in page
     assert "The phone number rings out." in page
     response = client.post(f"/curation/claims/{claim.id}", data={"csrf_token": csrf_token(client),

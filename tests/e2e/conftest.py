@@ -19,12 +19,14 @@ def live_server(tmp_path_factory):
     url = create_database(tmp_path_factory.mktemp("e2e"), "e2e")
     index = tmp_path_factory.mktemp("e2e-index")
     load_demo_database(url, index)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e", "SEARCH_INDEX_DIR": str(index)})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e", "SEARCH_INDEX_DIR": str(index),
+                      "MAIL_SERVER": "", "MAIL_OUTBOX": str(tmp_path_factory.mktemp("outbox"))})
     with app.app_context():
         from assets_hub.accounts.permissions import SYSTEM
         from assets_hub.accounts.services import create_user
 
         create_user(SYSTEM, "curator@e2e.test", "curator password 1", "curator", "E2E Curator")
+        create_user(SYSTEM, "provider@e2e.test", "provider password 1", "provider", "E2E Provider")
         db.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -1,0 +1,69 @@
+"""A provider claims a listing and changes it; a curator confirms the claim and publishes the change;
+the public page shows the change and its history. In Chromium, without JavaScript."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+
+def sign_in(page, base, email, password):
+    page.goto(base + "/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def open_listing(page, base, name):
+    page.goto(base + "/search?what=" + name.replace(" ", "+") + "&where=SK4+2")
+    page.get_by_role("link", name=name, exact=True).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
+def test_provider_claims_and_edits_curator_approves_public_sees_change_and_history(live_server, browser):
+    provider = browser.new_context(java_script_enabled=False).new_page()
+    curator = browser.new_context(java_script_enabled=False).new_page()
+    public = browser.new_context(java_script_enabled=False).new_page()
+    listing = "Reddish Vale Walking Group"
+
+    # the provider claims the listing
+    sign_in(provider, live_server, "provider@e2e.test", "provider password 1")
+    open_listing(provider, live_server, listing)
+    provider.get_by_role("button", name="Claim this listing").click()
+    expect(provider.get_by_role("status")).to_contain_text("A curator will check your claim")
+
+    # the curator confirms it
+    sign_in(curator, live_server, "curator@e2e.test", "curator password 1")
+    curator.get_by_role("link", name="Curation").click()
+    claim = curator.locator("section", has_text=f"claims {listing}")
+    claim.get_by_label("Confirm").check()
+    claim.get_by_role("button", name="Decide").click()
+    expect(curator.get_by_role("status")).to_contain_text("Claim confirmed")
+
+    # the provider changes the description: it waits for a curator
+    open_listing(provider, live_server, listing)
+    provider.get_by_role("link", name="Suggest changes to this listing").click()
+    expect(provider.get_by_text("A curator checks your changes")).to_be_visible()
+    description = provider.get_by_label("What the service does")
+    description.fill("Gentle led walks around Reddish Vale every Thursday at 10am. Now with a step-free route.")
+    provider.get_by_role("button", name=re.compile("Save")).click()
+    expect(provider.get_by_role("status")).to_contain_text("A curator will check your changes")
+    public.goto(provider.url)
+    expect(public.get_by_text("Now with a step-free route.")).to_have_count(0)  # not live yet
+
+    # the curator publishes it
+    curator.get_by_role("link", name="Curation").click()
+    change = curator.locator("section", has_text=listing).filter(has_text="Proposed by E2E Provider")
+    expect(change.get_by_text("Now with a step-free route.")).to_be_visible()
+    change.get_by_role("button", name="Publish").click()
+    expect(curator.get_by_role("status")).to_contain_text(f"Published the changes to {listing}")
+
+    # everyone sees it, and its history
+    public.reload()
+    expect(public.get_by_text("Now with a step-free route.")).to_be_visible()
+    public.get_by_role("link", name="History of this listing").click()
+    expect(public.get_by_role("heading", level=1)).to_have_text(f"History of {listing}")
+    latest = public.locator("li", has=public.get_by_role("heading", name=re.compile("Version 1")))
+    expect(latest).to_contain_text("approved by E2E Curator (curator)")
+    expect(latest.get_by_role("row")).to_have_count(2)  # header + the one field that changed
+    expect(latest.get_by_role("row", name=re.compile("^description"))).to_contain_text("Now with a step-free route.")
