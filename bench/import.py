@@ -89,7 +89,7 @@ def write_package(folder: Path, n: int, seed: int = 11) -> None:
         w["service_at_location.csv"].writerow([sal, sid, lid])
         w["addresses.csv"].writerow([str(uuid.uuid4()), lid, f"{i} High Street", place, "", "ZZ1 1ZZ", "GB",
                                      "physical"])
-        w["phones.csv"].writerow([str(uuid.uuid4()), sid, f"0161 496 {i % 10000:04d}"])
+        w["phones.csv"].writerow([str(uuid.uuid4()), sid, f"01632 {i:06d}"])
         w["schedules.csv"].writerow([str(uuid.uuid4()), sal, "WEEKLY", rng.choice(["MO,WE", "TU,TH", "SA"]),
                                      "10:00", "15:00"])
         w["attributes.csv"].writerow([str(uuid.uuid4()), sid, "service", terms[k]])

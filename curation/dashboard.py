@@ -49,6 +49,8 @@ def data(actor) -> dict:
         claims.append({"claim": c, "listing": listing, "by": user_of(c.user_id)})
     suggestions = [{"s": s, "service": name_of(s.service_id) if s.service_id else None,
                     "kind": KINDS.get(s.kind, "New service")} for s in open_suggestions()]
+    from curation.duplicates import open_flags
+    dupes = [{"f": f, "a": name_of(f.service_id), "b": name_of(f.other_id)} for f in open_flags()]
     now = utcnow()
     interval = timedelta(days=flask.current_app.config["REVIEW_INTERVAL_DAYS"])
     visible = Service.status.in_(VISIBLE_STATUSES)
@@ -66,7 +68,7 @@ def data(actor) -> dict:
                                        .join(Service, Service.id == ServiceAtLocation.service_id).where(visible)):
         m = OUTCODE_AREA.match((postcode or "").upper())
         areas[m.group(1) if m else "?"] += 1
-    return {"queue": queue, "claims": claims, "suggestions": suggestions,
+    return {"queue": queue, "claims": claims, "suggestions": suggestions, "duplicates": dupes,
             "overdue": session.execute(overdue_q.limit(20)).all(), "overdue_count": count(overdue_q),
             "due_soon": session.execute(soon_q.limit(20)).all(), "due_soon_count": count(soon_q),
             "deprioritised_count": session.scalar(select(func.count()).where(visible, Service.deprioritised_at.is_not(None))),

@@ -48,6 +48,7 @@ class Report:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
+    duplicates: int = 0
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     committed: bool = False
@@ -68,6 +69,8 @@ class Report:
         out = [f"{'Dry run of' if self.dry_run else 'Import of'} {self.source}:",
                f"  created {self.created:,}, updated {self.updated:,}, unchanged {self.unchanged:,}, "
                f"rejected {self.rejected:,}"]
+        if self.duplicates:
+            out.append(f"  {self.duplicates:,} likely duplicate pair(s) flagged for curators")
         if self.problems:
             out.append(f"  {len(self.problems):,} problem(s){' (first ' + str(MAX_PROBLEMS) + ')' if len(self.problems) >= MAX_PROBLEMS else ''}:")
             out += [f"    {p}" for p in self.problems]
@@ -587,6 +590,11 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
             report.created += 1
         items.append((sid, before.get(sid), after[sid]))
     history.write_many(actor, items, action, note or f"Imported from {source}", now)
+    created = [r.service["id"] for r in todo if r.service["id"] not in existing]
+    if created and action == "import":
+        from curation import duplicates
+        session.flush()
+        report.duplicates += duplicates.flag(created)
 
 
 def _check_references(batch: list[tuple[Rows, int]], report: Report, file: str) -> list[tuple[Rows, int]]:

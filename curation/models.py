@@ -135,3 +135,22 @@ class Suggestion(Base):
     resolved_by: Mapped[str | None] = mapped_column(String(254))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class DuplicateFlag(Base):
+    """Two listings that look like the same service (similar name close by, same phone, same website)."""
+
+    __tablename__ = "duplicate_flag"
+    __table_args__ = (UniqueConstraint("service_id", "other_id", name="uq_duplicate_flag_pair"),
+                      CheckConstraint("service_id < other_id", name="ordered_pair"),
+                      CheckConstraint("status IN ('open','merged','dismissed')", name="status_known"))
+
+    id: Mapped[str] = id_column()
+    service_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("service.id", ondelete="CASCADE"),
+                                            nullable=False, index=True)
+    other_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("service.id", ondelete="CASCADE"),
+                                          nullable=False, index=True)
+    reasons: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

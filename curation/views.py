@@ -179,3 +179,17 @@ def services_csv():
     response = flask.Response(flask.stream_with_context(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="services.csv"'
     return response
+
+
+@bp.post("/curation/duplicates/<flag_id>")
+@login_required
+def decide_duplicate(flag_id):
+    from curation import duplicates
+    keep = flask.request.form.get("keep", "")
+    if keep == "dismiss":
+        duplicates.dismiss(current_user, flag_id)
+        flask.flash("Marked as not the same service.")
+    else:
+        svc = duplicates.merge(current_user, flag_id, keep)
+        flask.flash(f"Merged into {svc.name}.")
+    return flask.redirect(flask.url_for("curation.dashboard") + "#duplicates")

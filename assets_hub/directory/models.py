@@ -94,6 +94,8 @@ class Service(Stamped, Base):
     delivered_by_phone: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     # Set when a listing misses its review deadline after the last reminder: sorted last in search.
     deprioritised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when a curator merged this listing into another: its page redirects there.
+    merged_into_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("service.id", ondelete="SET NULL"))
 
     organization: Mapped[Organization] = relationship(back_populates="services")
     service_at_locations: Mapped[list["ServiceAtLocation"]] = relationship(

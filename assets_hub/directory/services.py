@@ -85,8 +85,9 @@ def create_service(actor, data: dict) -> Service:
     session.flush()
     _apply_related(service, data)
     session.flush()
-    from curation import history
+    from curation import duplicates, history
     history.record(actor, service.id, None, "create")
+    duplicates.flag([service.id])
     return service
 
 

@@ -49,6 +49,8 @@ def category(code):
 def service(service_id):
     from curation.workflow import active_claim
     svc = services.get_service(service_id)
+    if svc.merged_into_id:  # merged by a curator: the listing lives on under the other address
+        return flask.redirect(flask.url_for("directory.service", service_id=svc.merged_into_id), 301)
     locations = [(sal, presenters.opening_times(sal.schedules)) for sal in svc.service_at_locations]
     return flask.render_template("directory/service.html", service=svc, locations=locations,
                                  can_edit=active_claim(current_user, svc) is not None,
