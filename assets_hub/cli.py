@@ -319,3 +319,19 @@ def reviews_send_due(now_text):
     parts = [f"{len(v)} {stage}" for stage, v in run.sent.items()]
     click.echo(f"Sent reminders for {run.count} listing(s)" + (f" ({', '.join(parts)})" if parts else "")
                + f" to {len(run.recipients)} curator(s); deprioritised {len(run.deprioritised)}.")
+
+
+@import_group.command("ohana")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check everything and print the report; change nothing.")
+def import_ohana_command(path, dry_run):
+    """Import an Ohana API CSV folder (organizations.csv, locations.csv, services.csv, ...).
+    Ohana's integer ids become stable UUIDs, so importing the same folder again changes nothing."""
+    from curation.ohana import import_ohana
+
+    started = time.monotonic()
+    report = import_ohana(path, actor=f"import: {path.name}"[:254], dry_run=dry_run)
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"  ({time.monotonic() - started:.1f} s)")
+    sys.exit(0 if report.ok else 1)
