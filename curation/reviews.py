@@ -92,6 +92,12 @@ def send_due(now: datetime | None = None) -> Run:
     elif run.deprioritised and recipients:
         mail.send(recipients, f"{len(run.deprioritised)} listing(s) moved down in search",
                   _body([], run.deprioritised))
+    claimants = _claimants([p[0] for p in pending])
+    for sid, name, due, stage in pending:  # the people who look after a listing hear about their own
+        if claimants.get(sid):
+            mail.send(claimants[sid], f"Please check your listing: {name}",
+                      f"“{name}” is {STAGE_WORDS[stage]} (due {due.date().isoformat()}).\n\nPlease open it, check "
+                      "it is still right and suggest any changes; a curator will confirm it.")
     who = ", ".join(recipients)
     for sid, name, due, stage in pending:
         session.add(ReviewReminder(service_id=sid, due_on=due, stage=stage, sent_at=now, recipients=who))
@@ -100,6 +106,22 @@ def send_due(now: datetime | None = None) -> Run:
         session.get(Service, sid).deprioritised_at = now
     session.flush()
     return run
+
+
+def _claimants(service_ids: list[str]) -> dict[str, list[str]]:
+    """{service id: emails of its confirmed claimants (of the service or its organisation)}."""
+    from curation.models import Claim
+    if not service_ids:
+        return {}
+    session = db.session
+    out: dict[str, list[str]] = {}
+    rows = session.execute(select(Service.id, User.email).join(Claim, (Claim.service_id == Service.id) |
+                                                               (Claim.organization_id == Service.organization_id))
+                           .join(User, User.id == Claim.user_id)
+                           .where(Service.id.in_(service_ids), Claim.status == "confirmed"))
+    for sid, email in rows:
+        out.setdefault(sid, []).append(email)
+    return out
 
 
 def _subject(pending) -> str:

@@ -152,3 +152,16 @@ def test_still_correct_is_one_click(client, listing, login_as):
     response = client.post(f"/services/{sid}/confirm", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 302
     assert "Confirmed still correct" in client.get(f"/services/{sid}/history").text
+
+
+def test_claimants_hear_about_their_own_listing(smtp, listing, make_user):
+    from curation import workflow
+    sid, curator = listing
+    provider = make_user("provider", "runs-it@example.org")
+    claim = workflow.request_claim(provider, service_id=sid)
+    workflow.decide_claim(curator, claim.id, "confirm")
+    smtp.messages.clear()
+    reviews.send_due(datetime(2027, 1, 1, tzinfo=timezone.utc))
+    to_claimant = [m for m in smtp.messages if "runs-it@example.org" in m["X-Envelope-To"]]
+    assert len(to_claimant) == 1 and to_claimant[0]["Subject"] == "Please check your listing: Heatons Befriending Circle"
+    assert "runs-it@example.org" not in next(m for m in smtp.messages if m["Subject"].startswith("Review"))["X-Envelope-To"]
