@@ -177,8 +177,11 @@ def services():
 @bp.get("/services/<service_id>")
 def service(service_id):
     Params(set())
+    from curation.history import metadata_for
     svc = queries.get_service(service_id)
-    return _record(records.service_full(svc), _latest(svc.updated_at, svc.organization.updated_at))
+    body = records.service_full(svc)
+    body["metadata"] = metadata_for(svc.id, limit=100)  # the listing's change log (newest first)
+    return _record(body, _latest(svc.updated_at, svc.organization.updated_at))
 
 
 @bp.get("/organizations")

@@ -317,3 +317,15 @@ def test_api_needs_no_key_or_session(client):
     response = client.get(f"{BASE}/organizations/{org}", headers={"Cookie": ""})
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
+
+
+def test_a_service_record_carries_its_change_log_as_hsds_metadata(client, make_user):
+    from assets_hub.directory import services
+    sid = service_id("Heatons Befriending Circle")
+    services.update_service(make_user("curator"), sid, {"name": "Heatons Befriending Circle (Tuesdays)"})
+    record = get_ok(client, f"{BASE}/services/{sid}").json
+    assert_valid(record, "compiled/service.json")
+    change = next(m for m in record["metadata"] if m["field_name"] == "name")
+    assert change["previous_value"] == "Heatons Befriending Circle"
+    assert change["replacement_value"] == "Heatons Befriending Circle (Tuesdays)"
+    assert change["last_action_type"] == "update" and change["updated_by"] == "Test curator (curator)"
