@@ -8,7 +8,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-PAGES = ["/", "/categories", "/categories/social-connection", "/about", "/api/docs", "/login",
+PAGES = ["/", "/categories", "/categories/social-connection", "/about", "/api/docs", "/login", "/suggest",
          "/search?what=befriending&where=SK4+2", "/search?where=SK9+9ZZ", "/search?what=library&where=M1&free=1"]
 
 
@@ -43,6 +43,12 @@ def test_service_page_and_forms_have_no_wcag_violations(live_server, js_page):
     js_page.goto(live_server + "/search?what=befriending&where=SK4+2")
     js_page.locator("ol.results h3 a").first.click()
     assert json.dumps(_violations(js_page)) == "[]"
+    service_url = js_page.url
+    for suffix in ("/history", "/report"):
+        js_page.goto(service_url + suffix)
+        assert _violations(js_page) == [], suffix
+    js_page.get_by_role("button", name="Send report").click()  # the report form with its errors
+    assert _violations(js_page) == []
     js_page.goto(live_server + "/login")
     js_page.get_by_role("button", name="Sign in").click()  # the error state of a form
     assert _violations(js_page) == []
@@ -53,7 +59,7 @@ def test_curator_forms_have_no_wcag_violations(live_server, js_page):
     js_page.get_by_label("Email address").fill("curator@e2e.test")
     js_page.get_by_label("Password").fill("curator password 1")
     js_page.get_by_role("button", name="Sign in").click()
-    for path in ("/manage/services/new", "/manage/organizations/new", "/manage/synonyms"):
+    for path in ("/manage/services/new", "/manage/organizations/new", "/manage/synonyms", "/curation"):
         js_page.goto(live_server + path)
         assert _violations(js_page) == [], path
     js_page.goto(live_server + "/manage/services/new")
