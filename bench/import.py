@@ -118,7 +118,9 @@ def run_import(url: str, package: Path) -> tuple[float, float, str]:
         text = out.read()
     if proc.returncode != 0:
         sys.exit(text[-3000:])
-    return elapsed, usage.ru_maxrss / 1024, text.splitlines()[1].strip()
+    lines = text.splitlines()
+    flagged = [line.strip() for line in lines if "duplicate pair" in line]
+    return elapsed, usage.ru_maxrss / 1024, "; ".join([lines[1].strip()] + flagged)
 
 
 def main() -> None:

@@ -94,7 +94,7 @@ def find_for(service_ids: list[str]) -> dict[tuple[str, str], set[str]]:
             "JOIN location lb ON ST_DWithin(lb.geom, la.geom, :m, false) "
             "JOIN service_at_location sb ON sb.location_id = lb.id AND sb.service_id <> sa.service_id "
             "JOIN service s ON s.id = sb.service_id AND s.status IN ('active', 'temporarily closed', 'inactive') "
-            "WHERE sa.service_id = ANY(:ids) AND la.geom IS NOT NULL"), {"m": NEAR_M, "ids": ids})
+            "WHERE sa.service_id = ANY(:ids) AND la.geom IS NOT NULL"), {"m": NEAR_M, "ids": ids}).all()
         for sid, other, other_name in rows:
             if similar(names[sid], other_name):
                 add(sid, other, "similar name close by")

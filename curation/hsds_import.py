@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 from typing import Iterable, Iterator
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from assets_hub.db import db, utcnow
@@ -710,6 +710,20 @@ def _parents(organizations, taxonomies, terms, report: Report, org_phones=(), te
         db.session.execute(update(TaxonomyTerm), with_parent)
 
 
+_analyzed_at = [0]
+
+
+def _refresh_statistics(report: Report) -> None:
+    """PostgreSQL plans from table statistics, which know nothing of rows this (still open)
+    transaction wrote: a big import into a small directory would be planned as if the tables were
+    empty (the duplicate check's spatial join scanned every location for each new one). ANALYZE
+    inside the transaction counts our own rows; do it each time the import has doubled."""
+    written = report.created + report.updated
+    if db.is_postgres and written >= max(2 * _analyzed_at[0], 2 * BATCH):
+        db.session.execute(text("ANALYZE service, service_at_location, location, phone, attribute"))
+        _analyzed_at[0] = written
+
+
 def import_records(records: Iterable[tuple[str, int | str, object]], source: str, actor=None,
                    dry_run: bool = False, organizations: Iterable[dict] = (), taxonomies: Iterable[dict] = (),
                    terms: Iterable[dict] = (), org_phones: Iterable[dict] = (),
@@ -721,6 +735,7 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
     session = db.session
     _seen_orgs.clear()
     _pending_parents.clear()
+    _analyzed_at[0] = 0
     seen_ids: dict[str, str] = {}
     file_of = source
     try:
@@ -752,6 +767,7 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
                 batch = _check_references(batch, report, file)
                 if report.ok:
                     _write_batch(batch, report, actor, source)
+                    _refresh_statistics(report)
                 batch = []
         if term_records:
             _parents((), (), term_records, report, terms_file=file_of)
