@@ -335,3 +335,31 @@ def import_ohana_command(path, dry_run):
         click.echo(line)
     click.echo(f"  ({time.monotonic() - started:.1f} s)")
     sys.exit(0 if report.ok else 1)
+
+
+@users_group.command("areas")
+@click.argument("email")
+@click.option("--set", "areas", default=None,
+              help="Comma-separated local authority names or ONS codes; empty for everywhere")
+def users_areas(email, areas):
+    """Show, or with --set limit, the local authorities a curator looks after."""
+    from sqlalchemy import select
+
+    from assets_hub.accounts.models import User
+    from assets_hub.accounts.permissions import SYSTEM
+    from assets_hub.geo.models import LocalAuthority
+    from curation import scope
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        click.echo(f"Error: no account {email}.", err=True)
+        sys.exit(1)
+    if areas is not None:
+        try:
+            scope.set_areas(SYSTEM, user, areas.split(","))
+            db.commit()
+        except AppError as exc:
+            _fail(exc)
+    codes = scope.areas_of(user)
+    names = sorted(db.session.scalars(select(LocalAuthority.name).where(LocalAuthority.lad_code.in_(codes)))) if codes else []
+    click.echo(f"{user.email} looks after: {', '.join(names) if names else 'everywhere'}.")

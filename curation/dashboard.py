@@ -14,6 +14,7 @@ from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db, utcnow
 from assets_hub.directory.models import Address, Location, Organization, Service, ServiceAtLocation
 from assets_hub.directory.services import VISIBLE_STATUSES
+from assets_hub.geo.models import LocalAuthority
 from curation.models import Claim, ListingVersion, PendingChange
 from curation.suggestions import KINDS, open_suggestions
 
@@ -68,7 +69,17 @@ def data(actor) -> dict:
                                        .join(Service, Service.id == ServiceAtLocation.service_id).where(visible)):
         m = OUTCODE_AREA.match((postcode or "").upper())
         areas[m.group(1) if m else "?"] += 1
+    from curation import scope
+    scoped = scope.areas_of(actor)
+    if scoped is not None:  # a curator of some councils sees what is theirs
+        mine = lambda sid: sid is None or scope.covers(actor, sid)  # noqa: E731
+        queue = [q for q in queue if mine(q["change"].service_id)]
+        claims = [c for c in claims if (mine(c["claim"].service_id) if c["claim"].service_id else True)]
+        suggestions = [s for s in suggestions if mine(s["s"].service_id)]
+        dupes = [x for x in dupes if mine(x["f"].service_id) or mine(x["f"].other_id)]
     return {"queue": queue, "claims": claims, "suggestions": suggestions, "duplicates": dupes,
+            "scoped_to": sorted(db.session.scalars(select(LocalAuthority.name).where(
+                LocalAuthority.lad_code.in_(scoped)))) if scoped else None,
             "overdue": session.execute(overdue_q.limit(20)).all(), "overdue_count": count(overdue_q),
             "due_soon": session.execute(soon_q.limit(20)).all(), "due_soon_count": count(soon_q),
             "deprioritised_count": session.scalar(select(func.count()).where(visible, Service.deprioritised_at.is_not(None))),

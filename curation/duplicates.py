@@ -142,10 +142,17 @@ def _flag(flag_id: str) -> DuplicateFlag:
     return found
 
 
+def _require_pair_in_scope(actor, f: DuplicateFlag) -> None:
+    from curation import scope
+    scope.require_covers(actor, f.service_id)
+    scope.require_covers(actor, f.other_id)
+
+
 def dismiss(actor, flag_id: str) -> DuplicateFlag:
     """Not the same service after all. Curators and admins."""
     require_role(actor, *CURATORS, action="decide duplicates")
     f = _flag(flag_id)
+    _require_pair_in_scope(actor, f)
     if f.status != "open":
         raise Conflict(f"This pair was {f.status} already.")
     f.status, f.decided_by = "dismissed", history.actor_label(actor)
@@ -159,6 +166,7 @@ def merge(actor, flag_id: str, keep_id: str) -> Service:
     and its page redirects to the kept one. Both histories stay, each with a "merge" version."""
     require_role(actor, *CURATORS, action="merge listings")
     f = _flag(flag_id)
+    _require_pair_in_scope(actor, f)
     if f.status != "open":
         raise Conflict(f"This pair was {f.status} already.")
     if keep_id not in (f.service_id, f.other_id):

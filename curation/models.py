@@ -154,3 +154,14 @@ class DuplicateFlag(Base):
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="open", index=True)
     decided_by: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CuratorArea(Base):
+    """A local authority a curator looks after. A curator with none looks after everywhere."""
+
+    __tablename__ = "curator_area"
+
+    user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    lad_code: Mapped[str] = mapped_column(String(9), ForeignKey("local_authority.lad_code", ondelete="CASCADE"),
+                                          primary_key=True)

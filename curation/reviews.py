@@ -150,7 +150,8 @@ def confirm_still_correct(actor, service_id: str) -> Service:
     """One click: the listing was checked and is right. Starts a new review cycle and lifts any
     deprioritisation. Curators and admins."""
     require_role(actor, *CURATORS, action="confirm listings")
-    from curation import history
+    from curation import history, scope
+    scope.require_covers(actor, service_id)
     before = history.current_state(service_id)
     svc = get_service(service_id)
     svc.last_reviewed_at = utcnow()

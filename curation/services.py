@@ -13,6 +13,8 @@ def restore_version(actor, service_id: str, number: int):
     version ("Restored version N"), so nothing is lost. Curators and admins only."""
     require_role(actor, *CURATORS, action="restore earlier versions")
     get_service(service_id)  # NotFound for an unknown service
+    from curation import scope
+    scope.require_covers(actor, service_id)
     version = history.get_version(service_id, number)
     from curation.hsds_import import apply_record
     record = json.loads(version.snapshot)

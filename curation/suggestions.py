@@ -82,6 +82,8 @@ def resolve(actor, suggestion_id: str, resolution: str) -> Suggestion:
     suggestion = db.session.get(Suggestion, suggestion_id) if is_uuid(suggestion_id) else None
     if suggestion is None:
         raise NotFound("There is no such suggestion.")
+    from curation import scope
+    scope.require_covers(actor, suggestion.service_id)
     if suggestion.status == "resolved":
         raise Conflict("This suggestion was resolved already.")
     resolution = (resolution or "").strip()

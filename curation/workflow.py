@@ -59,6 +59,11 @@ def decide_claim(actor, claim_id: str, decision: str, *, reason: str = "", lead:
     ``lead=True`` makes this one the lead instead. ``trusted`` claimants publish without the queue."""
     require_role(actor, *CURATORS, action="decide claims")
     claim = get_claim(claim_id)
+    from curation import scope
+    if claim.service_id:
+        scope.require_covers(actor, claim.service_id)
+    else:
+        scope.require_covers_organization(actor, claim.organization_id)
     allowed = {"confirm": ("requested", "denied"), "deny": ("requested",), "revoke": ("confirmed",)}
     if decision not in allowed:
         raise Invalid("Choose confirm, deny or revoke.", {"decision": ["Unknown decision."]})
@@ -188,6 +193,8 @@ def approve(actor, change_id: str) -> Service:
     """Publish a pending change. Curators and admins. The history names the curator and the proposer."""
     require_role(actor, *CURATORS, action="approve changes")
     change = get_change(change_id)
+    from curation import scope
+    scope.require_covers(actor, change.service_id)
     if change.status != "pending":
         raise Conflict(f"This change was {change.status.replace('_', ' ')} already.")
     from assets_hub.directory.schemas import ServiceUpdateSchema
@@ -210,6 +217,8 @@ def send_back(actor, change_id: str, reason: str) -> PendingChange:
     """Return a change to its proposer with a reason they will see. Curators and admins."""
     require_role(actor, *CURATORS, action="send changes back")
     change = get_change(change_id)
+    from curation import scope
+    scope.require_covers(actor, change.service_id)
     if change.status != "pending":
         raise Conflict(f"This change was {change.status.replace('_', ' ')} already.")
     reason = (reason or "").strip()

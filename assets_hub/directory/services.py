@@ -97,7 +97,8 @@ def update_service(actor, service_id: str, data: dict) -> Service:
     Raises Unauthorised, Forbidden, NotFound, Invalid.
     """
     require_role(actor, *CURATORS, action="change services")
-    from curation import history
+    from curation import history, scope
+    scope.require_covers(actor, service_id)
     before = history.current_state(service_id)
     service = get_service(service_id)
     session = db.session

@@ -1,0 +1,75 @@
+"""Curators scoped to local authorities act only on listings there; every other curator everywhere."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from assets_hub.accounts.permissions import SYSTEM
+from assets_hub.db import db
+from assets_hub.directory import services
+from assets_hub.directory.models import Service
+from assets_hub.errors import Forbidden, Invalid
+from curation import scope, workflow
+from tests.conftest import ROLES
+from tests.curation.test_reviews import smtp  # noqa: F401
+
+STOCKPORT = "E08000007"
+
+
+def sid(name: str) -> str:
+    return db.session.scalar(select(Service.id).where(Service.name == name))
+
+
+def proposal(make_user, name, curator):
+    provider = make_user("provider")
+    claim = workflow.request_claim(provider, service_id=sid(name))
+    workflow.decide_claim(curator, claim.id, "confirm")
+    return workflow.propose_update(provider, sid(name), {"fees_description": "Free"}, ["fees_description"])
+
+
+def test_listing_areas_come_from_postcodes_and_service_areas(ctx):
+    assert STOCKPORT in scope.listing_areas(sid("Heatons Befriending Circle"))
+    assert STOCKPORT not in scope.listing_areas(sid("Leith Lunch and Befriending Club"))
+
+
+def test_a_stockport_curator_acts_on_stockport_listings_only(ctx, make_user, smtp):  # noqa: F811
+    everywhere = make_user("curator")
+    stockport = make_user("curator")
+    assert scope.set_areas(SYSTEM, stockport, ["Stockport"]) == [STOCKPORT]
+    here = proposal(make_user, "Heatons Befriending Circle", everywhere)
+    there = proposal(make_user, "Leith Lunch and Befriending Club", everywhere)
+    workflow.approve(stockport, here.id)
+    with pytest.raises(Forbidden) as refused:
+        workflow.approve(stockport, there.id)
+    assert "outside the areas you look after (Stockport)" in refused.value.message
+    with pytest.raises(Forbidden):
+        services.update_service(stockport, sid("Leith Lunch and Befriending Club"), {"name": "X"})
+    workflow.approve(everywhere, there.id)  # an unscoped curator covers everywhere
+
+
+def test_a_scoped_curators_dashboard_shows_their_listings(client, make_user, login_as, smtp):  # noqa: F811
+    everywhere = make_user("curator")
+    proposal(make_user, "Heatons Befriending Circle", everywhere)
+    proposal(make_user, "Leith Lunch and Befriending Club", everywhere)
+    me = login_as("curator")
+    scope.set_areas(SYSTEM, me, ["E08000007"])
+    page = client.get("/curation").text
+    assert "You look after listings in Stockport" in page
+    assert "Heatons Befriending Circle</a></h3>" in page
+    assert "Leith Lunch and Befriending Club</a></h3>" not in page
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_admins_set_areas(ctx, make_user, role):
+    curator = make_user("curator")
+    user = make_user(role)
+    if role == "admin":
+        scope.set_areas(user, curator, ["Stockport", "City of Edinburgh"])
+        assert scope.areas_of(curator) == {STOCKPORT, "S12000036"}
+        scope.set_areas(user, curator, [])
+        assert scope.areas_of(curator) is None
+        with pytest.raises(Invalid):
+            scope.set_areas(user, curator, ["Gotham"])
+    else:
+        with pytest.raises(Forbidden):
+            scope.set_areas(user, curator, ["Stockport"])
