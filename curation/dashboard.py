@@ -39,7 +39,8 @@ def data(actor) -> dict:
             users[user_id] = f"{u.display_name} <{u.email}>" if u else "(removed)"
         return users.get(user_id, "")
 
-    queue = [{"change": c, "service": name_of(c.service_id), "by": user_of(c.submitted_by),
+    from curation.workflow import change_title
+    queue = [{"change": c, "service": change_title(c), "by": user_of(c.submitted_by),
               "proposed": json.loads(c.payload), "fields": [f for f in c.fields.split(",") if f]}
              for c in session.scalars(select(PendingChange).where(PendingChange.status == "pending")
                                       .order_by(PendingChange.submitted_at))]

@@ -66,7 +66,8 @@ def my_listings():
     from curation import workflow
     claims, changes = workflow.my_listings(current_user)
     return flask.render_template("curation/my_listings.html", claims=claims, changes=changes,
-                                 names=_names(claims, changes))
+                                 names=_names(claims, changes),
+                                 titles={c.id: workflow.change_title(c) for c in changes})
 
 
 def _names(claims, changes) -> dict[str, str]:

@@ -177,6 +177,36 @@ class TrustedClaimant:
         self.role_label = "trusted provider"
 
 
+def claimed_organizations(actor) -> list[Organization]:
+    """Organisations a provider looks after (a confirmed claim on the organisation itself)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "id", None):
+        return []
+    return list(db.session.scalars(select(Organization).join(Claim, Claim.organization_id == Organization.id)
+                                   .where(Claim.user_id == actor.id, Claim.status == "confirmed")
+                                   .order_by(Organization.name)))
+
+
+def propose_new_service(actor, values: dict) -> PendingChange:
+    """A provider proposes a new service for an organisation they look after; it waits for a curator."""
+    require_role(actor, *CLAIMANTS, action="propose services")
+    if has_role(actor, *CURATORS):
+        raise Invalid("Curators add services directly.", {"_": ["Use the add form."]})
+    org_id = str(values.get("organization_id"))
+    if org_id not in {o.id for o in claimed_organizations(actor)}:
+        raise Forbidden("You can propose services only for organisations you look after. Claim the organisation first.")
+    from assets_hub.directory.schemas import ServiceCreateSchema
+    errors = ServiceCreateSchema().validate(values)
+    if errors:
+        from assets_hub.errors import _flatten
+        raise Invalid("Check the highlighted fields.", _flatten(errors))
+    change = PendingChange(kind="service_create", organization_id=org_id, payload=json.dumps(values),
+                           fields=",".join(k for k, v in values.items() if v not in (None, "", [], "off")),
+                           submitted_by=actor.id)
+    db.session.add(change)
+    db.session.flush()
+    return change
+
+
 def get_change(change_id: str) -> PendingChange:
     found = db.session.get(PendingChange, change_id) if is_uuid(change_id) else None
     if found is None:
@@ -197,6 +227,8 @@ def approve(actor, change_id: str) -> Service:
     scope.require_covers(actor, change.service_id)
     if change.status != "pending":
         raise Conflict(f"This change was {change.status.replace('_', ' ')} already.")
+    if change.kind == "service_create":
+        return _approve_new(actor, change)
     from assets_hub.directory.schemas import ServiceUpdateSchema
     data = ServiceUpdateSchema().load(json.loads(change.payload), partial=True)
     service = directory.update_service(actor, change.service_id, data)
@@ -210,6 +242,35 @@ def approve(actor, change_id: str) -> Service:
     from assets_hub import mail
     mail.send(proposer.email, f"Published: {service.name}",
               f"Your changes to “{service.name}” ({change.fields.replace(',', ', ')}) are now live.")
+    return service
+
+
+def _approve_new(actor, change: PendingChange) -> Service:
+    """Create the proposed service; its proposer looks after it from now on (a confirmed claim)."""
+    from assets_hub.directory.schemas import ServiceCreateSchema
+    from curation import scope
+    values = json.loads(change.payload)
+    areas = scope.areas_of(actor)
+    if areas is not None:
+        from assets_hub.geo.postcodes import lookup_postcode
+        where = lookup_postcode(values.get("postcode") or "")
+        if where is None or where.lad_code not in areas:
+            scope.require_covers_organization(actor, change.organization_id)
+    data = ServiceCreateSchema().load(values)
+    service = directory.create_service(actor, data)
+    proposer = db.session.get(User, change.submitted_by)
+    change.service_id = service.id
+    change.status, change.reviewed_by, change.reviewed_at = "approved", actor_label(actor), utcnow()
+    db.session.add(Claim(user_id=proposer.id, service_id=service.id, status="confirmed", is_lead=True,
+                         decided_by=actor_label(actor), decided_at=utcnow(),
+                         message="Proposed this listing"))
+    from curation import history
+    latest = history.latest(service.id)
+    if latest is not None:
+        latest.note = f"Proposed by {actor_label(proposer)}, approved by {actor_label(actor)}"
+    db.session.flush()
+    from assets_hub import mail
+    mail.send(proposer.email, f"Published: {service.name}", f"Your new listing “{service.name}” is now live.")
     return service
 
 
@@ -229,10 +290,17 @@ def send_back(actor, change_id: str, reason: str) -> PendingChange:
     db.session.flush()
     from assets_hub import mail
     proposer = db.session.get(User, change.submitted_by)
-    service = db.session.get(Service, change.service_id)
-    mail.send(proposer.email, f"Sent back: {service.name}",
-              f"A curator sent back your changes to “{service.name}”.\n\nThey said: {reason}")
+    name = change_title(change)
+    mail.send(proposer.email, f"Sent back: {name}",
+              f"A curator sent back your changes to “{name}”.\n\nThey said: {reason}")
     return change
+
+
+def change_title(change: PendingChange) -> str:
+    if change.service_id:
+        svc = db.session.get(Service, change.service_id)
+        return svc.name if svc else "(removed)"
+    return json.loads(change.payload).get("name") or "a new service"
 
 
 def my_listings(actor) -> tuple[list[Claim], list[PendingChange]]:

@@ -100,9 +100,11 @@ def new_organization():
         (422 if errors else 200)
 
 
-def _service_form(template_values: dict, errors: dict, service=None, claim=None):
+def _service_form(template_values: dict, errors: dict, service=None, claim=None, organizations=None):
     return flask.render_template("directory/service_form.html", errors=errors, values=template_values,
-                                 service=service, claim=claim, organizations=services.list_organizations(),
+                                 service=service, claim=claim, proposing=organizations is not None,
+                                 organizations=organizations if organizations is not None
+                                 else services.list_organizations(),
                                  categories=services.all_categories(), statuses=SERVICE_STATUSES,
                                  languages=LANGUAGES, accessibility=ACCESSIBILITY), \
         (422 if errors else 200)
@@ -111,7 +113,15 @@ def _service_form(template_values: dict, errors: dict, service=None, claim=None)
 @bp.route("/manage/services/new", methods=["GET", "POST"])
 @login_required
 def new_service():
-    require_role(current_user, *CURATORS, action="add services")
+    """Curators add a service; a provider who looks after an organisation proposes one for it,
+    which waits for a curator."""
+    from curation import workflow
+    proposing = current_user.role not in CURATORS
+    organizations = None
+    if proposing:
+        organizations = workflow.claimed_organizations(current_user)
+        if not organizations:
+            require_role(current_user, *CURATORS, action="add services")
     errors: dict = {}
     values: dict = {"organization_id": flask.request.args.get("organization_id", ""), "status": "active"}
     if flask.request.method == "POST":
@@ -119,13 +129,17 @@ def new_service():
         data, errors = load_or_errors(ServiceCreateSchema(), values)
         if data:
             try:
+                if proposing:
+                    workflow.propose_new_service(current_user, values)
+                    flask.flash("Thank you. A curator will check the new listing before it appears.")
+                    return flask.redirect(flask.url_for("curation.my_listings"))
                 svc = services.create_service(current_user, data)
             except AppError as exc:
                 errors = errors_from(exc)
             else:
                 flask.flash(f"Added {svc.name}.")
                 return flask.redirect(flask.url_for("directory.service", service_id=svc.id))
-    return _service_form(values, errors)
+    return _service_form(values, errors, organizations=organizations)
 
 
 @bp.route("/manage/services/<service_id>/edit", methods=["GET", "POST"])

@@ -209,3 +209,53 @@ def test_dashboard_shows_what_waits(client, make_user, login_as, smtp):  # noqa:
     response = client.post(f"/curation/claims/{claim.id}", data={"csrf_token": csrf_token(client),
                                                                    "decision": "confirm"})
     assert response.status_code == 302
+
+
+def org_claimant(make_user):
+    provider, curator = make_user("provider"), make_user("curator")
+    claim = workflow.request_claim(provider, organization_id=service().organization_id)
+    workflow.decide_claim(curator, claim.id, "confirm")
+    return provider, curator
+
+
+def test_a_provider_proposes_a_new_service_for_their_organisation(ctx, make_user, smtp):  # noqa: F811
+    provider, curator = org_claimant(make_user)
+    values = {"organization_id": service().organization_id, "name": "Heatons Knit and Natter", "status": "active",
+              "description": "Knitting and a chat, Wednesdays.", "postcode": "SK4 2DZ", "address_1": "1 Moor Top",
+              "city": "Stockport"}
+    change = workflow.propose_new_service(provider, values)
+    assert change.kind == "service_create" and change.status == "pending"
+    assert db.session.scalar(select(Service.id).where(Service.name == "Heatons Knit and Natter")) is None
+    svc = workflow.approve(curator, change.id)
+    assert svc.name == "Heatons Knit and Natter"
+    assert workflow.active_claim(provider, svc) is not None  # the proposer looks after it
+    assert history.versions(svc.id)[0].version.note.startswith("Proposed by Test provider")
+
+
+def test_new_services_only_for_claimed_organisations(ctx, make_user, smtp):  # noqa: F811
+    provider, _ = org_claimant(make_user)
+    other_org = db.session.scalar(select(Service.organization_id).where(
+        Service.organization_id != service().organization_id).limit(1))
+    with pytest.raises(Forbidden):
+        workflow.propose_new_service(provider, {"organization_id": other_org, "name": "X", "status": "active"})
+    with pytest.raises(Invalid):
+        workflow.propose_new_service(provider, {"organization_id": service().organization_id, "status": "active"})
+    with pytest.raises(Forbidden):
+        workflow.propose_new_service(make_user("member"), {"organization_id": other_org, "name": "X"})
+
+
+def test_propose_and_send_back_a_new_service_over_http(client, make_user, login_as, smtp):  # noqa: F811
+    curator = make_user("curator")
+    provider = login_as("provider")
+    claim = workflow.request_claim(provider, organization_id=service().organization_id)
+    workflow.decide_claim(curator, claim.id, "confirm")
+    form = client.get("/manage/services/new")
+    assert form.status_code == 200 and "A curator checks a new listing" in form.text
+    response = client.post("/manage/services/new", data={
+        "csrf_token": csrf_token(client), "organization_id": service().organization_id, "status": "active",
+        "name": "Heatons Repair Cafe", "description": "Bring broken things."})
+    assert response.status_code == 302
+    change = workflow.queue()[0]
+    workflow.send_back(curator, change.id, "Please add where it meets.")
+    page = client.get("/my/listings").text
+    assert "New: Heatons Repair Cafe" in page and "Please add where it meets." in page
