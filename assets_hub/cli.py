@@ -247,6 +247,16 @@ def import_group():
     """Import listings from other directories."""
 
 
+def _run_import(importer, path: Path, dry_run: bool) -> None:
+    """Run an importer, print its report, exit 1 if anything was wrong."""
+    started = time.monotonic()
+    report = importer(path, actor=f"import: {path.name}"[:254], dry_run=dry_run)
+    for line in report.lines():
+        click.echo(line)
+    click.echo(f"  ({time.monotonic() - started:.1f} s)")
+    sys.exit(0 if report.ok else 1)
+
+
 @import_group.command("hsds")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check everything and print the report; change nothing.")
@@ -259,12 +269,7 @@ def import_hsds(path, dry_run):
     """
     from curation.hsds_import import import_path
 
-    started = time.monotonic()
-    report = import_path(path, actor=f"import: {path.name}"[:254], dry_run=dry_run)
-    for line in report.lines():
-        click.echo(line)
-    click.echo(f"  ({time.monotonic() - started:.1f} s)")
-    sys.exit(0 if report.ok else 1)
+    _run_import(import_path, path, dry_run)
 
 
 @main.group("export")
@@ -329,12 +334,7 @@ def import_ohana_command(path, dry_run):
     Ohana's integer ids become stable UUIDs, so importing the same folder again changes nothing."""
     from curation.ohana import import_ohana
 
-    started = time.monotonic()
-    report = import_ohana(path, actor=f"import: {path.name}"[:254], dry_run=dry_run)
-    for line in report.lines():
-        click.echo(line)
-    click.echo(f"  ({time.monotonic() - started:.1f} s)")
-    sys.exit(0 if report.ok else 1)
+    _run_import(import_ohana, path, dry_run)
 
 
 @users_group.command("areas")

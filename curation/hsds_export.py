@@ -21,6 +21,7 @@ from assets_hub.directory.models import (Accessibility, Address, Attribute, Cont
                                          Organization, Phone, Schedule, Service, ServiceArea, ServiceAtLocation,
                                          Taxonomy, TaxonomyTerm)
 from assets_hub.openreferral.openapi import HSDS_DIR
+from assets_hub.openreferral.records import iso_text
 
 EXTRA = {
     "service": ["self_referral", "professional_referral", "delivered_in_person", "delivered_online",
@@ -40,12 +41,8 @@ def _cell(value) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
+    if isinstance(value, (datetime, date)):
+        return iso_text(value)
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     return str(value)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -814,10 +814,15 @@ def import_path(path, actor=None, dry_run: bool = False) -> Report:
             return import_records(records, str(path), actor, dry_run, report=report, **parents)
         return import_records(hsds_files.json_records(path), str(path), actor, dry_run, report=report)
     except hsds_files.FileProblem as exc:
-        db.session.rollback()
-        report.problem(exc.file, exc.row, exc.field, exc.problem)
-        report.created = report.updated = report.unchanged = 0
-        return report
+        return file_problem(report, exc)
+
+
+def file_problem(report: Report, exc) -> Report:
+    """A file that cannot be read at all: roll back whatever was written and report where."""
+    db.session.rollback()
+    report.problem(exc.file, exc.row, exc.field, exc.problem)
+    report.created = report.updated = report.unchanged = 0
+    return report
 
 
 def apply_record(record: dict, actor, action: str, note: str) -> Report:

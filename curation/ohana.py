@@ -160,8 +160,7 @@ def ohana_records(folder: Path):
 
 
 def import_ohana(path, actor=None, dry_run: bool = False):
-    from assets_hub.db import db
-    from curation.hsds_import import Report, import_records
+    from curation.hsds_import import Report, file_problem, import_records
     path = Path(path)
     report = Report(str(path), dry_run)
     if not path.is_dir():
@@ -171,7 +170,4 @@ def import_ohana(path, actor=None, dry_run: bool = False):
         parents, records = ohana_records(path)
         return import_records(records, str(path), actor, dry_run, report=report, **parents)
     except FileProblem as exc:
-        db.session.rollback()
-        report.problem(exc.file, exc.row, exc.field, exc.problem)
-        report.created = report.updated = report.unchanged = 0
-        return report
+        return file_problem(report, exc)

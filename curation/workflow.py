@@ -46,11 +46,15 @@ def request_claim(actor, *, service_id: str | None = None, organization_id: str 
     return claim
 
 
-def get_claim(claim_id: str) -> Claim:
-    found = db.session.get(Claim, claim_id) if is_uuid(claim_id) else None
+def _get(model, ident: str, what: str):
+    found = db.session.get(model, ident) if is_uuid(ident) else None
     if found is None:
-        raise NotFound("There is no such claim.")
+        raise NotFound(f"There is no such {what}.")
     return found
+
+
+def get_claim(claim_id: str) -> Claim:
+    return _get(Claim, claim_id, "claim")
 
 
 def decide_claim(actor, claim_id: str, decision: str, *, reason: str = "", lead: bool | None = None,
@@ -208,10 +212,7 @@ def propose_new_service(actor, values: dict) -> PendingChange:
 
 
 def get_change(change_id: str) -> PendingChange:
-    found = db.session.get(PendingChange, change_id) if is_uuid(change_id) else None
-    if found is None:
-        raise NotFound("There is no such change.")
-    return found
+    return _get(PendingChange, change_id, "change")
 
 
 def queue(status: str = "pending") -> list[PendingChange]:

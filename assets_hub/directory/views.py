@@ -169,7 +169,7 @@ def edit_service(service_id):
         if data:
             try:
                 if claim is not None:
-                    outcome = workflow.propose_update(current_user, service_id, values,
+                    workflow.propose_update(current_user, service_id, values,
                                                       changed_fields(service_form_values(svc), values))
                     flask.flash(f"Saved {svc.name}." if claim.trusted else
                                 "Thank you. A curator will check your changes; the listing stays as it is until then.")

@@ -8,7 +8,6 @@ import flask
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from assets_hub.db import db
 from assets_hub.errors import AppError, NotFound
 from assets_hub.ids import is_uuid
 from assets_hub.openreferral import openapi, queries, records

@@ -14,7 +14,7 @@ from assets_hub.directory.models import (Accessibility, Address, Attribute, Cont
                                          Taxonomy, TaxonomyTerm)
 
 
-def _iso(value):
+def iso_text(value):
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
@@ -25,7 +25,7 @@ def _iso(value):
 
 
 def _clean(record: dict) -> dict:
-    return {k: _iso(v) for k, v in record.items() if v is not None}
+    return {k: iso_text(v) for k, v in record.items() if v is not None}
 
 
 def _fields(obj, names) -> dict:
@@ -126,7 +126,7 @@ def organization_brief(o: Organization) -> dict:
 def service_brief(s: Service) -> dict:
     """The one-to-one fields (schema/compiled/service_list.json)."""
     out = _clean(_fields(s, SERVICE_FIELDS + SERVICE_EXTENSIONS))
-    out["last_modified"] = _iso(s.updated_at)
+    out["last_modified"] = iso_text(s.updated_at)
     if s.last_reviewed_at is not None:
         out["assured_date"] = s.last_reviewed_at.date().isoformat()
     return out
@@ -135,7 +135,7 @@ def service_brief(s: Service) -> dict:
 def service_minimal(s: Service) -> dict:
     # HSDS asks for id and modification time; name and status are kept because the list schema
     # requires them.
-    return {"id": s.id, "name": s.name, "status": s.status, "last_modified": _iso(s.updated_at)}
+    return {"id": s.id, "name": s.name, "status": s.status, "last_modified": iso_text(s.updated_at)}
 
 
 def service_at_location_brief(sal: ServiceAtLocation) -> dict:

@@ -1,12 +1,9 @@
 """Review cadence with a controllable clock and a real SMTP server on loopback (aiosmtpd)."""
 from __future__ import annotations
 
-import email
-import socket
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from assets_hub.db import db
@@ -15,35 +12,7 @@ from assets_hub.errors import Forbidden, Unauthorised
 from curation import reviews
 from curation.models import ReviewReminder
 from tests.conftest import ROLES, csrf_token
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = email.message_from_bytes(envelope.content)
-        msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(msg)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(ctx):
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    saved = {k: ctx.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT")}
-    ctx.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
-    yield inbox
-    ctx.config.update(saved)
-    controller.stop()
+from tests.curation.conftest import free_port
 
 
 T0 = datetime(2027, 1, 10, 9, 0, tzinfo=timezone.utc)

@@ -11,7 +11,6 @@ from assets_hub.directory.models import Service
 from assets_hub.errors import Forbidden, Invalid
 from curation import scope, workflow
 from tests.conftest import ROLES
-from tests.curation.test_reviews import smtp  # noqa: F401
 
 STOCKPORT = "E08000007"
 
@@ -32,7 +31,7 @@ def test_listing_areas_come_from_postcodes_and_service_areas(ctx):
     assert STOCKPORT not in scope.listing_areas(sid("Leith Lunch and Befriending Club"))
 
 
-def test_a_stockport_curator_acts_on_stockport_listings_only(ctx, make_user, smtp):  # noqa: F811
+def test_a_stockport_curator_acts_on_stockport_listings_only(ctx, make_user, smtp):
     everywhere = make_user("curator")
     stockport = make_user("curator")
     assert scope.set_areas(SYSTEM, stockport, ["Stockport"]) == [STOCKPORT]
@@ -47,7 +46,7 @@ def test_a_stockport_curator_acts_on_stockport_listings_only(ctx, make_user, smt
     workflow.approve(everywhere, there.id)  # an unscoped curator covers everywhere
 
 
-def test_a_scoped_curators_dashboard_shows_their_listings(client, make_user, login_as, smtp):  # noqa: F811
+def test_a_scoped_curators_dashboard_shows_their_listings(client, make_user, login_as, smtp):
     everywhere = make_user("curator")
     proposal(make_user, "Heatons Befriending Circle", everywhere)
     proposal(make_user, "Leith Lunch and Befriending Club", everywhere)

@@ -10,7 +10,6 @@ from assets_hub.errors import Conflict, Forbidden, Invalid, Unauthorised
 from curation import history, suggestions, workflow
 from curation.models import Suggestion
 from tests.conftest import ROLES, csrf_token
-from tests.curation.test_reviews import smtp  # noqa: F401  (the loopback SMTP fixture)
 
 
 def service() -> Service:
@@ -25,7 +24,7 @@ def confirmed_provider(make_user, trusted=False):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_who_may_claim(ctx, make_user, role, smtp):  # noqa: F811
+def test_who_may_claim(ctx, make_user, role, smtp):
     user = make_user(role)
     if role in ("provider", "admin"):
         claim = workflow.request_claim(user, service_id=service().id)
@@ -38,7 +37,7 @@ def test_who_may_claim(ctx, make_user, role, smtp):  # noqa: F811
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_who_may_decide_claims(ctx, make_user, role, smtp):  # noqa: F811
+def test_who_may_decide_claims(ctx, make_user, role, smtp):
     claim = workflow.request_claim(make_user("provider"), service_id=service().id)
     user = make_user(role)
     if role in ("admin", "curator"):
@@ -48,7 +47,7 @@ def test_who_may_decide_claims(ctx, make_user, role, smtp):  # noqa: F811
             workflow.decide_claim(user, claim.id, "confirm")
 
 
-def test_claims_several_claimants_one_lead_deny_and_revoke_with_reasons(ctx, make_user, smtp):  # noqa: F811
+def test_claims_several_claimants_one_lead_deny_and_revoke_with_reasons(ctx, make_user, smtp):
     curator = make_user("curator")
     first, second, third = make_user("provider"), make_user("provider"), make_user("provider")
     a = workflow.request_claim(first, service_id=service().id)
@@ -69,7 +68,7 @@ def test_claims_several_claimants_one_lead_deny_and_revoke_with_reasons(ctx, mak
     assert workflow.active_claim(first, service()) is None and workflow.active_claim(second, service()) is not None
 
 
-def test_a_claimants_edit_waits_until_a_curator_publishes_it(ctx, make_user, smtp):  # noqa: F811
+def test_a_claimants_edit_waits_until_a_curator_publishes_it(ctx, make_user, smtp):
     provider, curator, _ = confirmed_provider(make_user)
     sid = service().id
     change = workflow.propose_update(provider, sid, {"name": "Heatons Befriending Circle (Tuesdays)"}, ["name"])
@@ -86,7 +85,7 @@ def test_a_claimants_edit_waits_until_a_curator_publishes_it(ctx, make_user, smt
         workflow.approve(curator, change.id)
 
 
-def test_send_back_with_a_reason_the_submitter_sees(client, make_user, login_as, smtp):  # noqa: F811
+def test_send_back_with_a_reason_the_submitter_sees(client, make_user, login_as, smtp):
     curator = make_user("curator")
     provider = login_as("provider")
     claim = workflow.request_claim(provider, service_id=service().id)
@@ -101,7 +100,7 @@ def test_send_back_with_a_reason_the_submitter_sees(client, make_user, login_as,
     assert "Please keep the name" in smtp.messages[-1].get_payload(decode=True).decode()
 
 
-def test_a_trusted_claimant_publishes_directly(ctx, make_user, smtp):  # noqa: F811
+def test_a_trusted_claimant_publishes_directly(ctx, make_user, smtp):
     provider, _, _ = confirmed_provider(make_user, trusted=True)
     sid = service().id
     outcome = workflow.propose_update(provider, sid, {"name": "Heatons Befrienders"}, ["name"])
@@ -110,7 +109,7 @@ def test_a_trusted_claimant_publishes_directly(ctx, make_user, smtp):  # noqa: F
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_who_may_propose_and_approve(ctx, make_user, role, smtp):  # noqa: F811
+def test_who_may_propose_and_approve(ctx, make_user, role, smtp):
     provider, curator, _ = confirmed_provider(make_user)
     user = make_user(role)
     if role in ("admin", "curator"):
@@ -131,14 +130,14 @@ def test_who_may_propose_and_approve(ctx, make_user, role, smtp):  # noqa: F811
         workflow.approve(None, change.id)
 
 
-def test_a_bad_proposal_names_the_field(ctx, make_user, smtp):  # noqa: F811
+def test_a_bad_proposal_names_the_field(ctx, make_user, smtp):
     provider, _, _ = confirmed_provider(make_user)
     with pytest.raises(Invalid) as err:
         workflow.propose_update(provider, service().id, {"minimum_age": "ninety"}, ["minimum_age"])
     assert "minimum_age" in err.value.fields
 
 
-def test_report_a_problem_and_resolve_it_emails_the_reporter(client, make_user, smtp):  # noqa: F811
+def test_report_a_problem_and_resolve_it_emails_the_reporter(client, make_user, smtp):
     sid = service().id
     form = client.get(f"/services/{sid}/report")
     assert form.status_code == 200 and "What is wrong?" in form.text
@@ -162,7 +161,7 @@ def test_report_a_problem_and_resolve_it_emails_the_reporter(client, make_user, 
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_who_may_resolve_suggestions(ctx, make_user, role, smtp):  # noqa: F811
+def test_who_may_resolve_suggestions(ctx, make_user, role, smtp):
     s = suggestions.suggest_service(None, "Knit and natter", "Tuesdays at the library", "a@example.org")
     user = make_user(role)
     if role in ("admin", "curator"):
@@ -194,7 +193,7 @@ def test_dashboard_and_csv_for_curators_only(client, login_as, role):
         assert page.status_code == 403 and csv_.status_code == 403
 
 
-def test_dashboard_shows_what_waits(client, make_user, login_as, smtp):  # noqa: F811
+def test_dashboard_shows_what_waits(client, make_user, login_as, smtp):
     provider = make_user("provider")
     claim = workflow.request_claim(provider, service_id=service().id, message="I coordinate the volunteers")
     suggestions.report_problem(None, service().id, "contact_wrong", "The phone number rings out.", "x@example.org")
@@ -218,7 +217,7 @@ def org_claimant(make_user):
     return provider, curator
 
 
-def test_a_provider_proposes_a_new_service_for_their_organisation(ctx, make_user, smtp):  # noqa: F811
+def test_a_provider_proposes_a_new_service_for_their_organisation(ctx, make_user, smtp):
     provider, curator = org_claimant(make_user)
     values = {"organization_id": service().organization_id, "name": "Heatons Knit and Natter", "status": "active",
               "description": "Knitting and a chat, Wednesdays.", "postcode": "SK4 2DZ", "address_1": "1 Moor Top",
@@ -232,7 +231,7 @@ def test_a_provider_proposes_a_new_service_for_their_organisation(ctx, make_user
     assert history.versions(svc.id)[0].version.note.startswith("Proposed by Test provider")
 
 
-def test_new_services_only_for_claimed_organisations(ctx, make_user, smtp):  # noqa: F811
+def test_new_services_only_for_claimed_organisations(ctx, make_user, smtp):
     provider, _ = org_claimant(make_user)
     other_org = db.session.scalar(select(Service.organization_id).where(
         Service.organization_id != service().organization_id).limit(1))
@@ -244,7 +243,7 @@ def test_new_services_only_for_claimed_organisations(ctx, make_user, smtp):  # n
         workflow.propose_new_service(make_user("member"), {"organization_id": other_org, "name": "X"})
 
 
-def test_propose_and_send_back_a_new_service_over_http(client, make_user, login_as, smtp):  # noqa: F811
+def test_propose_and_send_back_a_new_service_over_http(client, make_user, login_as, smtp):
     curator = make_user("curator")
     provider = login_as("provider")
     claim = workflow.request_claim(provider, organization_id=service().organization_id)
