@@ -138,6 +138,18 @@ def write_many(actor, items: list[tuple[str, dict | None, dict]], action: str, n
     return len(versions)
 
 
+def record_organization(actor, org, action: str) -> None:
+    """An organisation's own change log (HSDS metadata rows): its services' versions carry its
+    name as they show it; this records the organisation itself being created or changed."""
+    from assets_hub.openreferral import records
+    now, who = utcnow(), actor_label(actor)
+    db.session.add_all([ListingChange(resource_id=org.id, resource_type="organization", last_action_date=now,
+                                      last_action_type=action, field_name=field, previous_value="",
+                                      replacement_value=_text(value), updated_by=who)
+                        for field, value in sorted(records.organization_brief(org).items()) if field != "id"])
+    db.session.flush()
+
+
 def current_state(service_id: str) -> dict | None:
     """What the service is now: its latest version, or (no history yet) built from the tables."""
     found = latest_snapshots([service_id])

@@ -47,6 +47,8 @@ def create_organization(actor, data: dict) -> Organization:
     if data.get("phone"):
         session.add(Phone(organization_id=org.id, number=data["phone"]))
         session.flush()
+    from curation import history
+    history.record_organization(actor, org, "create")
     return org
 
 

@@ -129,3 +129,12 @@ def test_saving_the_edit_form_unchanged_records_nothing(client, login_as):
                for v in history.versions(sid) for c in v.changes]
     assert changed == []
     assert len(data) > 10
+
+
+def test_creating_an_organisation_is_recorded(ctx, make_user):
+    from curation.models import ListingChange
+    org = services.create_organization(make_user("curator"), {"name": "Heaton Moor Knitters", "description": "A group"})
+    rows = db.session.scalars(select(ListingChange).where(ListingChange.resource_id == org.id)).all()
+    assert {(r.resource_type, r.last_action_type, r.field_name, r.replacement_value) for r in rows} >= {
+        ("organization", "create", "name", "Heaton Moor Knitters")}
+    assert rows[0].updated_by == "Test curator (curator)"
