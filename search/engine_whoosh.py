@@ -9,6 +9,8 @@ processes may follow one feed: Whoosh's writer lock makes them take turns.
 """
 from __future__ import annotations
 
+import atexit
+
 import math
 import threading
 from pathlib import Path
@@ -163,6 +165,17 @@ def _forget(path: Path) -> None:
     for searcher in searchers:
         if searcher is not None:
             searcher.close()
+
+
+def close_all() -> None:
+    """Close every open searcher (at exit: they hold the index's files open)."""
+    with _lock:
+        keys = set(_searchers) | set(_retired)
+    for key in keys:
+        _forget(Path(key))
+
+
+atexit.register(close_all)
 
 
 def searcher(path: Path | None = None):
