@@ -2,23 +2,44 @@
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from datetime import timedelta
 
 import flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from assets_hub.accounts.models import User
 from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db, utcnow
-from assets_hub.directory.models import Address, Location, Organization, Service, ServiceAtLocation
+from assets_hub.directory.models import Address, Organization, Service, ServiceArea, ServiceAtLocation
 from assets_hub.directory.services import VISIBLE_STATUSES
-from assets_hub.geo.models import LocalAuthority
+from assets_hub.geo.models import LocalAuthority, Postcode
 from curation.models import Claim, ListingVersion, PendingChange
 from curation.suggestions import KINDS, open_suggestions
 
-OUTCODE_AREA = re.compile(r"^([A-Z]{1,2})")
+
+
+def listings_per_authority(visible) -> list[tuple[str, int]]:
+    """Visible listings per local authority, placed by their addresses' postcodes (the full postcode,
+    else its sector) or, without an address there, by the authorities they serve."""
+    unit, sector = aliased(Postcode), aliased(Postcode)
+    sector_code = func.substr(Address.postal_code, 1, func.length(Address.postal_code) - 2)
+    lad = func.coalesce(unit.lad_code, sector.lad_code)
+    by_address = (select(Service.id.label("sid"), lad.label("lad"))
+                  .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+                  .join(Address, Address.location_id == ServiceAtLocation.location_id)
+                  .outerjoin(unit, unit.code == Address.postal_code)
+                  .outerjoin(sector, sector.code == sector_code).where(visible))
+    by_area = (select(Service.id.label("sid"), ServiceArea.area_code.label("lad"))
+               .join(ServiceArea, ServiceArea.service_id == Service.id)
+               .where(visible, ServiceArea.area_type == "local_authority"))
+    placed = by_address.union(by_area).subquery()
+    rows = db.session.execute(select(func.coalesce(LocalAuthority.name, "Not placed"),
+                                     func.count(func.distinct(placed.c.sid)))
+                              .select_from(placed).outerjoin(LocalAuthority, LocalAuthority.lad_code == placed.c.lad)
+                              .group_by(LocalAuthority.name).order_by(func.count(func.distinct(placed.c.sid)).desc(),
+                                                                      LocalAuthority.name)).all()
+    return [(name, n) for name, n in rows]
 
 
 def data(actor) -> dict:
@@ -64,12 +85,7 @@ def data(actor) -> dict:
     count = lambda q: session.scalar(select(func.count()).select_from(q.subquery()))  # noqa: E731
     recent = [{"v": v, "service": name_of(v.service_id)} for v in session.scalars(
         select(ListingVersion).order_by(ListingVersion.created_at.desc()).limit(20))]
-    areas = Counter()
-    for (postcode,) in session.execute(select(Address.postal_code).join(Location, Location.id == Address.location_id)
-                                       .join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
-                                       .join(Service, Service.id == ServiceAtLocation.service_id).where(visible)):
-        m = OUTCODE_AREA.match((postcode or "").upper())
-        areas[m.group(1) if m else "?"] += 1
+    areas = listings_per_authority(visible)
     from curation import scope
     scoped = scope.areas_of(actor)
     if scoped is not None:  # a curator of some councils sees what is theirs
@@ -84,5 +100,5 @@ def data(actor) -> dict:
             "overdue": session.execute(overdue_q.limit(20)).all(), "overdue_count": count(overdue_q),
             "due_soon": session.execute(soon_q.limit(20)).all(), "due_soon_count": count(soon_q),
             "deprioritised_count": session.scalar(select(func.count()).where(visible, Service.deprioritised_at.is_not(None))),
-            "recent": recent, "areas": sorted(areas.items(), key=lambda kv: (-kv[1], kv[0]))[:40],
+            "recent": recent, "areas": areas[:60],
             "interval_days": interval.days}

@@ -51,9 +51,12 @@ class Run:
         return sum(len(v) for v in self.sent.values())
 
 
-def _curator_emails() -> list[str]:
-    return list(db.session.scalars(select(User.email).where(User.role.in_(CURATORS), User.active.is_(True))
-                                   .order_by(User.email)))
+def _curators() -> list[tuple[str, set[str] | None]]:
+    """(email, the local authorities they look after or None for everywhere) for each active curator."""
+    from curation import scope
+    users = db.session.scalars(select(User).where(User.role.in_(CURATORS), User.active.is_(True))
+                               .order_by(User.email)).all()
+    return [(u.email, scope.areas_of(u)) for u in users]
 
 
 def send_due(now: datetime | None = None) -> Run:
@@ -85,13 +88,20 @@ def send_due(now: datetime | None = None) -> Run:
         urgent_at = sent.get((sid, due, "urgent"))
         if deprioritised is None and urgent_at and now >= urgent_at + timedelta(days=cfg["REVIEW_GRACE_DAYS"]):
             run.deprioritised.append((sid, name))
-    recipients = _curator_emails()
-    run.recipients = recipients
-    if pending and recipients:
-        mail.send(recipients, _subject(pending), _body(pending, run.deprioritised))
-    elif run.deprioritised and recipients:
-        mail.send(recipients, f"{len(run.deprioritised)} listing(s) moved down in search",
-                  _body([], run.deprioritised))
+    curators = _curators()
+    run.recipients = [email for email, _ in curators]
+    where = {}
+    if any(areas is not None for _, areas in curators):
+        from curation.scope import listing_areas
+        where = {sid: listing_areas(sid) for sid in {p[0] for p in pending} | {d[0] for d in run.deprioritised}}
+    for email, areas in curators:  # each curator hears about the listings they look after
+        mine = pending if areas is None else [p for p in pending if where[p[0]] & areas]
+        gone = run.deprioritised if areas is None else [d for d in run.deprioritised if where[d[0]] & areas]
+        if mine:
+            mail.send(email, _subject(mine), _body(mine, gone))
+        elif gone:
+            mail.send(email, f"{len(gone)} listing(s) moved down in search", _body([], gone))
+    recipients = run.recipients
     claimants = _claimants([p[0] for p in pending])
     for sid, name, due, stage in pending:  # the people who look after a listing hear about their own
         if claimants.get(sid):

@@ -121,6 +121,9 @@ def _record(body: dict, last_modified: datetime | None = None):
 def _list(page: queries.Page, contents: list):
     response = flask.make_response(flask.jsonify(page.envelope(contents)))
     response.add_etag()
+    stamps = [item.updated_at for item in page.items if getattr(item, "updated_at", None) is not None]
+    if stamps:  # the newest change among the page's records
+        response.last_modified = _latest(*stamps)
     return response.make_conditional(flask.request)
 
 

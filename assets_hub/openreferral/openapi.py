@@ -108,9 +108,10 @@ def document(server_url: str, licence_name: str, licence_url: str) -> dict:
             responses["400"] = _error("A query parameter is not valid or not known; `fields` names it.")
         responses["429"] = {**_error("Too many requests from this client; wait for `Retry-After` seconds."),
                             "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+        if path not in ("/", "/openapi.json"):
+            responses["304"] = {"description": "Not modified since the `ETag`/`Last-Modified` you sent."}
         if "{id}" in path:
             responses["404"] = _error("No published record has that id (ids are UUIDs).")
-            responses["304"] = {"description": "Not modified since the `ETag`/`Last-Modified` you sent."}
             for p in item.get("parameters", []):
                 if p.get("name") == "id":
                     p["description"] = "The record's id (a UUID)."

@@ -134,3 +134,14 @@ def test_claimants_hear_about_their_own_listing(smtp, listing, make_user):
     to_claimant = [m for m in smtp.messages if "runs-it@example.org" in m["X-Envelope-To"]]
     assert len(to_claimant) == 1 and to_claimant[0]["Subject"] == "Please check your listing: Heatons Befriending Circle"
     assert "runs-it@example.org" not in next(m for m in smtp.messages if m["Subject"].startswith("Review"))["X-Envelope-To"]
+
+
+def test_a_scoped_curator_hears_only_about_their_areas(smtp, listing, make_user):
+    from assets_hub.accounts.permissions import SYSTEM
+    from curation import scope
+    edinburgh = make_user("curator", "edinburgh-curator@example.org")
+    scope.set_areas(SYSTEM, edinburgh, ["City of Edinburgh"])
+    reviews.send_due(datetime(2027, 1, 1, tzinfo=timezone.utc))  # Heatons (Stockport) is due
+    to = [m["X-Envelope-To"] for m in smtp.messages]
+    assert any("cadence-curator@example.org" in t for t in to)
+    assert not any("edinburgh-curator@example.org" in t for t in to)

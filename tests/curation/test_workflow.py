@@ -203,6 +203,12 @@ def test_dashboard_shows_what_waits(client, make_user, login_as, smtp):
     login_as("curator")
     page = client.get("/curation").text
     assert "Proposed by Test provider" in page and "Free, donations welcome" in page
+    assert "Listings per local authority" in page
+    from curation.dashboard import listings_per_authority
+    from assets_hub.directory.services import VISIBLE_STATUSES
+    counts = dict(listings_per_authority(Service.status.in_(VISIBLE_STATUSES)))
+    assert counts["Stockport"] >= 8 and counts["City of Edinburgh"] >= 5  # the example listings and libraries
+    assert f"<td>Stockport</td><td>{counts['Stockport']}</td>" in page
     assert "claims Heatons Befriending Circle" in page and "I coordinate the volunteers" in page
     assert "The phone number rings out." in page
     response = client.post(f"/curation/claims/{claim.id}", data={"csrf_token": csrf_token(client),

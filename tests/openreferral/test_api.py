@@ -289,6 +289,12 @@ def test_bad_input_gets_a_clear_json_error(client, url, status, field):
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
+def test_lists_revalidate_too(client):
+    first = get_ok(client, f"{BASE}/services?per_page=5")
+    assert first.headers["ETag"] and first.headers["Last-Modified"]
+    assert client.get(f"{BASE}/services?per_page=5", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
 def test_large_per_page_is_clamped(client):
     body = get_ok(client, f"{BASE}/services?per_page=100000").json
     assert body["size"] == 500 and body["total_pages"] == -(-body["total_items"] // 500)
