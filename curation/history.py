@@ -27,7 +27,7 @@ def actor_label(actor) -> str:
     if isinstance(actor, str):
         return actor[:254]
     name = getattr(actor, "display_name", None) or "someone"
-    role = getattr(actor, "history_role", None) or ROLE_NAMES.get(getattr(actor, "role", None), "system")
+    role = ROLE_NAMES.get(getattr(actor, "role", None), "system")
     return f"{name} ({role})"[:254]
 
 

@@ -52,6 +52,10 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     committed: bool = False
+    # per-import working state (not part of the printed report)
+    seen_orgs: set = field(default_factory=set, repr=False)         # organisations written so far
+    pending_parents: dict = field(default_factory=dict, repr=False)  # term id -> parent not yet known
+    analyzed_at: int = field(default=0, repr=False)                 # rows written at the last ANALYZE
 
     def problem(self, file, row, fld, text) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -516,7 +520,7 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
         present = set(session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.id.in_(wanted)))) if wanted else set()
         _upsert(TaxonomyTerm, [t if not t["parent_id"] or t["parent_id"] in present else {**t, "parent_id": None}
                                for t in unique])
-        _pending_parents.update({t["id"]: t["parent_id"] for t in unique
+        report.pending_parents.update({t["id"]: t["parent_id"] for t in unique
                                  if t["parent_id"] and t["parent_id"] not in present})
         session.flush()
 
@@ -601,7 +605,7 @@ def _check_references(batch: list[tuple[Rows, int]], report: Report, file: str) 
     session = db.session
     org_ids = {r.service["organization_id"] for r, _ in batch if not r.organization}
     known = set(session.scalars(select(Organization.id).where(Organization.id.in_(org_ids)))) if org_ids else set()
-    known |= _seen_orgs
+    known |= report.seen_orgs
     term_ids = {a["taxonomy_term_id"] for r, _ in batch for a in r.children.get(Attribute, [])}
     term_ids -= {t["id"] for r, _ in batch for t in r.terms}
     known_terms = set(session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.id.in_(term_ids)))) if term_ids else set()
@@ -619,28 +623,27 @@ def _check_references(batch: list[tuple[Rows, int]], report: Report, file: str) 
             report.rejected += 1
             continue
         if rows.organization:
-            _seen_orgs.add(rows.organization["id"])
+            report.seen_orgs.add(rows.organization["id"])
         ok.append((rows, line))
     return ok
 
 
-_seen_orgs: set[str] = set()
-_pending_parents: dict[str, str] = {}
 
 
 def _link_parents(report: Report, file: str) -> None:
-    if not _pending_parents:
+    pending = report.pending_parents
+    if not pending:
         return
     session = db.session
-    known = set(session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.id.in_(set(_pending_parents.values())))))
-    links = [{"id": child, "parent_id": parent} for child, parent in _pending_parents.items() if parent in known]
-    for child, parent in _pending_parents.items():
+    known = set(session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.id.in_(set(pending.values())))))
+    links = [{"id": child, "parent_id": parent} for child, parent in pending.items() if parent in known]
+    for child, parent in pending.items():
         if parent not in known:
             report.warn(file, "-", "taxonomy_term.parent_id",
                         f"term {child}: its parent {parent} is not in the data; imported as a top-level term")
     if links:
         session.execute(update(TaxonomyTerm), links)
-    _pending_parents.clear()
+    pending.clear()
 
 
 def _parents(organizations, taxonomies, terms, report: Report, org_phones=(), terms_file="taxonomy_terms.csv") -> None:
@@ -696,7 +699,7 @@ def _parents(organizations, taxonomies, terms, report: Report, org_phones=(), te
     _upsert(Organization, good_orgs)
     if phones:
         _upsert(Phone, phones)
-    _seen_orgs.update(o["id"] for o in good_orgs)
+    report.seen_orgs.update(o["id"] for o in good_orgs)
     _upsert(Taxonomy, good_tax)
     _upsert(TaxonomyTerm, [{**t, "parent_id": None} for t in good_terms])
     term_ids = {t["id"] for t in good_terms}
@@ -710,18 +713,15 @@ def _parents(organizations, taxonomies, terms, report: Report, org_phones=(), te
         db.session.execute(update(TaxonomyTerm), with_parent)
 
 
-_analyzed_at = [0]
-
-
 def _refresh_statistics(report: Report) -> None:
     """PostgreSQL plans from table statistics, which know nothing of rows this (still open)
     transaction wrote: a big import into a small directory would be planned as if the tables were
     empty (the duplicate check's spatial join scanned every location for each new one). ANALYZE
     inside the transaction counts our own rows; do it each time the import has doubled."""
     written = report.created + report.updated
-    if db.is_postgres and written >= max(2 * _analyzed_at[0], 2 * BATCH):
+    if db.is_postgres and written >= max(2 * report.analyzed_at, 2 * BATCH):
         db.session.execute(text("ANALYZE service, service_at_location, location, phone, attribute"))
-        _analyzed_at[0] = written
+        report.analyzed_at = written
 
 
 def import_records(records: Iterable[tuple[str, int | str, object]], source: str, actor=None,
@@ -733,9 +733,6 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
     report = report or Report(source)
     report.dry_run = dry_run
     session = db.session
-    _seen_orgs.clear()
-    _pending_parents.clear()
-    _analyzed_at[0] = 0
     seen_ids: dict[str, str] = {}
     file_of = source
     try:
@@ -830,8 +827,6 @@ def apply_record(record: dict, actor, action: str, note: str) -> Report:
     (restoring a version uses this). Raises Invalid naming the first problem."""
     from assets_hub.errors import Invalid
     report = Report("record")
-    _seen_orgs.clear()
-    _pending_parents.clear()
     try:
         rows = to_rows(record, report, "record", 1)
     except RecordError as exc:

@@ -158,27 +158,14 @@ def propose_update(actor, service_id: str, values: dict, fields: list[str]) -> P
     if errors:
         from assets_hub.errors import _flatten
         raise Invalid("Check the highlighted fields.", _flatten(errors))
-    if claim.trusted:
+    if claim.trusted:  # the claim, checked just above, is the permission
         data = ServiceUpdateSchema().load(values, partial=True)
-        return directory.update_service(TrustedClaimant(actor), service_id, data)
+        return directory.apply_service_update(f"{actor.display_name} (trusted provider)", service_id, data)
     change = PendingChange(kind="service_update", service_id=service_id, payload=json.dumps(values),
                            fields=",".join(fields), submitted_by=actor.id)
     db.session.add(change)
     db.session.flush()
     return change
-
-
-class TrustedClaimant:
-    """A trusted claimant acting on their own listing: passes the directory's curator check for
-    that one update (the claim was checked just before), and is named as themselves in history."""
-
-    is_authenticated = True
-    role = "curator"
-    history_role = "trusted provider"
-
-    def __init__(self, user):
-        self.id, self.email, self.display_name = user.id, user.email, user.display_name
-        self.role_label = "trusted provider"
 
 
 def claimed_organizations(actor) -> list[Organization]:
@@ -232,13 +219,10 @@ def approve(actor, change_id: str) -> Service:
         return _approve_new(actor, change)
     from assets_hub.directory.schemas import ServiceUpdateSchema
     data = ServiceUpdateSchema().load(json.loads(change.payload), partial=True)
-    service = directory.update_service(actor, change.service_id, data)
-    change.status, change.reviewed_by, change.reviewed_at = "approved", actor_label(actor), utcnow()
     proposer = db.session.get(User, change.submitted_by)
-    from curation import history
-    latest = history.latest(change.service_id)
-    if latest is not None and latest.action == "update" and latest.note is None:
-        latest.note = f"Proposed by {actor_label(proposer)}, approved by {actor_label(actor)}"
+    service = directory.update_service(actor, change.service_id, data,
+                                       note=f"Proposed by {actor_label(proposer)}, approved by {actor_label(actor)}")
+    change.status, change.reviewed_by, change.reviewed_at = "approved", actor_label(actor), utcnow()
     db.session.flush()
     from assets_hub import mail
     mail.send(proposer.email, f"Published: {service.name}",
@@ -258,17 +242,14 @@ def _approve_new(actor, change: PendingChange) -> Service:
         if where is None or where.lad_code not in areas:
             scope.require_covers_organization(actor, change.organization_id)
     data = ServiceCreateSchema().load(values)
-    service = directory.create_service(actor, data)
     proposer = db.session.get(User, change.submitted_by)
+    service = directory.create_service(actor, data,
+                                       note=f"Proposed by {actor_label(proposer)}, approved by {actor_label(actor)}")
     change.service_id = service.id
     change.status, change.reviewed_by, change.reviewed_at = "approved", actor_label(actor), utcnow()
     db.session.add(Claim(user_id=proposer.id, service_id=service.id, status="confirmed", is_lead=True,
                          decided_by=actor_label(actor), decided_at=utcnow(),
                          message="Proposed this listing"))
-    from curation import history
-    latest = history.latest(service.id)
-    if latest is not None:
-        latest.note = f"Proposed by {actor_label(proposer)}, approved by {actor_label(actor)}"
     db.session.flush()
     from assets_hub import mail
     mail.send(proposer.email, f"Published: {service.name}", f"Your new listing “{service.name}” is now live.")

@@ -69,7 +69,7 @@ def list_organizations() -> list[Organization]:
 
 # ------------------------------------------------------------------ services
 
-def create_service(actor, data: dict) -> Service:
+def create_service(actor, data: dict, note: str | None = None) -> Service:
     """Create a service with its location, categories and areas. Curators and admins only.
 
     Raises Unauthorised, Forbidden, Invalid (naming the field: unknown organisation, postcode,
@@ -88,19 +88,27 @@ def create_service(actor, data: dict) -> Service:
     _apply_related(service, data)
     session.flush()
     from curation import duplicates, history
-    history.record(actor, service.id, None, "create")
+    history.record(actor, service.id, None, "create", note)
     duplicates.flag([service.id])
     return service
 
 
-def update_service(actor, service_id: str, data: dict) -> Service:
-    """Change the fields present in ``data``. Curators and admins only.
+def update_service(actor, service_id: str, data: dict, note: str | None = None) -> Service:
+    """Change the fields present in ``data``. Curators and admins only (within their areas).
+    ``note`` goes into the history entry (e.g. who proposed an approved change).
 
     Raises Unauthorised, Forbidden, NotFound, Invalid.
     """
     require_role(actor, *CURATORS, action="change services")
-    from curation import history, scope
+    from curation import scope
     scope.require_covers(actor, service_id)
+    return apply_service_update(actor, service_id, data, note)
+
+
+def apply_service_update(author, service_id: str, data: dict, note: str | None = None) -> Service:
+    """Write a change whose permission the caller has checked (``update_service`` for curators,
+    the curation workflow for a trusted claimant), and record it as ``author`` in the history."""
+    from curation import history
     before = history.current_state(service_id)
     service = get_service(service_id)
     session = db.session
@@ -114,7 +122,7 @@ def update_service(actor, service_id: str, data: dict) -> Service:
     _apply_related(service, data)
     service.updated_at = utcnow()
     session.flush()
-    history.record(actor, service.id, before, "update")
+    history.record(author, service.id, before, "update", note)
     return get_service(service.id)
 
 
