@@ -42,38 +42,42 @@ def listings_per_authority(visible) -> list[tuple[str, int]]:
     return [(name, n) for name, n in rows]
 
 
+def listing_names(service_ids=(), organization_ids=(), user_ids=()) -> tuple[dict, dict, dict]:
+    """Names for many ids in one query per kind (pages list dozens of items)."""
+    session = db.session
+    sids, oids, uids = ({i for i in ids if i} for ids in (service_ids, organization_ids, user_ids))
+    services = dict(session.execute(select(Service.id, Service.name).where(Service.id.in_(sids))).all()) if sids else {}
+    orgs = dict(session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(oids))).all()) \
+        if oids else {}
+    users = {uid: f"{name} <{email}>" for uid, name, email in session.execute(
+        select(User.id, User.display_name, User.email).where(User.id.in_(uids)))} if uids else {}
+    return services, orgs, users
+
+
 def data(actor) -> dict:
     require_role(actor, *CURATORS, action="see the curation dashboard")
     session = db.session
-    names = {}
-
-    def name_of(service_id):
-        if service_id and service_id not in names:
-            names[service_id] = session.scalar(select(Service.name).where(Service.id == service_id)) or "(removed)"
-        return names.get(service_id, "")
-
-    users = {}
-
-    def user_of(user_id):
-        if user_id and user_id not in users:
-            u = session.get(User, user_id)
-            users[user_id] = f"{u.display_name} <{u.email}>" if u else "(removed)"
-        return users.get(user_id, "")
-
-    from curation.workflow import change_title
-    queue = [{"change": c, "service": change_title(c), "by": user_of(c.submitted_by),
-              "proposed": json.loads(c.payload), "fields": [f for f in c.fields.split(",") if f]}
-             for c in session.scalars(select(PendingChange).where(PendingChange.status == "pending")
-                                      .order_by(PendingChange.submitted_at))]
-    claims = []
-    for c in session.scalars(select(Claim).where(Claim.status == "requested").order_by(Claim.created_at)):
-        listing = name_of(c.service_id) if c.service_id else session.scalar(
-            select(Organization.name).where(Organization.id == c.organization_id))
-        claims.append({"claim": c, "listing": listing, "by": user_of(c.user_id)})
-    suggestions = [{"s": s, "service": name_of(s.service_id) if s.service_id else None,
-                    "kind": KINDS.get(s.kind, "New service")} for s in open_suggestions()]
     from curation.duplicates import open_flags
-    dupes = [{"f": f, "a": name_of(f.service_id), "b": name_of(f.other_id)} for f in open_flags()]
+    changes = list(session.scalars(select(PendingChange).where(PendingChange.status == "pending")
+                                   .order_by(PendingChange.submitted_at)))
+    claim_rows = list(session.scalars(select(Claim).where(Claim.status == "requested").order_by(Claim.created_at)))
+    open_reports, flags = open_suggestions(), open_flags()
+    versions = list(session.scalars(select(ListingVersion).order_by(ListingVersion.created_at.desc()).limit(20)))
+    names, orgs, users = listing_names(
+        [c.service_id for c in changes + claim_rows] + [s.service_id for s in open_reports]
+        + [f.service_id for f in flags] + [f.other_id for f in flags] + [v.service_id for v in versions],
+        [c.organization_id for c in claim_rows], [c.submitted_by for c in changes] + [c.user_id for c in claim_rows])
+    name_of = lambda sid: names.get(sid, "(removed)")  # noqa: E731
+
+    queue = [{"change": c, "by": users.get(c.submitted_by, "(removed)"),
+              "service": name_of(c.service_id) if c.service_id else json.loads(c.payload).get("name", "a new service"),
+              "proposed": json.loads(c.payload), "fields": [f for f in c.fields.split(",") if f]} for c in changes]
+    claims = [{"claim": c, "by": users.get(c.user_id, "(removed)"),
+               "listing": name_of(c.service_id) if c.service_id else orgs.get(c.organization_id, "(removed)")}
+              for c in claim_rows]
+    suggestions = [{"s": s, "service": name_of(s.service_id) if s.service_id else None,
+                    "kind": KINDS.get(s.kind, "New service")} for s in open_reports]
+    dupes = [{"f": f, "a": name_of(f.service_id), "b": name_of(f.other_id)} for f in flags]
     now = utcnow()
     interval = timedelta(days=flask.current_app.config["REVIEW_INTERVAL_DAYS"])
     visible = Service.status.in_(VISIBLE_STATUSES)
@@ -83,13 +87,19 @@ def data(actor) -> dict:
         visible, Service.last_reviewed_at > now - interval,
         Service.last_reviewed_at <= now - interval + timedelta(days=30)).order_by(Service.last_reviewed_at)
     count = lambda q: session.scalar(select(func.count()).select_from(q.subquery()))  # noqa: E731
-    recent = [{"v": v, "service": name_of(v.service_id)} for v in session.scalars(
-        select(ListingVersion).order_by(ListingVersion.created_at.desc()).limit(20))]
+    recent = [{"v": v, "service": name_of(v.service_id)} for v in versions]
     areas = listings_per_authority(visible)
     from curation import scope
     scoped = scope.areas_of(actor)
     if scoped is not None:  # a curator of some councils sees what is theirs
-        mine = lambda sid: sid is None or scope.covers(actor, sid)  # noqa: E731
+        covered = {}
+
+        def mine(sid):
+            if sid is None:
+                return True
+            if sid not in covered:
+                covered[sid] = bool(scope.listing_areas(sid) & scoped)
+            return covered[sid]
         queue = [q for q in queue if mine(q["change"].service_id)]
         claims = [c for c in claims if (mine(c["claim"].service_id) if c["claim"].service_id else True)]
         suggestions = [s for s in suggestions if mine(s["s"].service_id)]

@@ -67,21 +67,15 @@ def my_listings():
     claims, changes = workflow.my_listings(current_user)
     return flask.render_template("curation/my_listings.html", claims=claims, changes=changes,
                                  names=_names(claims, changes),
-                                 titles={c.id: workflow.change_title(c) for c in changes})
+                                 titles={c.id: json.loads(c.payload).get("name", "a new service")
+                                         for c in changes if not c.service_id})
 
 
 def _names(claims, changes) -> dict[str, str]:
-    from assets_hub.db import db
-    from assets_hub.directory.models import Organization, Service
-    out = {}
-    for item in list(claims) + list(changes):
-        if getattr(item, "service_id", None) and item.service_id not in out:
-            svc = db.session.get(Service, item.service_id)
-            out[item.service_id] = svc.name if svc else "(removed)"
-        if getattr(item, "organization_id", None) and item.organization_id not in out:
-            org = db.session.get(Organization, item.organization_id)
-            out[item.organization_id] = org.name if org else "(removed)"
-    return out
+    from curation.dashboard import listing_names
+    services, orgs, _ = listing_names([x.service_id for x in list(claims) + list(changes)],
+                                      [c.organization_id for c in claims])
+    return {**services, **orgs}
 
 
 @bp.post("/curation/claims/<claim_id>")
