@@ -7,14 +7,13 @@ The engine is chosen by the database: PostgreSQL + PostGIS searches in one SQL s
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from assets_hub.db import db
-from assets_hub.directory.models import Service
+from assets_hub.directory.models import Service, summary_of
 from assets_hub.geo import Place, resolve_place
-from search.filters import category_term_ids, conditions
 from search.query import SearchQuery
 from search.results import EngineResult, Hit
 from search.text import expand, load_synonyms, tokens
@@ -35,7 +34,6 @@ class SearchOutcome:
     corrected_from: str | None = None        # we searched for a corrected spelling instead
     did_you_mean: str | None = None          # a better spelling, offered as a link
     words_as_filters: list[str] = field(default_factory=list)  # "free", "saturday": applied as filters
-    services: dict[str, Service] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -83,31 +81,31 @@ def words_as_filters(q: SearchQuery, words: list[str]) -> tuple[SearchQuery, lis
 DID_YOU_MEAN_BELOW = 5  # offer a spelling only when a search finds little
 
 
-def run_search(q: SearchQuery, load_services: bool = True) -> SearchOutcome:
+def run_search(q: SearchQuery, summaries: bool = True, now: datetime | None = None) -> SearchOutcome:
     """Run a search. Raises Invalid (naming the field) for an unknown place or category.
 
-    ``load_services`` loads the page's Service records (the HTML list shows their summaries)."""
+    ``summaries``: each hit carries its service's summary (the HTML list shows them; the JSON
+    API does not need them). ``now`` is the time "open now" means (default: the clock)."""
     place = resolve_place(q.where)
     q, words, taken = words_as_filters(q, tokens(q.what))
     synonyms = load_synonyms() if words else {}
     groups = expand(words, synonyms)
     used = {g[0]: g[1:] for g in groups if len(g) > 1}
-    conds = conditions(q, category_term_ids(q.category))
     engine = _engine()
-    result: EngineResult = engine.search(q, place, groups, "and", conds, q.category)
+    result: EngineResult = engine.search(q, place, groups, "and", now)
     outcome = SearchOutcome(q, place, result.hits, result.total, result.facets, words, used)
     outcome.words_as_filters = taken
     if words and result.total == 0:
         fixes = engine.suggest(words)
         if fixes:
             fixed_words = [fixes.get(w, w) for w in words]
-            fixed = engine.search(q, place, expand(fixed_words, synonyms), "and", conds, q.category)
+            fixed = engine.search(q, place, expand(fixed_words, synonyms), "and", now)
             if fixed.total:
                 outcome = SearchOutcome(q, place, fixed.hits, fixed.total, fixed.facets, fixed_words, used,
                                         corrected_from=q.what, words_as_filters=taken)
                 result = fixed
         if result.total == 0 and len(groups) > 1:
-            relaxed = engine.search(q, place, groups, "or", conds, q.category)
+            relaxed = engine.search(q, place, groups, "or", now)
             if relaxed.total:
                 outcome = SearchOutcome(q, place, relaxed.hits, relaxed.total, relaxed.facets, words, used,
                                         relaxed=True, words_as_filters=taken)
@@ -115,9 +113,10 @@ def run_search(q: SearchQuery, load_services: bool = True) -> SearchOutcome:
         fixes = engine.suggest(words)
         if fixes:
             outcome.did_you_mean = " ".join(fixes.get(w, w) for w in words)
-    ids = [h.service_id for h in outcome.hits]
-    if ids and load_services:
-        loaded = db.session.scalars(select(Service).where(Service.id.in_(ids))
-                                    .options(selectinload(Service.organization))).all()
-        outcome.services = {s.id: s for s in loaded}
+    missing = [h for h in outcome.hits if h.summary is None]
+    if missing and summaries:  # the embedded engine does not read descriptions
+        descriptions = dict(db.session.execute(select(Service.id, Service.description)
+                                               .where(Service.id.in_([h.service_id for h in missing]))).all())
+        for h in missing:
+            h.summary = summary_of(descriptions.get(h.service_id))
     return outcome

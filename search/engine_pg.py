@@ -1,222 +1,245 @@
-"""PostgreSQL + PostGIS: words, place, filters, tiers and ranking in one statement.
+"""PostgreSQL + PostGIS: words, place, filters, tiers, ranking and facets in one statement.
 
-websearch-style matching on the weighted ``service.search_vector`` (GIN), place by ``ST_DWithin``
-on the GiST-indexed geography and ``ST_Covers``/ONS codes for service areas, ``ts_rank``
-blended with distance; the page and the facets come back from the same statement.
+Words match the weighted ``service.search_vector`` (GIN), place is ``ST_DWithin`` on the
+GiST-indexed geography plus the service areas covering the place (ONS codes, or drawn areas by
+``ST_Covers``); ``ts_rank`` is blended with distance. The page and every facet come back from the
+same statement, so the place, the words and the filters are evaluated once.
+
+The statement is SQL text built from a few fixed fragments with bound values. Building the same
+thing as a SQLAlchemy expression cost more Python time than the database took to answer (about
+3 ms a search to build and key the expression tree); the text is the same for every search of one
+shape, so psycopg prepares it once per connection and PostgreSQL plans it once.
+
+Facets read two columns the search triggers keep on each service (migration 0010):
+``search_terms`` (its categories and their ancestors) and ``search_free``.
 """
 from __future__ import annotations
 
-from geoalchemy2 import Geography
-from sqlalchemy import (BigInteger, Float, Integer, String, and_, bindparam, case, cast, exists, func, literal, literal_column, null, or_, select, text,
-                        union_all)
-from sqlalchemy.dialects.postgresql import array
+from datetime import datetime
+
+from sqlalchemy import text
 
 from assets_hub.db import db
-from assets_hub.directory.models import (Accessibility, Attribute, CostOption, Language, Location, Organization,
-                                         Service, ServiceArea, ServiceAtLocation, TaxonomyTerm)
+from assets_hub.directory.models import summary_of
+from assets_hub.directory.services import VISIBLE_STATUSES, get_category
+from assets_hub.errors import Invalid, NotFound
 from assets_hub.geo.areas import place_codes
-from search.query import ACCESSIBILITY
+from search.filters import LONDON, now_day_time
+from search.query import ACCESSIBILITY, SearchQuery
 from search.results import EngineResult, Hit
-
-VECTOR = literal_column("service.search_vector")
-ENGLISH = literal_column("'english'::regconfig")
-
-
-def _tsquery(groups: list[list[str]], mode: str):
-    parts = []
-    for group in groups:
-        alternatives = [func.plainto_tsquery(ENGLISH, alt) for alt in group]
-        q = alternatives[0]
-        for alt in alternatives[1:]:
-            q = q.op("||")(alt)
-        parts.append(q)
-    query = parts[0]
-    for part in parts[1:]:
-        query = query.op("&&" if mode == "and" else "||")(part)
-    return query
-
-
-def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
-    s = Service.__table__
-    cols = [s.c.id, s.c.name, s.c.organization_id, s.c.last_reviewed_at, s.c.deprioritised_at, s.c.self_referral,
-            s.c.professional_referral, s.c.delivered_in_person, s.c.delivered_online, s.c.delivered_by_phone]
-    froms = s
-    where = list(conditions)
-    distance = null().cast(Float)
-    tier = literal(0)
-    area_name = null().cast(String)
-    if place is not None:
-        # Bound, not inlined: the same statement text each time lets psycopg prepare it once.
-        pt = cast(func.ST_SetSRID(func.ST_MakePoint(bindparam("plon", float(place.longitude), type_=Float),
-                                                    bindparam("plat", float(place.latitude), type_=Float)), 4326),
-                  Geography("POINT", 4326))
-        geom = literal_column("location.geom")
-        sal, loc = ServiceAtLocation.__table__, Location.__table__
-        near = (select(sal.c.service_id, func.min(func.ST_Distance(geom, pt, False)).label("distance"))
-                .select_from(sal.join(loc, loc.c.id == sal.c.location_id))
-                .where(func.ST_DWithin(geom, pt, q.radius_km * 1000, False))
-                .group_by(sal.c.service_id).cte("near"))
-        area = ServiceArea.__table__
-        extent = literal_column("service_area.extent_geog")
-        cover = (select(area.c.service_id,
-                        func.min(case((area.c.area_type != "country", area.c.name))).label("local_name"),
-                        func.min(area.c.name).label("any_name"))
-                 .where(or_(area.c.area_code == func.any(array(place_codes(place))),
-                            and_(area.c.area_type == "geojson", func.ST_Covers(extent, pt))))
-                 .group_by(area.c.service_id).cte("cover"))
-        # Start from the place's candidates (a few thousand at most) and look services up by key,
-        # rather than test every service's text and then join the place.
-        cand = select(near.c.service_id.label("sid")).union(select(cover.c.service_id)).cte("cand")
-        froms = (cand.join(s, s.c.id == cand.c.sid).outerjoin(near, near.c.service_id == s.c.id)
-                 .outerjoin(cover, cover.c.service_id == s.c.id))
-        distance = near.c.distance
-        tier = case((and_(near.c.service_id.is_not(None), cover.c.service_id.is_not(None)), 1),
-                    (near.c.service_id.is_not(None), 2),
-                    (cover.c.local_name.is_not(None), 3), else_=4)
-        area_name = func.coalesce(cover.c.local_name, cover.c.any_name)
-        if q.local_only:
-            where.append(or_(near.c.service_id.is_not(None), cover.c.local_name.is_not(None)))
-    rank = literal(1.0)
-    if groups:
-        tsq = _tsquery(groups, mode)
-        where.append(VECTOR.op("@@")(tsq))
-        # ts_rank, not ts_rank_cd: four times cheaper per row (measured: 16 ms vs 64 ms over 8,000
-        # matches) and the weights A-D carry the ranking we need.
-        rank = func.ts_rank(VECTOR, tsq, 32)
-    total_of = None
-    if place is None and groups and not q.filters_active() and q.sort in ("best", "nearest"):
-        # Words alone: rank every match narrowly (id and rank only), keep the best few thousand,
-        # and read the wide rows only for those; the total still counts every match.
-        narrow = select(s.c.id, rank.label("rank")).where(*where).cte("narrow")
-        keep = max(q.page * q.per_page, FACET_SAMPLE)
-        best_ids = select(narrow).order_by(narrow.c.rank.desc(), narrow.c.id).limit(keep).cte("best_ids")
-        matched = (select(*cols, distance.label("distance"), tier.label("tier"), area_name.label("area_name"),
-                          best_ids.c.rank)
-                   .select_from(best_ids.join(s, s.c.id == best_ids.c.id)).cte("matched"))
-        total_of = narrow
-    else:
-        matched = (select(*cols, distance.label("distance"), tier.label("tier"), area_name.label("area_name"),
-                          rank.label("rank"))
-                   .select_from(froms).where(*where).cte("matched"))
-    m = matched.c
-    # With a place, relevance is normalised by the best match before it is blended with distance.
-    # Without one there is nothing to blend: order by the raw rank, which lets PostgreSQL keep only
-    # the top rows (a top-N sort) instead of materialising every match of a common word.
-    relevance = m.rank / func.nullif(func.max(m.rank).over(), 0) if place is not None else m.rank
-    proximity = case((m.distance.is_(None), 0.5), else_=1 - func.least(m.distance, q.radius_km * 1000)
-                     / (q.radius_km * 1000))
-    score = (func.coalesce(relevance, 1) * (0.5 + 0.5 * proximity)).label("score")
-    source = matched
-    if place is None and groups and q.sort in ("best", "nearest"):
-        # Words alone: only the best-ranked rows can be on this page, so keep just those before
-        # joining organisations and numbering rows (a top-N sort instead of sorting every match).
-        source = select(matched).order_by(m.rank.desc(), m.id).limit(q.page * q.per_page).cte("top")
-    t = source.c
-    score = score if source is matched else t.rank.label("score")
-    scored = select(t.id, t.name, t.organization_id, t.distance, t.tier, t.area_name, score, t.last_reviewed_at,
-                    t.deprioritised_at).cte("scored")
-    c = scored.c
-    demote = c.deprioritised_at.is_not(None)
-    if q.sort == "nearest":
-        order = [demote, c.distance.asc().nulls_last(), c.tier, func.lower(c.name)]
-    elif q.sort == "az":
-        order = [func.lower(c.name)]
-    elif q.sort == "reviewed":
-        order = [demote, c.last_reviewed_at.desc().nulls_last(), func.lower(c.name)]
-    else:
-        order = [demote, c.tier, c.score.desc(), func.lower(c.name)]
-    position = func.row_number().over(order_by=[*order, c.id]).label("pos")
-    ranked = (select(c.id, c.name, c.organization_id, c.distance, c.tier, c.area_name, c.score, position)
-              .order_by(*order, c.id).offset((q.page - 1) * q.per_page).limit(q.per_page).subquery("ranked"))
-    # Organisation names for the page's rows only, after the limit.
-    page = (select(ranked, Organization.name.label("org"))
-            .join(Organization, Organization.id == ranked.c.organization_id).subquery("page"))
-    if place is None and groups:
-        best = select(matched).order_by(m.rank.desc(), m.id).limit(FACET_SAMPLE).cte("best")
-        parts = facet_parts(best, category_code, total_of=total_of if total_of is not None else matched)
-    else:
-        parts = facet_parts(matched, category_code)
-    blank = [null().cast(String), null().cast(String), null().cast(String), null().cast(Float),
-             null().cast(Integer), null().cast(String), null().cast(Float), null().cast(BigInteger)]
-    hit_part = select(literal("hit"), null().cast(String), null().cast(BigInteger), page.c.id, page.c.name,
-                      page.c.org, page.c.distance, page.c.tier, page.c.area_name, page.c.score, page.c.pos)
-    # One statement: the page and every facet, so the place, the words and the filters are
-    # evaluated once (the matched CTE is shared).
-    rows = db.session.execute(union_all(hit_part, *[part.add_columns(*blank) for part in parts])).all()
-    facets = read_facets([r[:3] for r in rows if r[0] != "hit"])
-    if place is None and groups and facets["total"] > FACET_SAMPLE:
-        facets["sampled"] = FACET_SAMPLE
-    page_rows = sorted((r for r in rows if r[0] == "hit"), key=lambda r: r[10])
-    hits = [Hit(r[3], r[4], r[5], float(r[6]) if r[6] is not None else None,
-                int(r[7]) if place is not None else None, round(float(r[9]), 4), r[8]) for r in page_rows]
-    return EngineResult(hits, facets["total"], facets)
-
 
 FACET_SAMPLE = 2000
 
+POINT = "ST_SetSRID(ST_MakePoint(:plon, :plat), 4326)::geography"
 
-def facet_parts(matched, selected_category: str | None, total_of=None) -> list:
-    """Selects of (kind, key, count) for every facet over the matched set; ``total_of`` counts the
-    total over another set (facets over the best matches, the total over all)."""
-    session = db.session
-    sid = select(matched.c.id)
-    a, t = Attribute, TaxonomyTerm
-    parent = None
-    if selected_category:
-        parent = session.scalar(select(TaxonomyTerm.id).where(TaxonomyTerm.code == selected_category))
-    key = t.id if parent else func.coalesce(t.parent_id, t.id)
-    cats = (select(literal("cat").label("kind"), key.label("k"), func.count(func.distinct(a.service_id)).label("n"))
-            .select_from(a).join(t, t.id == a.taxonomy_term_id).where(a.service_id.in_(sid)))
-    if parent:
-        cats = cats.where(t.parent_id == parent)
-    cats = cats.group_by(key)
-    m = matched.c
-    free = exists().where(CostOption.service_id == m.id, CostOption.amount == 0)
-    # The counts that are columns of the service come from the matched rows in one pass.
-    flags = {"total": None, "access.self": m.self_referral, "access.professional": m.professional_referral,
-             "delivery.in_person": m.delivered_in_person, "delivery.online": m.delivered_online,
-             "delivery.phone": m.delivered_by_phone, "free": free}
+# Names and ids compare byte by byte ("C"): PostgreSQL's fast path for text, where the database's
+# own collation (often C.UTF-8) goes through the C library for every comparison. Python's engine
+# orders the same way (by code point).
+ORDERS = {
+    "best": "demoted, tier, score DESC, lname, id COLLATE \"C\"",
+    "nearest": "demoted, distance ASC NULLS LAST, tier, lname, id COLLATE \"C\"",
+    "az": "lname, id COLLATE \"C\"",
+    "reviewed": "demoted, last_reviewed_at DESC NULLS LAST, lname, id COLLATE \"C\"",
+}
+
+# Every part of the UNION ALL has the columns: kind, key, n, counts, then the hit's id, name,
+# organisation, distance, tier, area name, score, position and description.
+AFTER_NAME = "NULL::text, NULL::float8, NULL::int, NULL::text, NULL::float8, NULL::bigint, NULL::text"
+BLANK_HIT = "NULL::text, NULL::text, " + AFTER_NAME
+FLAGS = ("search_free", "self_referral", "professional_referral", "delivered_in_person", "delivered_online",
+         "delivered_by_phone")
+
+
+def _tsquery(groups: list[list[str]], mode: str, params: dict) -> str:
+    """Each group is a word and its synonyms (any of them will do); groups are joined by AND or OR."""
+    parts = []
+    for i, group in enumerate(groups):
+        alternatives = []
+        for j, alt in enumerate(group):
+            params[f"w{i}_{j}"] = alt
+            alternatives.append(f"plainto_tsquery('english'::regconfig, :w{i}_{j})")
+        parts.append("(" + " || ".join(alternatives) + ")")
+    return (" && " if mode == "and" else " || ").join(parts)
+
+
+def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetime | None) -> list[str]:
+    """SQL conditions on ``service s`` for everything but words and place (the same filters as
+    ``search.filters.conditions``, which the embedded engine uses; the filter tests run on both)."""
+    out = ["s.status = ANY(:visible)"]
+    params["visible"] = list(VISIBLE_STATUSES)
+    if category_id is not None:
+        out.append("s.search_terms @> ARRAY[CAST(:category AS text)]")
+        params["category"] = category_id
+    if q.age is not None:
+        out.append("(s.minimum_age IS NULL OR s.minimum_age <= :age) AND (s.maximum_age IS NULL OR s.maximum_age >= :age)")
+        params["age"] = q.age
+    if q.free:
+        out.append("s.search_free")
+    if q.open_now or q.open_day:
+        day, at = now_day_time(now) if q.open_now else (q.open_day, q.open_time)
+        when = "sc.freq = 'WEEKLY' AND sc.byday LIKE :day_like"
+        params["day_like"] = f"%{day}%"
+        if at:
+            when += " AND sc.opens_at <= :at AND sc.closes_at > :at"
+            params["at"] = at
+        if q.open_now:
+            # Schedules that repeat every N weeks from dtstart: only in the weeks they come.
+            params["today"] = (now or datetime.now(LONDON)).astimezone(LONDON).date()
+            when += (" AND (sc.interval IS NULL OR sc.interval <= 1 OR sc.dtstart IS NULL OR"
+                     " (CAST(:today AS date) - sc.dtstart >= 0"
+                     " AND ((CAST(:today AS date) - sc.dtstart) / 7) % sc.interval = 0))")
+        out.append(f"(EXISTS (SELECT 1 FROM schedule sc WHERE sc.service_id = s.id AND {when})"
+                   f" OR EXISTS (SELECT 1 FROM schedule sc JOIN service_at_location sl"
+                   f" ON sl.id = sc.service_at_location_id WHERE sl.service_id = s.id AND {when}))")
+    for i, feature in enumerate(q.accessibility):
+        params[f"acc{i}"] = feature
+        out.append(f"EXISTS (SELECT 1 FROM service_at_location sl JOIN accessibility a ON a.location_id = sl.location_id"
+                   f" WHERE sl.service_id = s.id AND a.details = :acc{i})")
+    if q.languages:
+        params["langs"] = list(q.languages)
+        out.append("EXISTS (SELECT 1 FROM language l WHERE l.service_id = s.id AND l.code = ANY(:langs))")
+    if q.access:
+        out.append("(" + " OR ".join("s.self_referral" if a == "self" else "s.professional_referral"
+                                     for a in q.access) + ")")
+    if q.delivery:
+        columns = {"in_person": "s.delivered_in_person", "online": "s.delivered_online", "phone": "s.delivered_by_phone"}
+        out.append("(" + " OR ".join(columns[d] for d in q.delivery) + ")")
+    return out
+
+
+def _category_id(code: str | None) -> str | None:
+    if not code:
+        return None
+    try:
+        return get_category(code).id
+    except NotFound:
+        raise Invalid("Choose a category from the list.", {"category": ["Unknown category."]})
+
+
+def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datetime | None = None) -> EngineResult:
+    params: dict = {}
+    category_id = _category_id(q.category)
+    where = _filters(q, params, category_id, now)
+    ctes = []
+    if groups:
+        ctes.append(f"w AS MATERIALIZED (SELECT {_tsquery(groups, mode, params)} AS q)")
+    narrow = "s.id, s.name, s.organization_id, s.last_reviewed_at, s.deprioritised_at IS NOT NULL AS demoted"
+    columns = narrow + ", " + ", ".join(f"s.{f}" for f in FLAGS) + ", s.search_terms"
+    # ts_rank, not ts_rank_cd: four times cheaper per row, and the weights A-D carry the ranking.
+    if place is not None:
+        params.update(plon=float(place.longitude), plat=float(place.latitude), radius_m=q.radius_km * 1000,
+                      codes=place_codes(place))
+        ctes.append(
+            "near AS (SELECT sl.service_id, min(ST_Distance(l.geom, " + POINT + ", false)) AS distance"
+            " FROM location l JOIN service_at_location sl ON sl.location_id = l.id"
+            " WHERE ST_DWithin(l.geom, " + POINT + ", :radius_m, false) GROUP BY sl.service_id)")
+        ctes.append(
+            "cover AS (SELECT service_id, min(name) FILTER (WHERE area_type <> 'country') AS local_name,"
+            " min(name) AS any_name FROM service_area WHERE area_code = ANY(:codes)"
+            " OR (area_type = 'geojson' AND ST_Covers(extent_geog, " + POINT + ")) GROUP BY service_id)")
+        if q.local_only:
+            where.append("(near.service_id IS NOT NULL OR cover.local_name IS NOT NULL)")
+        # The place's candidates first (a few thousand at most), services looked up by key, and
+        # only then the words: a fence, so a common word never drives a scan of its every match.
+        ctes.append(
+            "placed AS MATERIALIZED (SELECT " + columns + ", s.search_vector AS vector, near.distance AS distance,"
+            " CASE WHEN near.service_id IS NOT NULL AND cover.service_id IS NOT NULL THEN 1"
+            " WHEN near.service_id IS NOT NULL THEN 2 WHEN cover.local_name IS NOT NULL THEN 3 ELSE 4 END AS tier,"
+            " coalesce(cover.local_name, cover.any_name) AS area_name"
+            " FROM (SELECT service_id FROM near UNION SELECT service_id FROM cover) c"
+            " JOIN service s ON s.id = c.service_id"
+            " LEFT JOIN near ON near.service_id = s.id LEFT JOIN cover ON cover.service_id = s.id"
+            " WHERE " + " AND ".join(where) + ")")
+        if groups:
+            ctes.append("matched AS MATERIALIZED (SELECT p.*, ts_rank(p.vector, w.q, 32) AS rank"
+                        " FROM placed p CROSS JOIN w WHERE p.vector @@ w.q)")
+        else:
+            ctes.append("matched AS (SELECT p.*, 1.0::float4 AS rank FROM placed p)")
+        # Relevance is normalised by the best match before it is blended with distance.
+        score = ("coalesce(rank / nullif(max(rank) OVER (), 0), 1) * (0.5 + 0.5 * CASE WHEN distance IS NULL"
+                 " THEN 0.5 ELSE 1 - least(distance, :radius_m) / :radius_m END)")
+    else:
+        source, rank = "service s", "1.0::float4"
+        if groups:
+            source += " CROSS JOIN w"
+            where.append("s.search_vector @@ w.q")
+            rank = "ts_rank(s.search_vector, w.q, 32)"
+            # A common word matches half the directory: keep only what ranking needs, and read the
+            # facets' columns for the best matches alone (below).
+            columns = narrow
+        ctes.append("matched AS MATERIALIZED (SELECT " + columns + ", NULL::float8 AS distance, NULL::int AS tier,"
+                    " NULL::text AS area_name, " + rank + " AS rank FROM " + source
+                    + " WHERE " + " AND ".join(where) + ")")
+        score = "rank"
+    order = ORDERS[q.sort]
+    ctes.append(f"scored AS (SELECT m.*, lower(m.name) COLLATE \"C\" AS lname, {score} AS score FROM matched m)")
+    params["keep"] = q.page * q.per_page
+    facet_source, sampled = "matched", None
+    if place is None and groups:
+        # Words alone can match half the directory ("support"): the page needs only a top-N sort,
+        # and facets count the best 2,000 by relevance alone (a number compared, not names: the
+        # matches of a common word tie on relevance by the thousand).
+        ctes.append(f"best AS (SELECT s.id, {', '.join(f's.{f}' for f in FLAGS)}, s.search_terms"
+                    f" FROM (SELECT id FROM matched ORDER BY rank DESC LIMIT {FACET_SAMPLE}) b"
+                    f" JOIN service s ON s.id = b.id)")
+        facet_source, sampled = "best", FACET_SAMPLE
+    ctes.append(f"ranked AS (SELECT * FROM scored ORDER BY {order} LIMIT :keep)")
+    ctes.append(f"page AS (SELECT r.*, row_number() OVER (ORDER BY {order}) AS pos FROM ranked r"
+                f" ORDER BY {order} OFFSET :offset LIMIT :per_page)")
+    params.update(offset=(q.page - 1) * q.per_page, per_page=q.per_page)
+    counts = ", ".join(f"count(*) FILTER (WHERE {f})" for f in FLAGS)
+    if category_id is not None:
+        cat_where = "t.parent_id = :category"  # the chosen category's children
+    else:
+        cat_where = "t.parent_id IS NULL"
+    params["accessibility_all"] = list(ACCESSIBILITY)
     parts = [
-        select(literal(name), null().cast(String),
-               func.count() if cond is None else func.count().filter(cond)).select_from(
-            total_of if (cond is None and total_of is not None) else matched)
-        for name, cond in flags.items()
-    ] + [
-        cats,
-        select(literal("lang"), Language.code, func.count(func.distinct(Language.service_id)))
-        .where(Language.service_id.in_(sid), Language.code.is_not(None)).group_by(Language.code),
-        select(literal("acc"), Accessibility.details, func.count(func.distinct(ServiceAtLocation.service_id)))
-        .join(ServiceAtLocation, ServiceAtLocation.location_id == Accessibility.location_id)
-        .where(ServiceAtLocation.service_id.in_(sid), Accessibility.details.in_(list(ACCESSIBILITY)))
-        .group_by(Accessibility.details),
+        "SELECT 'hit', NULL::text, NULL::bigint, NULL::bigint[], p.id, p.name, o.name, p.distance, p.tier,"
+        " p.area_name, p.score, p.pos, left(d.description, 600)"
+        " FROM page p JOIN organization o ON o.id = p.organization_id JOIN service d ON d.id = p.id",
+        f"SELECT 'total', NULL, count(*), NULL, {BLANK_HIT} FROM matched",
+        f"SELECT 'flags', NULL, count(*), ARRAY[{counts}], {BLANK_HIT} FROM {facet_source}",
+        f"SELECT 'cat', t.code, count(*), NULL, NULL, t.name, {AFTER_NAME}"
+        f" FROM {facet_source} f CROSS JOIN unnest(f.search_terms) AS k(id) JOIN taxonomy_term t ON t.id = k.id"
+        f" WHERE {cat_where} GROUP BY t.code, t.name",
+        f"SELECT 'lang', l.code, count(DISTINCT l.service_id), NULL, {BLANK_HIT} FROM language l"
+        f" WHERE l.service_id IN (SELECT id FROM {facet_source}) AND l.code IS NOT NULL GROUP BY l.code",
+        f"SELECT 'acc', a.details, count(DISTINCT sl.service_id), NULL, {BLANK_HIT} FROM accessibility a"
+        f" JOIN service_at_location sl ON sl.location_id = a.location_id"
+        f" WHERE sl.service_id IN (SELECT id FROM {facet_source}) AND a.details = ANY(:accessibility_all)"
+        f" GROUP BY a.details",
     ]
-    return parts
+    sql = "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL ".join(parts)
+    rows = db.session.execute(text(sql), params).all()
+    facets = _read_facets(rows)
+    if sampled is not None and facets["total"] > sampled:
+        facets["sampled"] = sampled
+    hits = [Hit(r[4], r[5], r[6], float(r[7]) if r[7] is not None else None,
+                int(r[8]) if place is not None else None, round(float(r[10]), 4), r[9], summary_of(r[12]))
+            for r in sorted((r for r in rows if r[0] == "hit"), key=lambda r: r[11])]
+    return EngineResult(hits, facets["total"], facets)
 
 
-def read_facets(rows) -> dict:
-    session = db.session
+def _read_facets(rows) -> dict:
     facets = {"total": 0, "categories": [], "free": 0, "access": {"self": 0, "professional": 0},
               "delivery": {"in_person": 0, "online": 0, "phone": 0}, "languages": {}, "accessibility": {}}
-    cat_counts = {}
-    for kind, k, n in rows:
+    categories = []
+    for r in rows:
+        kind, key, n = r[0], r[1], r[2]
         if kind == "total":
             facets["total"] = int(n)
-        elif kind == "free":
-            facets["free"] = int(n)
-        elif kind.startswith(("access.", "delivery.")):
-            group, _, name = kind.partition(".")
-            facets[group][name] = int(n)
-        elif kind == "lang":
-            facets["languages"][k] = int(n)
-        elif kind == "acc":
-            facets["accessibility"][k] = int(n)
+        elif kind == "flags":
+            free, self_, professional, in_person, online, phone = (int(v) for v in r[3])
+            facets["free"] = free
+            facets["access"] = {"self": self_, "professional": professional}
+            facets["delivery"] = {"in_person": in_person, "online": online, "phone": phone}
         elif kind == "cat":
-            cat_counts[k] = int(n)
-    if cat_counts:
-        terms = {x.id: x for x in session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(list(cat_counts))))}
-        facets["categories"] = sorted(({"code": terms[i].code, "name": terms[i].name, "count": n}
-                                       for i, n in cat_counts.items() if i in terms),
-                                      key=lambda f: (-f["count"], f["name"]))
+            categories.append({"code": key, "name": r[5], "count": int(n)})
+        elif kind == "lang":
+            facets["languages"][key] = int(n)
+        elif kind == "acc":
+            facets["accessibility"][key] = int(n)
+    facets["categories"] = sorted(categories, key=lambda f: (-f["count"], f["name"]))
     return facets
 
 

@@ -10,7 +10,8 @@ from assets_hub.directory.models import Organization, Service, ServiceAtLocation
 from assets_hub.geo import nearby
 from assets_hub.geo.areas import areas_covering
 from search import engine_whoosh
-from search.filters import empty_facets, facet_counts
+from search.filters import category_term_ids, empty_facets, facet_counts
+from search.filters import conditions as filter_conditions
 from search.results import EngineResult, Hit
 
 _temp = MetaData()
@@ -29,8 +30,10 @@ def _fill(table: Table, ids) -> None:
         conn.exec_driver_sql(f"INSERT INTO {table.name} (id) VALUES (?)", [(i,) for i in ids])
 
 
-def search(q, place, groups, mode, conditions, category_code) -> EngineResult:
+def search(q, place, groups, mode, now=None) -> EngineResult:
     session = db.session
+    conditions = filter_conditions(q, category_term_ids(q.category), now=now)
+    category_code = q.category
     engine_whoosh.ensure_current()
     near: dict[str, float] = {}
     cover = {}

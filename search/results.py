@@ -12,6 +12,7 @@ class Hit:
     tier: int | None  # 1 nearby + covering area, 2 nearby, 3 local/regional area, 4 national; None: no place
     score: float
     area_name: str | None
+    summary: str | None = None  # the description's first sentence, for the list of results
 
 
 @dataclass

@@ -27,7 +27,7 @@ bp = flask.Blueprint("search", __name__)
 
 
 
-def _run(default_radius_km: float, load_services: bool = True):
+def _run(default_radius_km: float, summaries: bool = True):
     """(outcome or None, query or None, errors)."""
     args = flask.request.args
     try:
@@ -37,7 +37,7 @@ def _run(default_radius_km: float, load_services: bool = True):
     if not (q.what or q.where or q.filters_active()):
         return None, q, None
     try:
-        return run_search(q, load_services=load_services), q, None
+        return run_search(q, summaries=summaries), q, None
     except AppError as exc:
         return None, q, exc
 
@@ -73,7 +73,7 @@ def _hit_json(outcome, hit) -> dict:
 
 @bp.get("/api/search")
 def api_search():
-    outcome, q, error = _run(flask.current_app.config["API_DEFAULT_RADIUS_KM"], load_services=False)
+    outcome, q, error = _run(flask.current_app.config["API_DEFAULT_RADIUS_KM"], summaries=False)
     if error:
         raise error
     if outcome is None:
@@ -94,7 +94,7 @@ def api_search():
 @bp.get("/search.geojson")
 def geojson():
     """The current page of results as GeoJSON points (each result's locations within the radius)."""
-    outcome, q, error = _run(flask.current_app.config["WEB_DEFAULT_RADIUS_KM"], load_services=False)
+    outcome, q, error = _run(flask.current_app.config["WEB_DEFAULT_RADIUS_KM"], summaries=False)
     if error:
         raise error
     features = []

@@ -120,10 +120,15 @@ class Service(Stamped, Base):
 
     @property
     def summary(self) -> str:
-        text = (self.description or "").strip()
-        cut = text.find(". ")
-        first = text[: cut + 1] if 0 < cut < 240 else text[:240]
-        return first + ("…" if len(first) < len(text) and not first.endswith(".") else "")
+        return summary_of(self.description)
+
+
+def summary_of(description: str | None) -> str:
+    """The first sentence of a description (at most 240 characters), for lists of services."""
+    text = (description or "").strip()
+    cut = text.find(". ")
+    first = text[: cut + 1] if 0 < cut < 240 else text[:240]
+    return first + ("…" if len(first) < len(text) and not first.endswith(".") else "")
 
 
 class Location(Stamped, Base):
