@@ -140,6 +140,34 @@ def test_facets_count_the_matched_services(client):
     assert facets["languages"]["ur"] == 1 and facets["accessibility"]["hearing_loop"] == 1
 
 
+def test_free_and_categories_follow_an_edit_at_once(ctx, make_user):
+    """What the free filter and the category filter and facets read is kept with the listing, in
+    the same transaction (PostgreSQL keeps it in columns by trigger; a term moved to another
+    parent moves its services with it)."""
+    from assets_hub.directory.services import get_category, update_service
+    curator = make_user("curator")
+    walk = "Reddish Vale Walking Group"
+    sid = db.session.scalar(select(Service.id).where(Service.name == walk))
+    update_service(curator, sid, {"is_free": False})
+    assert walk not in names(where="SK5", free=True, per_page=100)
+    update_service(curator, sid, {"is_free": True})
+    assert walk in names(where="SK5", free=True, per_page=100)
+
+    assert walk not in names(where="SK5", category="food", per_page=100)
+    update_service(curator, sid, {"categories": [get_category("food/community-meals").id]})
+    assert walk in names(where="SK5", category="food", per_page=100)  # a child's service is in its parent
+    assert walk not in names(where="SK5", category="physical-activity", per_page=100)
+    facets = run_search(SearchQuery(where="SK5", radius_km=10.0, category="food", per_page=100)).facets
+    assert any(c["code"] == "food/community-meals" and c["count"] >= 1 for c in facets["categories"])
+    assert all(c["code"].startswith("food/") for c in facets["categories"])
+
+    meals = get_category("food/community-meals")
+    meals.parent_id = get_category("social-connection").id
+    db.session.flush()
+    assert walk in names(where="SK5", category="social-connection", per_page=100)
+    assert walk not in names(where="SK5", category="food", per_page=100)
+
+
 # ------------------------------------------------------------------ sorts and pages
 
 def test_sorts(ctx):
