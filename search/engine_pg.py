@@ -130,9 +130,10 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         params.update(plon=float(place.longitude), plat=float(place.latitude), radius_m=q.radius_km * 1000,
                       codes=place_codes(place))
         ctes.append(
-            "near AS (SELECT sl.service_id, min(ST_Distance(l.geom, " + POINT + ", false)) AS distance"
-            " FROM location l JOIN service_at_location sl ON sl.location_id = l.id"
-            " WHERE ST_DWithin(l.geom, " + POINT + ", :radius_m, false) GROUP BY sl.service_id)")
+            # service_at_location carries its location's point (migration 0011): one index scan.
+            "near AS (SELECT sl.service_id, min(ST_Distance(sl.geom, " + POINT + ", false)) AS distance"
+            " FROM service_at_location sl"
+            " WHERE ST_DWithin(sl.geom, " + POINT + ", :radius_m, false) GROUP BY sl.service_id)")
         ctes.append(
             "cover AS (SELECT service_id, min(name) FILTER (WHERE area_type <> 'country') AS local_name,"
             " min(name) AS any_name FROM service_area WHERE area_code = ANY(:codes)"
@@ -141,23 +142,23 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
             where.append("(near.service_id IS NOT NULL OR cover.local_name IS NOT NULL)")
         # The place's candidates first (a few thousand at most), services looked up by key, and
         # only then the words: a fence, so a common word never drives a scan of its every match.
-        ctes.append(
-            "placed AS MATERIALIZED (SELECT " + columns + ", s.search_vector AS vector, near.distance AS distance,"
-            " CASE WHEN near.service_id IS NOT NULL AND cover.service_id IS NOT NULL THEN 1"
-            " WHEN near.service_id IS NOT NULL THEN 2 WHEN cover.local_name IS NOT NULL THEN 3 ELSE 4 END AS tier,"
-            " coalesce(cover.local_name, cover.any_name) AS area_name"
-            " FROM (SELECT service_id FROM near UNION SELECT service_id FROM cover) c"
-            " JOIN service s ON s.id = c.service_id"
-            " LEFT JOIN near ON near.service_id = s.id LEFT JOIN cover ON cover.service_id = s.id"
-            " WHERE " + " AND ".join(where) + ")")
+        placed = (" near.distance AS distance, CASE WHEN near.service_id IS NOT NULL AND cover.service_id IS NOT NULL"
+                  " THEN 1 WHEN near.service_id IS NOT NULL THEN 2 WHEN cover.local_name IS NOT NULL THEN 3 ELSE 4"
+                  " END AS tier, coalesce(cover.local_name, cover.any_name) AS area_name"
+                  " FROM (SELECT service_id FROM near UNION SELECT service_id FROM cover) c"
+                  " JOIN service s ON s.id = c.service_id"
+                  " LEFT JOIN near ON near.service_id = s.id LEFT JOIN cover ON cover.service_id = s.id"
+                  " WHERE " + " AND ".join(where))
+        proximity = "(0.5 + 0.5 * CASE WHEN distance IS NULL THEN 0.5 ELSE 1 - least(distance, :radius_m) / :radius_m END)"
         if groups:
+            ctes.append("placed AS MATERIALIZED (SELECT " + columns + ", s.search_vector AS vector," + placed + ")")
             ctes.append("matched AS MATERIALIZED (SELECT p.*, ts_rank(p.vector, w.q, 32) AS rank"
                         " FROM placed p CROSS JOIN w WHERE p.vector @@ w.q)")
+            # Relevance is normalised by the best match before it is blended with distance.
+            score = "coalesce(rank / nullif(max(rank) OVER (), 0), 1) * " + proximity
         else:
-            ctes.append("matched AS (SELECT p.*, 1.0::float4 AS rank FROM placed p)")
-        # Relevance is normalised by the best match before it is blended with distance.
-        score = ("coalesce(rank / nullif(max(rank) OVER (), 0), 1) * (0.5 + 0.5 * CASE WHEN distance IS NULL"
-                 " THEN 0.5 ELSE 1 - least(distance, :radius_m) / :radius_m END)")
+            ctes.append("matched AS MATERIALIZED (SELECT " + columns + ", 1.0::float4 AS rank," + placed + ")")
+            score = proximity
     else:
         source, rank = "service s", "1.0::float4"
         if groups:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db
 from assets_hub.directory.models import Location, ServiceAtLocation
-from assets_hub.directory.services import all_categories
+from assets_hub.directory.services import category_choices
 from assets_hub.errors import AppError, Invalid
 from assets_hub.forms import errors_from
 from search import TIER_LABELS, run_search
@@ -57,7 +57,7 @@ def search():
     errors = errors_from(error) if error else {}
     return flask.render_template(
         "search/search.html", outcome=outcome, q=q, errors=errors, args=flask.request.args,
-        keep=_page_args(q), categories=all_categories(), sort_labels=SORT_LABELS, day_labels=DAY_LABELS,
+        keep=_page_args(q), categories=category_choices(), sort_labels=SORT_LABELS, day_labels=DAY_LABELS,
         access_labels=ACCESS, delivery_labels=DELIVERY, accessibility_labels=ACCESSIBILITY,
         language_labels=LANGUAGES, tier_labels=TIER_LABELS,
         radius=(q.radius_km if q else flask.current_app.config["WEB_DEFAULT_RADIUS_KM"]),

@@ -371,6 +371,13 @@ def category_services(term: TaxonomyTerm, page: int = 1, per_page: int = 20) -> 
     return rows, total
 
 
+def category_choices() -> list:
+    """(code, name, parent_id) of every term of our taxonomy, in code order: the search form's
+    category list (one light query, no objects: it is on every search page)."""
+    return db.session.execute(select(TaxonomyTerm.code, TaxonomyTerm.name, TaxonomyTerm.parent_id).join(Taxonomy)
+                              .where(Taxonomy.name == OUR_TAXONOMY).order_by(TaxonomyTerm.code)).all()
+
+
 def all_categories() -> list[TaxonomyTerm]:
     """Every term of our taxonomy with its parent loaded (the forms show "Parent: Child")."""
     return db.session.scalars(select(TaxonomyTerm).join(Taxonomy).where(Taxonomy.name == OUR_TAXONOMY)

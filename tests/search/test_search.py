@@ -168,6 +168,23 @@ def test_free_and_categories_follow_an_edit_at_once(ctx, make_user):
     assert walk not in names(where="SK5", category="food", per_page=100)
 
 
+def test_a_new_or_moved_location_is_searched_where_it_now_is(ctx, make_user):
+    """The place index follows a listing's location in the same transaction: a new service is
+    near its address at once, and a moved one is near its new place and no longer near the old."""
+    from assets_hub.directory.services import create_service, update_service
+    curator = make_user("curator")
+    org = db.session.scalar(select(Service.organization_id).where(Service.name == "Reddish Vale Walking Group"))
+    new = create_service(curator, {"organization_id": org, "name": "Portobello Knit and Natter", "status": "active",
+                                   "description": "Knitting and a chat.", "latitude": 55.9530, "longitude": -3.1100})
+    near_portobello = hits(where="55.9530, -3.1100", radius_km=1.0, per_page=100)
+    assert [h.distance_m < 5 for h in near_portobello if h.name == "Portobello Knit and Natter"] == [True]
+
+    update_service(curator, new.id, {"latitude": 53.4240, "longitude": -2.1600})  # to Reddish, Stockport
+    assert "Portobello Knit and Natter" not in names(where="55.9530, -3.1100", radius_km=1.0, per_page=100)
+    moved = {h.name: h for h in hits(where="SK5", radius_km=10.0, per_page=100)}
+    assert moved["Portobello Knit and Natter"].distance_m is not None and moved["Portobello Knit and Natter"].tier == 2
+
+
 # ------------------------------------------------------------------ sorts and pages
 
 def test_sorts(ctx):
