@@ -156,7 +156,7 @@ def make_queries(count: int, seed: int = 5) -> list[tuple[str, dict]]:
 
 NAIVE = """
 SELECT s.id, ts_rank_cd(s.search_vector, q) / (1 + min(ST_Distance(l.geom, pt)) / 1000.0) AS score
-FROM service s JOIN service_at_location sal ON sal.service_id = s.id JOIN location l ON l.id = sal.location_id,
+FROM service_search s JOIN service_at_location sal ON sal.service_id = s.id JOIN location l ON l.id = sal.location_id,
      websearch_to_tsquery('english', :what) q, CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography) pt
 WHERE s.search_vector @@ q AND ST_DWithin(l.geom, pt, :r)
 GROUP BY s.id, s.search_vector, q ORDER BY score DESC LIMIT 20"""
@@ -166,7 +166,7 @@ FROM service s JOIN service_at_location sal ON sal.service_id = s.id JOIN locati
      CAST(ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geography) pt
 WHERE ST_DWithin(l.geom, pt, :r) GROUP BY s.id ORDER BY d LIMIT 20"""
 NAIVE_WORDS = """
-SELECT s.id, ts_rank_cd(s.search_vector, q) AS score FROM service s, websearch_to_tsquery('english', :what) q
+SELECT s.id, ts_rank_cd(s.search_vector, q) AS score FROM service_search s, websearch_to_tsquery('english', :what) q
 WHERE s.search_vector @@ q ORDER BY score DESC LIMIT 20"""
 
 

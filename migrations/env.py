@@ -21,7 +21,9 @@ def run_migrations_online() -> None:
 
 
 # Spatial structures made by hand in the migrations (they differ per database): not in the models.
-UNMAPPED = {"geom", "extent_geog", "search_vector", "search_word", "ix_service_search_vector", "location_geo", "location_rtree", "ix_location_geom", "ix_service_area_extent_geog"}
+UNMAPPED = {"geom", "extent_geog", "search_vector", "search_word", "ix_service_search_vector", "location_geo",
+            "location_rtree", "ix_location_geom", "ix_service_area_extent_geog", "service_search",
+            "ix_service_at_location_geom"}
 
 
 def _include(obj, name, type_, reflected, compare_to) -> bool:

@@ -10,8 +10,10 @@ thing as a SQLAlchemy expression cost more Python time than the database took to
 3 ms a search to build and key the expression tree); the text is the same for every search of one
 shape, so psycopg prepares it once per connection and PostgreSQL plans it once.
 
-Facets read two columns the search triggers keep on each service (migration 0010):
-``search_terms`` (its categories and their ancestors) and ``search_free``.
+It reads ``service_search`` (migration 0012): one narrow row per service with the columns search
+uses under the service's own names, the weighted ``search_vector``, ``search_terms`` (categories
+with their ancestors) and ``search_free``, kept by triggers in the listing's transaction. The page's
+descriptions and organisation names come from ``service`` and ``organization`` for its rows only.
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from sqlalchemy import text
 
 from assets_hub.db import db
 from assets_hub.directory.models import summary_of
-from assets_hub.directory.services import VISIBLE_STATUSES, get_category
+from assets_hub.directory.services import get_category
 from assets_hub.errors import Invalid, NotFound
 from assets_hub.geo.areas import place_codes
 from search.filters import LONDON, now_day_time
@@ -65,8 +67,7 @@ def _tsquery(groups: list[list[str]], mode: str, params: dict) -> str:
 def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetime | None) -> list[str]:
     """SQL conditions on ``service s`` for everything but words and place (the same filters as
     ``search.filters.conditions``, which the embedded engine uses; the filter tests run on both)."""
-    out = ["s.status = ANY(:visible)"]
-    params["visible"] = list(VISIBLE_STATUSES)
+    out = []  # (no status condition: only visible listings have a row in service_search)
     if category_id is not None:
         out.append("s.search_terms @> ARRAY[CAST(:category AS text)]")
         params["category"] = category_id
@@ -107,6 +108,10 @@ def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetim
     return out
 
 
+def _all(conditions: list[str]) -> str:
+    return " AND ".join(conditions) or "true"
+
+
 def _category_id(code: str | None) -> str | None:
     if not code:
         return None
@@ -123,7 +128,8 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
     ctes = []
     if groups:
         ctes.append(f"w AS MATERIALIZED (SELECT {_tsquery(groups, mode, params)} AS q)")
-    narrow = "s.id, s.name, s.organization_id, s.last_reviewed_at, s.deprioritised_at IS NOT NULL AS demoted"
+    narrow = ("s.id, s.name, s.sort_name AS lname, s.organization_id, s.last_reviewed_at,"
+              " s.deprioritised_at IS NOT NULL AS demoted")
     columns = narrow + ", " + ", ".join(f"s.{f}" for f in FLAGS) + ", s.search_terms"
     # ts_rank, not ts_rank_cd: four times cheaper per row, and the weights A-D carry the ranking.
     if place is not None:
@@ -146,9 +152,9 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
                   " THEN 1 WHEN near.service_id IS NOT NULL THEN 2 WHEN cover.local_name IS NOT NULL THEN 3 ELSE 4"
                   " END AS tier, coalesce(cover.local_name, cover.any_name) AS area_name"
                   " FROM (SELECT service_id FROM near UNION SELECT service_id FROM cover) c"
-                  " JOIN service s ON s.id = c.service_id"
+                  " JOIN service_search s ON s.id = c.service_id"
                   " LEFT JOIN near ON near.service_id = s.id LEFT JOIN cover ON cover.service_id = s.id"
-                  " WHERE " + " AND ".join(where))
+                  " WHERE " + _all(where))
         proximity = "(0.5 + 0.5 * CASE WHEN distance IS NULL THEN 0.5 ELSE 1 - least(distance, :radius_m) / :radius_m END)"
         if groups:
             ctes.append("placed AS MATERIALIZED (SELECT " + columns + ", s.search_vector AS vector," + placed + ")")
@@ -160,30 +166,42 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
             ctes.append("matched AS MATERIALIZED (SELECT " + columns + ", 1.0::float4 AS rank," + placed + ")")
             score = proximity
     else:
-        source, rank = "service s", "1.0::float4"
+        source = "service_search s" + (" CROSS JOIN w" if groups else "")
+        rank = "ts_rank(s.search_vector, w.q, 32)" if groups else "1.0::float4"
         if groups:
-            source += " CROSS JOIN w"
             where.append("s.search_vector @@ w.q")
-            rank = "ts_rank(s.search_vector, w.q, 32)"
-            # A common word matches half the directory: keep only what ranking needs, and read the
-            # facets' columns for the best matches alone (below).
-            columns = narrow
-        ctes.append("matched AS MATERIALIZED (SELECT " + columns + ", NULL::float8 AS distance, NULL::int AS tier,"
-                    " NULL::text AS area_name, " + rank + " AS rank FROM " + source
-                    + " WHERE " + " AND ".join(where) + ")")
         score = "rank"
     order = ORDERS[q.sort]
-    ctes.append(f"scored AS (SELECT m.*, lower(m.name) COLLATE \"C\" AS lname, {score} AS score FROM matched m)")
-    params["keep"] = q.page * q.per_page
+    need = q.page * q.per_page
+    params["keep"] = need
     facet_source, sampled = "matched", None
-    if place is None and groups:
-        # Words alone can match half the directory ("support"): the page needs only a top-N sort,
-        # and facets count the best 2,000 by relevance alone (a number compared, not names: the
-        # matches of a common word tie on relevance by the thousand).
-        ctes.append(f"best AS (SELECT s.id, {', '.join(f's.{f}' for f in FLAGS)}, s.search_terms"
-                    f" FROM (SELECT id FROM matched ORDER BY rank DESC LIMIT {FACET_SAMPLE}) b"
-                    f" JOIN service s ON s.id = b.id)")
-        facet_source, sampled = "best", FACET_SAMPLE
+    if place is None and groups and q.sort == "best":
+        # Words alone, best first. A common word matches half the directory ("support", and 100,000
+        # services for "community"): rank every match with only its id, keep the best 2,000 (or as
+        # many as the page needs) by relevance - numbers compared, not names, as a common word's
+        # matches tie by the thousand - and read the rest of their columns for those alone. The
+        # page is ordered within them (ties by name) and facets count them; the total counts all.
+        ctes.append("matched AS MATERIALIZED (SELECT s.id, s.deprioritised_at IS NOT NULL AS demoted, " + rank
+                    + " AS rank FROM " + source + " WHERE " + _all(where) + ")")
+        params["keep"] = max(need, FACET_SAMPLE)
+        ctes.append(f"best AS (SELECT {columns}, NULL::float8 AS distance, NULL::int AS tier, NULL::text AS area_name,"
+                    f" b.rank FROM (SELECT id, rank FROM matched ORDER BY demoted, rank DESC, id COLLATE \"C\""
+                    f" LIMIT :keep) b JOIN service_search s ON s.id = b.id)")
+        ctes.append("scored AS (SELECT b.*, b.rank AS score FROM best b)")
+        facet_source, sampled = "best", params["keep"]
+    else:
+        if place is None:
+            if groups:
+                columns = narrow  # other sorts of words alone: facets read their columns for the best only
+            ctes.append("matched AS MATERIALIZED (SELECT " + columns + ", NULL::float8 AS distance,"
+                        " NULL::int AS tier, NULL::text AS area_name, " + rank + " AS rank FROM " + source
+                        + " WHERE " + _all(where) + ")")
+        ctes.append(f"scored AS (SELECT m.*, {score} AS score FROM matched m)")
+        if place is None and groups:
+            ctes.append(f"best AS (SELECT s.id, {', '.join(f's.{f}' for f in FLAGS)}, s.search_terms"
+                        f" FROM (SELECT id FROM matched ORDER BY rank DESC, id COLLATE \"C\" LIMIT {FACET_SAMPLE}) b"
+                        f" JOIN service_search s ON s.id = b.id)")
+            facet_source, sampled = "best", FACET_SAMPLE
     ctes.append(f"ranked AS (SELECT * FROM scored ORDER BY {order} LIMIT :keep)")
     ctes.append(f"page AS (SELECT r.*, row_number() OVER (ORDER BY {order}) AS pos FROM ranked r"
                 f" ORDER BY {order} OFFSET :offset LIMIT :per_page)")

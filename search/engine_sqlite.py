@@ -133,7 +133,7 @@ def search(q, place, groups, mode, now=None) -> EngineResult:
         _fill(CANDIDATES, _best(scores, FACET_SAMPLE))
         facets = facet_counts(select(HITS.c.id).where(HITS.c.id.in_(select(CANDIDATES.c.id))).subquery(),
                               category_code)
-        facets["sampled"] = FACET_SAMPLE
+        facets["sampled"] = facets["total"]  # how many were counted: the best 2,000 and any tied with the last
         facets["total"] = n_hits
     else:
         facets = facet_counts(select(HITS.c.id).subquery(), category_code)
@@ -181,8 +181,8 @@ def _words_only(q, groups, mode, conditions, category_code) -> EngineResult:
             for _d, neg, _n, sid, name in ranked[start:start + q.per_page]]
     facets = facet_counts(select(HITS.c.id).subquery(), category_code)
     total = len(scores)
-    if total > FACET_SAMPLE:
-        facets["sampled"] = FACET_SAMPLE
+    if total > facets["total"]:
+        facets["sampled"] = facets["total"]  # how many were counted: the best (and any tied with the last)
     facets["total"] = total
     if page:
         orgs = dict(session.execute(select(Service.id, Organization.name).join(Organization)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import exists, func, literal_column, select
+from sqlalchemy import column, exists, func, literal_column, select, table
 from sqlalchemy.orm import selectinload
 
 from assets_hub.db import db
@@ -20,6 +20,9 @@ from assets_hub.directory.models import (Attribute, Location, Organization, Serv
 from assets_hub.directory.services import VISIBLE_STATUSES, descendant_ids
 from assets_hub.errors import NotFound
 from assets_hub.ids import is_uuid
+
+# The search document PostgreSQL keeps per service (migration 0012): words are matched there.
+SEARCH_DOC = table("service_search", column("id"), column("search_vector"))
 
 
 def _location_options(path):
@@ -68,7 +71,7 @@ def service_conditions(f: ServiceFilter) -> list:
     if f.search and f.search.strip():
         if db.is_postgres:
             query = func.websearch_to_tsquery(literal_column("'english'::regconfig"), f.search)
-            out.append(literal_column("service.search_vector").op("@@")(query))
+            out.append(Service.id.in_(select(SEARCH_DOC.c.id).where(SEARCH_DOC.c.search_vector.op("@@")(query))))
         else:
             from search import engine_whoosh
             words = _words(f.search)

@@ -333,3 +333,22 @@ def test_words_alone_count_and_rank_like_the_general_path(ctx, what):
     general = run_search(SearchQuery(what=what, per_page=20, local_only=True))
     assert fast.total == general.total > 0
     assert [h.name for h in fast.hits] == [h.name for h in general.hits]
+    # A-Z takes the general path on both engines and counts every match too.
+    assert run_search(SearchQuery(what=what, per_page=20, sort="az")).total == fast.total
+
+
+def test_a_word_in_thousands_of_listings_ranks_pages_and_samples_facets(ctx):
+    """"library" is in 2,900+ demo listings: the total counts every one, facets count the best
+    2,000 (the embedded engine adds any tied with the last) and say how many, pages follow on
+    without repeats, and relevance never rises down a page."""
+    first = run_search(SearchQuery(what="library", per_page=50))
+    second = run_search(SearchQuery(what="library", per_page=50, page=2))
+    assert first.total == second.total > 2000
+    sampled = first.facets["sampled"]
+    assert 2000 <= sampled < first.total
+    assert 0 < first.facets["free"] <= sampled and first.facets["delivery"]["in_person"] <= sampled
+    assert not {h.service_id for h in first.hits} & {h.service_id for h in second.hits}
+    scores = [h.score for h in first.hits + second.hits]
+    assert scores == sorted(scores, reverse=True)
+    same_score = [h.name.lower() for h in first.hits if h.score == first.hits[0].score]
+    assert same_score == sorted(same_score)  # ties read A to Z
