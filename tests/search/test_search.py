@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from assets_hub.db import db
 from assets_hub.directory.models import Service
@@ -352,3 +352,35 @@ def test_a_word_in_thousands_of_listings_ranks_pages_and_samples_facets(ctx):
     assert scores == sorted(scores, reverse=True)
     same_score = [h.name.lower() for h in first.hits if h.score == first.hits[0].score]
     assert same_score == sorted(same_score)  # ties read A to Z
+
+
+@pytest.mark.pg_only
+def test_the_search_document_follows_each_change_in_the_same_transaction(ctx, make_user):
+    """PostgreSQL searches service_search, which statement-level triggers keep: an organisation or
+    a category renamed, a listing withdrawn and brought back, one deleted. (The embedded engine
+    follows committed changes through its feed: tests/search/test_change_feed.py.)"""
+    from assets_hub.directory.models import Organization, TaxonomyTerm
+    from assets_hub.directory.services import get_category, update_service
+    curator = make_user("curator")
+    walk = db.session.scalar(select(Service).where(Service.name == "Reddish Vale Walking Group"))
+    assert "Reddish Vale Walking Group" not in names(what="zanzibarish")
+
+    db.session.get(Organization, walk.organization_id).name = "Zanzibarish Walkers Trust"
+    db.session.flush()
+    assert "Reddish Vale Walking Group" in names(what="zanzibarish")
+
+    term = db.session.get(TaxonomyTerm, get_category("physical-activity/walking-groups").id)
+    term.name = "Quuxwalks and rambles"
+    db.session.flush()
+    assert "Reddish Vale Walking Group" in names(what="quuxwalks")
+
+    update_service(curator, walk.id, {"status": "inactive"})
+    assert "Reddish Vale Walking Group" not in names(what="zanzibarish")
+    assert "Reddish Vale Walking Group" not in names(where="SK5", per_page=100)
+    update_service(curator, walk.id, {"status": "active"})
+    assert "Reddish Vale Walking Group" in names(where="SK5", per_page=100)
+
+    db.session.delete(walk)
+    db.session.flush()
+    assert "Reddish Vale Walking Group" not in names(what="zanzibarish")
+    assert db.session.execute(text("SELECT count(*) FROM service_search WHERE id = :id"), {"id": walk.id}).scalar() == 0
