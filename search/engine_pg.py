@@ -1,8 +1,8 @@
 """PostgreSQL + PostGIS: words, place, filters, tiers, ranking and facets in one statement.
 
-Words match the weighted ``service.search_vector`` (GIN), place is ``ST_DWithin`` on the
-GiST-indexed geography plus the service areas covering the place (ONS codes, or drawn areas by
-``ST_Covers``); ``ts_rank`` is blended with distance. The page and every facet come back from the
+Words match the weighted ``search_vector`` (GIN), place is ``ST_DWithin`` on the GiST-indexed
+point of each service-at-location plus the service areas covering the place (ONS codes, or drawn
+areas by ``ST_Covers``); ``ts_rank`` is blended with distance. The page and every facet come back from the
 same statement, so the place, the words and the filters are evaluated once.
 
 The statement is SQL text built from a few fixed fragments with bound values. Building the same
@@ -10,9 +10,10 @@ thing as a SQLAlchemy expression cost more Python time than the database took to
 3 ms a search to build and key the expression tree); the text is the same for every search of one
 shape, so psycopg prepares it once per connection and PostgreSQL plans it once.
 
-It reads ``service_search`` (migration 0012): one narrow row per service with the columns search
-uses under the service's own names, the weighted ``search_vector``, ``search_terms`` (categories
-with their ancestors) and ``search_free``, kept by triggers in the listing's transaction. The page's
+It reads ``service_search`` (migration 0012): one narrow row per visible service with the columns
+search uses under the service's own names, the weighted ``search_vector``, ``search_terms``
+(categories with their ancestors) and ``search_free``, kept by triggers in the listing's
+transaction. The page's
 descriptions and organisation names come from ``service`` and ``organization`` for its rows only.
 """
 from __future__ import annotations
@@ -65,14 +66,15 @@ def _tsquery(groups: list[list[str]], mode: str, params: dict) -> str:
 
 
 def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetime | None) -> list[str]:
-    """SQL conditions on ``service s`` for everything but words and place (the same filters as
+    """SQL conditions on the search row ``s`` for everything but words and place (the same filters as
     ``search.filters.conditions``, which the embedded engine uses; the filter tests run on both)."""
     out = []  # (no status condition: only visible listings have a row in service_search)
     if category_id is not None:
         out.append("s.search_terms @> ARRAY[CAST(:category AS text)]")
         params["category"] = category_id
     if q.age is not None:
-        out.append("(s.minimum_age IS NULL OR s.minimum_age <= :age) AND (s.maximum_age IS NULL OR s.maximum_age >= :age)")
+        out.append("(s.minimum_age IS NULL OR s.minimum_age <= :age)"
+                   " AND (s.maximum_age IS NULL OR s.maximum_age >= :age)")
         params["age"] = q.age
     if q.free:
         out.append("s.search_free")
@@ -94,8 +96,8 @@ def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetim
                    f" ON sl.id = sc.service_at_location_id WHERE sl.service_id = s.id AND {when}))")
     for i, feature in enumerate(q.accessibility):
         params[f"acc{i}"] = feature
-        out.append(f"EXISTS (SELECT 1 FROM service_at_location sl JOIN accessibility a ON a.location_id = sl.location_id"
-                   f" WHERE sl.service_id = s.id AND a.details = :acc{i})")
+        out.append(f"EXISTS (SELECT 1 FROM service_at_location sl JOIN accessibility a"
+                   f" ON a.location_id = sl.location_id WHERE sl.service_id = s.id AND a.details = :acc{i})")
     if q.languages:
         params["langs"] = list(q.languages)
         out.append("EXISTS (SELECT 1 FROM language l WHERE l.service_id = s.id AND l.code = ANY(:langs))")
@@ -103,7 +105,8 @@ def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetim
         out.append("(" + " OR ".join("s.self_referral" if a == "self" else "s.professional_referral"
                                      for a in q.access) + ")")
     if q.delivery:
-        columns = {"in_person": "s.delivered_in_person", "online": "s.delivered_online", "phone": "s.delivered_by_phone"}
+        columns = {"in_person": "s.delivered_in_person", "online": "s.delivered_online",
+                   "phone": "s.delivered_by_phone"}
         out.append("(" + " OR ".join(columns[d] for d in q.delivery) + ")")
     return out
 
@@ -155,7 +158,8 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
                   " JOIN service_search s ON s.id = c.service_id"
                   " LEFT JOIN near ON near.service_id = s.id LEFT JOIN cover ON cover.service_id = s.id"
                   " WHERE " + _all(where))
-        proximity = "(0.5 + 0.5 * CASE WHEN distance IS NULL THEN 0.5 ELSE 1 - least(distance, :radius_m) / :radius_m END)"
+        proximity = ("(0.5 + 0.5 * CASE WHEN distance IS NULL THEN 0.5"
+                     " ELSE 1 - least(distance, :radius_m) / :radius_m END)")
         if groups:
             ctes.append("placed AS MATERIALIZED (SELECT " + columns + ", s.search_vector AS vector," + placed + ")")
             ctes.append("matched AS MATERIALIZED (SELECT p.*, ts_rank(p.vector, w.q, 32) AS rank"

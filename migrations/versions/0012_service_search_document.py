@@ -6,13 +6,12 @@ Revises: 0011
 Words alone ("support", "community") match tens of thousands of services, and the search reads
 every match to rank it. Read from ``service`` (wide rows: descriptions, every column; and bloated
 by the updates a listing goes through) ranking 100,000 matches took 47 ms; read from a table with
-only what search needs it took 23 ms. So search now reads ``service_search``: one row per visible service (active or
-temporarily closed; a listing that stops being visible loses its row) with the columns the filters, facets, tiers and sorts use, the weighted ``search_vector`` (GIN),
-the facet columns of migration 0010 (``search_terms``, ``search_free``) and ``sort_name``, the
-name in lower case compared byte by byte. As only visible listings have a row, "how many
-services match these words" is a count over the GIN index alone (PostgreSQL skips the heap pages
-the visibility map marks all-visible). The columns keep the
-service's names, so the search SQL reads the same against either.
+only what search needs it took 23 ms. So search now reads ``service_search``: one row per visible
+service (active or temporarily closed; a listing that stops being visible loses its row) with the
+columns the filters, facets, tiers and sorts use, the weighted ``search_vector`` (GIN), the facet
+columns of migration 0010 (``search_terms``, ``search_free``) and ``sort_name``, the name in lower
+case compared byte by byte. The columns keep the service's names, so the search SQL reads the
+same against either.
 
 It is derived data, kept in the listing's transaction by statement-level triggers (one set-based
 refresh per statement: a bulk import refreshes a batch at once): on service insert and on update
@@ -175,7 +174,8 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER {name} ON {name.rsplit('_search_', 1)[0]}")
         op.execute(f"DROP FUNCTION {name}()")
     op.execute("ALTER TABLE service ADD COLUMN search_vector tsvector, "
-               "ADD COLUMN search_terms text[] NOT NULL DEFAULT '{}', ADD COLUMN search_free boolean NOT NULL DEFAULT false")
+               "ADD COLUMN search_terms text[] NOT NULL DEFAULT '{}', "
+               "ADD COLUMN search_free boolean NOT NULL DEFAULT false")
     op.execute("UPDATE service s SET search_vector = d.search_vector, search_terms = d.search_terms, "
                "search_free = d.search_free FROM service_search d WHERE d.id = s.id")
     op.execute("DROP TABLE service_search")
