@@ -724,6 +724,20 @@ def _refresh_statistics(report: Report) -> None:
         report.analyzed_at = written
 
 
+def _defer_search_refresh() -> None:
+    """PostgreSQL: within this import's transaction, the search table (migration 0012) is refreshed
+    once per batch instead of once per statement (a service, then its categories, then its costs)."""
+    if db.is_postgres:
+        db.session.execute(text("SET LOCAL assets_hub.search_refresh = 'deferred'"))
+
+
+def _flush_search_refresh(last: bool = False) -> None:
+    if db.is_postgres:
+        db.session.execute(text("SELECT service_search_flush()"))
+        if last:  # the rest of the transaction (a test's, a caller's) refreshes as it writes
+            db.session.execute(text("SET LOCAL assets_hub.search_refresh = 'immediate'"))
+
+
 def import_records(records: Iterable[tuple[str, int | str, object]], source: str, actor=None,
                    dry_run: bool = False, organizations: Iterable[dict] = (), taxonomies: Iterable[dict] = (),
                    terms: Iterable[dict] = (), org_phones: Iterable[dict] = (),
@@ -736,6 +750,7 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
     seen_ids: dict[str, str] = {}
     file_of = source
     try:
+        _defer_search_refresh()
         _parents(list(organizations), list(taxonomies), list(terms), report, list(org_phones))
         batch: list[tuple[Rows, int]] = []
         term_records: list[dict] = []
@@ -764,6 +779,7 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
                 batch = _check_references(batch, report, file)
                 if report.ok:
                     _write_batch(batch, report, actor, source)
+                    _flush_search_refresh()
                     _refresh_statistics(report)
                 batch = []
         if term_records:
@@ -774,6 +790,7 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
                 _write_batch(batch, report, actor, source)
         if report.ok:
             _link_parents(report, file_of)
+            _flush_search_refresh(last=True)
         if report.ok and not dry_run:
             session.commit()
             report.committed = True

@@ -8,15 +8,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from assets_hub import create_app
 from assets_hub.cli import upgrade_database
 from assets_hub.db import db
 from assets_hub.directory.models import Location, Service
+from assets_hub.directory.services import VISIBLE_STATUSES
 from curation.hsds_export import export_package
 from curation.hsds_import import import_path
 from curation.models import ListingChange, ListingVersion
+from search import run_search
+from search.query import SearchQuery
 from tests.conftest import create_database
 
 
@@ -66,6 +69,13 @@ def test_tabular_export_imports_into_an_empty_instance_as_the_same_data(demo_pac
         assert count(ListingVersion) == report.created
         version = db.session.scalar(select(ListingVersion).limit(1))
         assert version.action == "import" and version.note == f"Imported from {demo_package}"
+        # and search finds what came in (PostgreSQL: one search row per visible listing, none pending)
+        assert run_search(SearchQuery(what="library", per_page=5)).total > 2000
+        if db.is_postgres:
+            visible = db.session.scalar(select(func.count()).select_from(Service)
+                                        .where(Service.status.in_(VISIBLE_STATUSES)))
+            assert db.session.execute(text("SELECT count(*) FROM service_search")).scalar() == visible
+            assert db.session.execute(text("SELECT count(*) FROM service_search_pending")).scalar() == 0
         db.session.rollback()
     first, second = read_csvs(demo_package), read_csvs(again_folder)
     assert first.keys() == second.keys()
@@ -140,6 +150,46 @@ def test_a_changed_row_updates_that_service_with_field_history(ctx, package):
     assert change.previous_value == "Heatons Befriending Circle"
     assert change.replacement_value == "Heatons Befriending Circle and Lunch Club"
     assert change.updated_by == "import: test.csv" and change.last_action_type == "update"
+
+
+@pytest.mark.pg_only
+def test_an_import_refreshes_search_per_batch_and_later_writes_at_once(ctx, package, make_user):
+    """The importer defers the search table's refresh to the end of each batch; after it, the
+    transaction refreshes as it writes again."""
+    from assets_hub.directory.services import update_service
+
+    def rename(rows):
+        befriending_row(rows)["name"] = "Heatons Befriending Circle and Lunch Club"
+    edit_csv(package, "services.csv", rename)
+    assert import_path(package, actor="import: test.csv").ok
+    found = run_search(SearchQuery(what="befriending lunch", per_page=50)).hits
+    assert "Heatons Befriending Circle and Lunch Club" in [h.name for h in found]
+    assert db.session.execute(text("SELECT count(*) FROM service_search_pending")).scalar() == 0
+    sid = next(h.service_id for h in found if h.name == "Heatons Befriending Circle and Lunch Club")
+    update_service(make_user("curator"), sid, {"description": "Volunteers visit for a chat. Zyxwvut."})
+    assert [h.name for h in run_search(SearchQuery(what="zyxwvut")).hits] == ["Heatons Befriending Circle and Lunch Club"]
+
+
+@pytest.mark.pg_only
+def test_a_deferred_refresh_nobody_flushed_happens_at_commit(app):
+    """A writer that defers the refresh and forgets to flush still leaves search right: what is
+    pending is refreshed when the transaction commits."""
+    engine = db.state(app).engine
+    word = "SELECT count(*) FROM service_search WHERE search_vector @@ to_tsquery('english', 'qwzxv')"
+    with engine.begin() as conn:
+        sid = conn.execute(text("SELECT id FROM service WHERE name = 'Heatons Befriending Circle'")).scalar()
+        conn.execute(text("SET LOCAL assets_hub.search_refresh = 'deferred'"))
+        conn.execute(text("UPDATE service SET description = description || ' qwzxv' WHERE id = :id"), {"id": sid})
+        assert conn.execute(text(word)).scalar() == 0  # not yet
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text(word)).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM service_search_pending")).scalar() == 0
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE service SET description = left(description, length(description) - 6) "
+                              "WHERE id = :id"), {"id": sid})
+            assert conn.execute(text(word)).scalar() == 0
 
 
 def test_dry_run_reports_and_changes_nothing(ctx, package):
