@@ -75,6 +75,8 @@ CREATE FUNCTION service_search_touch(ids text[]) RETURNS void LANGUAGE plpgsql A
 BEGIN
   IF current_setting('assets_hub.search_refresh', true) = 'deferred' THEN
     INSERT INTO service_search_pending (id) SELECT DISTINCT unnest(ids) ON CONFLICT DO NOTHING;
+    -- one marker row per transaction: its deferred trigger flushes at commit, once
+    INSERT INTO service_search_commit (txid) VALUES (txid_current()) ON CONFLICT DO NOTHING;
   ELSE
     PERFORM service_search_refresh(ids);
   END IF;
@@ -83,9 +85,9 @@ FLUSH = """
 CREATE FUNCTION service_search_flush() RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE ids text[];
 BEGIN
-  SELECT coalesce(array_agg(id), '{}') INTO ids FROM service_search_pending;
+  WITH gone AS (DELETE FROM service_search_pending RETURNING id)
+  SELECT coalesce(array_agg(id), '{}') INTO ids FROM gone;
   IF cardinality(ids) > 0 THEN
-    DELETE FROM service_search_pending WHERE id = ANY(ids);
     PERFORM service_search_refresh(ids);
   END IF;
   RETURN cardinality(ids);
@@ -94,6 +96,7 @@ FLUSH_AT_COMMIT = """
 CREATE FUNCTION service_search_flush_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM service_search_flush();
+  DELETE FROM service_search_commit WHERE txid = NEW.txid;
   RETURN NULL;
 END $$"""
 
@@ -181,9 +184,10 @@ CREATE TABLE service_search (
   search_terms text[] NOT NULL,
   search_vector tsvector NOT NULL)""")
     op.execute("CREATE TABLE service_search_pending (id varchar(36) PRIMARY KEY)")
+    op.execute("CREATE TABLE service_search_commit (txid bigint PRIMARY KEY)")
     for sql in (REFRESH, TOUCH, FLUSH, FLUSH_AT_COMMIT):
         op.execute(sql)
-    op.execute("CREATE CONSTRAINT TRIGGER service_search_flush_at_commit AFTER INSERT ON service_search_pending "
+    op.execute("CREATE CONSTRAINT TRIGGER service_search_flush_at_commit AFTER INSERT ON service_search_commit "
                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION service_search_flush_at_commit()")
     for name, table in OLD_TRIGGERS:
         op.execute(f"DROP TRIGGER {name} ON {table}")
@@ -217,6 +221,7 @@ def downgrade() -> None:
                "search_free = d.search_free FROM service_search d WHERE d.id = s.id")
     op.execute("DROP TABLE service_search")
     op.execute("DROP TABLE service_search_pending")
+    op.execute("DROP TABLE service_search_commit")
     for fn in ("service_search_flush_at_commit()", "service_search_flush()", "service_search_touch(text[])",
                "service_search_refresh(text[])"):
         op.execute(f"DROP FUNCTION {fn}")

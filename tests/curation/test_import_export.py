@@ -185,6 +185,7 @@ def test_a_deferred_refresh_nobody_flushed_happens_at_commit(app):
         with engine.connect() as conn:
             assert conn.execute(text(word)).scalar() == 1
             assert conn.execute(text("SELECT count(*) FROM service_search_pending")).scalar() == 0
+            assert conn.execute(text("SELECT count(*) FROM service_search_commit")).scalar() == 0
     finally:
         with engine.begin() as conn:
             conn.execute(text("UPDATE service SET description = left(description, length(description) - 6) "
