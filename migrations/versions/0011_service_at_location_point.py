@@ -1,7 +1,7 @@
 """search: each service-at-location row carries its location's point, indexed with the service id
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0009
 
 "Near this place" found locations in the GiST index, then read each location row and looked up
 its service_at_location rows by location id: two look-ups per candidate (8 ms for the 1,700
@@ -14,7 +14,7 @@ PostgreSQL only (SQLite keeps its R*Tree on location).
 from alembic import op
 
 revision = '0011'
-down_revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

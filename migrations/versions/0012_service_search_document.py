@@ -9,15 +9,17 @@ by the updates a listing goes through) ranking 100,000 matches took 47 ms; read 
 only what search needs it took 23 ms. So search now reads ``service_search``: one row per visible
 service (active or temporarily closed; a listing that stops being visible loses its row) with the
 columns the filters, facets, tiers and sorts use, the weighted ``search_vector`` (GIN), the facet
-columns of migration 0010 (``search_terms``, ``search_free``) and ``sort_name``, the name in lower
-case compared byte by byte. The columns keep the service's names, so the search SQL reads the
+columns ``search_terms`` (the ids of the service's categories and of all their ancestors: "in this
+category or below" is ``search_terms @> ARRAY[id]``, the category facet an ``unnest``),
+``search_free`` (some cost option is free) and ``sort_name``, the name in lower case compared byte
+by byte. The columns keep the service's names, so the search SQL reads the
 same against either.
 
 It is derived data, kept in the listing's transaction by statement-level triggers (one set-based
 refresh per statement: a bulk import refreshes a batch at once): on service insert and on update
 of any column it copies, on category (attribute), cost option, organisation name and taxonomy
 term (name or parent) changes. A deleted service takes its row with it (ON DELETE CASCADE).
-The columns and the row trigger on ``service`` that 0002-0010 used are dropped. PostgreSQL only.
+The column and the row trigger on ``service`` that 0002-0005 used are dropped. PostgreSQL only.
 """
 from alembic import op
 
@@ -114,12 +116,11 @@ TRIGGER_FUNCTIONS = {
                              " WHERE service_id IS NOT NULL UNION SELECT service_id FROM old_rows"
                              " WHERE service_id IS NOT NULL));"),
 }
-for table in ("cost_option",):
-    TRIGGER_FUNCTIONS[f"{table}_search_ins"] = TRIGGER_FUNCTIONS["attribute_search_ins"]
-    TRIGGER_FUNCTIONS[f"{table}_search_del"] = TRIGGER_FUNCTIONS["attribute_search_del"]
-    TRIGGER_FUNCTIONS[f"{table}_search_upd"] = TRIGGER_FUNCTIONS["attribute_search_upd"]
+TRIGGER_FUNCTIONS.update({name.replace("attribute", "cost_option"): body
+                          for name, body in list(TRIGGER_FUNCTIONS.items()) if name.startswith("attribute")})
 
-# Row triggers of earlier migrations, re-pointed at the document (their triggers stay).
+# Row triggers of earlier migrations, re-pointed at the document (their triggers stay), and one
+# new: a term moved to another parent moves its services (and its descendants') with it.
 ORGANIZATION_TOUCH = """
 CREATE OR REPLACE FUNCTION organization_search_touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -134,7 +135,7 @@ BEGIN
   RETURN NULL;
 END $$"""
 TERM_PARENT_TOUCH = """
-CREATE OR REPLACE FUNCTION taxonomy_term_parent_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION taxonomy_term_parent_touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM service_search_refresh(ARRAY(
     WITH RECURSIVE down(id) AS (
@@ -147,9 +148,7 @@ BEGIN
 END $$"""
 
 OLD_TRIGGERS = (("service_search_before", "service"), ("attribute_search_touch_ins", "attribute"),
-                ("attribute_search_touch_del", "attribute"), ("attribute_search_touch_upd", "attribute"),
-                ("cost_option_search_touch_ins", "cost_option"), ("cost_option_search_touch_del", "cost_option"),
-                ("cost_option_search_touch_upd", "cost_option"))
+                ("attribute_search_touch_del", "attribute"), ("attribute_search_touch_upd", "attribute"))
 
 
 def _event(name: str) -> str:
@@ -199,47 +198,32 @@ CREATE TABLE service_search (
                    f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
     for sql in (ORGANIZATION_TOUCH, TERM_TOUCH, TERM_PARENT_TOUCH):
         op.execute(sql)
+    op.execute("CREATE TRIGGER taxonomy_term_parent_touch AFTER UPDATE OF parent_id ON taxonomy_term "
+               "FOR EACH ROW WHEN (OLD.parent_id IS DISTINCT FROM NEW.parent_id) "
+               "EXECUTE FUNCTION taxonomy_term_parent_touch()")
     op.execute("SELECT service_search_refresh(ARRAY(SELECT id FROM service))")
     op.execute("CREATE INDEX ix_service_search_vector_doc ON service_search USING gin (search_vector)")
     op.execute("CREATE INDEX ix_service_search_terms_doc ON service_search USING gin (search_terms)")
     op.execute("ANALYZE service_search")
     op.execute("DROP INDEX ix_service_search_vector")
-    op.execute("DROP INDEX ix_service_search_terms")
-    op.execute("ALTER TABLE service DROP COLUMN search_vector, DROP COLUMN search_terms, DROP COLUMN search_free")
+    op.execute("ALTER TABLE service DROP COLUMN search_vector")
 
 
 def downgrade() -> None:
+    """Back to 0011: the vector on ``service`` kept by its row trigger and the touches of 0002-0005."""
     if op.get_bind().dialect.name != "postgresql":
         return
     for name in TRIGGER_FUNCTIONS:
         op.execute(f"DROP TRIGGER {name} ON {name.rsplit('_search_', 1)[0]}")
         op.execute(f"DROP FUNCTION {name}()")
-    op.execute("ALTER TABLE service ADD COLUMN search_vector tsvector, "
-               "ADD COLUMN search_terms text[] NOT NULL DEFAULT '{}', "
-               "ADD COLUMN search_free boolean NOT NULL DEFAULT false")
-    op.execute("UPDATE service s SET search_vector = d.search_vector, search_terms = d.search_terms, "
-               "search_free = d.search_free FROM service_search d WHERE d.id = s.id")
+    op.execute("DROP TRIGGER taxonomy_term_parent_touch ON taxonomy_term")
+    op.execute("DROP FUNCTION taxonomy_term_parent_touch()")
     op.execute("DROP TABLE service_search")
     op.execute("DROP TABLE service_search_pending")
     op.execute("DROP TABLE service_search_commit")
     for fn in ("service_search_flush_at_commit()", "service_search_flush()", "service_search_touch(text[])",
                "service_search_refresh(text[])"):
         op.execute(f"DROP FUNCTION {fn}")
-    op.execute("CREATE INDEX ix_service_search_vector ON service USING gin (search_vector)")
-    op.execute("CREATE INDEX ix_service_search_terms ON service USING gin (search_terms)")
-    # The row trigger and touches of 0002-0010 come back as they were.
-    op.execute("CREATE TRIGGER service_search_before BEFORE INSERT OR UPDATE OF name, description, organization_id "
-               "ON service FOR EACH ROW EXECUTE FUNCTION service_search_before()")
-    for name in ("attribute_search_touch_ins", "attribute_search_touch_del", "attribute_search_touch_upd"):
-        event = _event(name)
-        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON attribute {_referencing(event)} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION attribute_search_touch_rows()")
-    for name, fn in (("cost_option_search_touch_ins", "cost_option_search_touch_ins"),
-                     ("cost_option_search_touch_del", "cost_option_search_touch_del"),
-                     ("cost_option_search_touch_upd", "cost_option_search_touch")):
-        event = _event(name)
-        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON cost_option {_referencing(event)} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION {fn}()")
     op.execute("""
 CREATE OR REPLACE FUNCTION organization_search_touch() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -252,14 +236,13 @@ BEGIN
   UPDATE service SET name = name WHERE id IN (SELECT service_id FROM attribute WHERE taxonomy_term_id = NEW.id);
   RETURN NULL;
 END $$""")
-    op.execute("""
-CREATE OR REPLACE FUNCTION taxonomy_term_parent_touch() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  WITH RECURSIVE down(id) AS (
-      SELECT NEW.id
-    UNION
-      SELECT t.id FROM taxonomy_term t JOIN down ON t.parent_id = down.id)
-  UPDATE service SET name = name
-  WHERE id IN (SELECT a.service_id FROM attribute a JOIN down ON down.id = a.taxonomy_term_id);
-  RETURN NULL;
-END $$""")
+    for name in ("attribute_search_touch_ins", "attribute_search_touch_del", "attribute_search_touch_upd"):
+        event = _event(name)
+        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON attribute {_referencing(event)} "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION attribute_search_touch_rows()")
+    # service_search_before (0005's version) computes the vector again for every service.
+    op.execute("ALTER TABLE service ADD COLUMN search_vector tsvector")
+    op.execute("CREATE TRIGGER service_search_before BEFORE INSERT OR UPDATE ON service "
+               "FOR EACH ROW EXECUTE FUNCTION service_search_before()")
+    op.execute("UPDATE service SET name = name")
+    op.execute("CREATE INDEX ix_service_search_vector ON service USING gin (search_vector)")
