@@ -124,6 +124,50 @@ def _category_id(code: str | None) -> str | None:
         raise Invalid("Choose a category from the list.", {"category": ["Unknown category."]})
 
 
+NARROW = ("s.id, s.name, s.sort_name AS lname, s.organization_id, s.last_reviewed_at,"
+          " s.deprioritised_at IS NOT NULL AS demoted")
+COLUMNS = NARROW + ", " + ", ".join(f"s.{f}" for f in FLAGS) + ", s.search_terms"
+NO_PLACE = "NULL::float8 AS distance, NULL::int AS tier, NULL::text AS area_name"
+# ts_rank, not ts_rank_cd: four times cheaper per row, and the weights A-D carry the ranking.
+RANK = "ts_rank({vector}, w.q, 32)"
+
+
+def _near(q: SearchQuery, place, groups, where: list[str], params: dict, ctes: list[str]) -> str:
+    """CTEs up to ``matched`` for a search with a place; returns the score expression."""
+    params.update(plon=float(place.longitude), plat=float(place.latitude), radius_m=q.radius_km * 1000,
+                  codes=place_codes(place))
+    ctes.append(
+        # service_at_location carries its location's point (migration 0011): one index scan.
+        "near AS (SELECT sl.service_id, min(ST_Distance(sl.geom, " + POINT + ", false)) AS distance"
+        " FROM service_at_location sl"
+        " WHERE ST_DWithin(sl.geom, " + POINT + ", :radius_m, false) GROUP BY sl.service_id)")
+    ctes.append(
+        "cover AS (SELECT service_id, min(name) FILTER (WHERE area_type <> 'country') AS local_name,"
+        " min(name) AS any_name FROM service_area WHERE area_code = ANY(:codes)"
+        " OR (area_type = 'geojson' AND ST_Covers(extent_geog, " + POINT + ")) GROUP BY service_id)")
+    if q.local_only:
+        where.append("(near.service_id IS NOT NULL OR cover.local_name IS NOT NULL)")
+    # The place's candidates first (a few thousand at most), services looked up by key, and only
+    # then the words: a fence, so a common word never drives a scan of its every match.
+    placed = (" near.distance AS distance, CASE WHEN near.service_id IS NOT NULL AND cover.service_id IS NOT NULL"
+              " THEN 1 WHEN near.service_id IS NOT NULL THEN 2 WHEN cover.local_name IS NOT NULL THEN 3 ELSE 4"
+              " END AS tier, coalesce(cover.local_name, cover.any_name) AS area_name"
+              " FROM (SELECT service_id FROM near UNION SELECT service_id FROM cover) c"
+              " JOIN service_search s ON s.id = c.service_id"
+              " LEFT JOIN near ON near.service_id = s.id LEFT JOIN cover ON cover.service_id = s.id"
+              " WHERE " + _all(where))
+    proximity = ("(0.5 + 0.5 * CASE WHEN distance IS NULL THEN 0.5"
+                 " ELSE 1 - least(distance, :radius_m) / :radius_m END)")
+    if not groups:
+        ctes.append("matched AS MATERIALIZED (SELECT " + COLUMNS + ", 1.0::float4 AS rank," + placed + ")")
+        return proximity
+    ctes.append("placed AS MATERIALIZED (SELECT " + COLUMNS + ", s.search_vector AS vector," + placed + ")")
+    ctes.append("matched AS MATERIALIZED (SELECT p.*, " + RANK.format(vector="p.vector") + " AS rank"
+                " FROM placed p CROSS JOIN w WHERE p.vector @@ w.q)")
+    # Relevance is normalised by the best match before it is blended with distance.
+    return "coalesce(rank / nullif(max(rank) OVER (), 0), 1) * " + proximity
+
+
 def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datetime | None = None) -> EngineResult:
     params: dict = {}
     category_id = _category_id(q.category)
@@ -131,81 +175,44 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
     ctes = []
     if groups:
         ctes.append(f"w AS MATERIALIZED (SELECT {_tsquery(groups, mode, params)} AS q)")
-    narrow = ("s.id, s.name, s.sort_name AS lname, s.organization_id, s.last_reviewed_at,"
-              " s.deprioritised_at IS NOT NULL AS demoted")
-    columns = narrow + ", " + ", ".join(f"s.{f}" for f in FLAGS) + ", s.search_terms"
-    # ts_rank, not ts_rank_cd: four times cheaper per row, and the weights A-D carry the ranking.
-    if place is not None:
-        params.update(plon=float(place.longitude), plat=float(place.latitude), radius_m=q.radius_km * 1000,
-                      codes=place_codes(place))
-        ctes.append(
-            # service_at_location carries its location's point (migration 0011): one index scan.
-            "near AS (SELECT sl.service_id, min(ST_Distance(sl.geom, " + POINT + ", false)) AS distance"
-            " FROM service_at_location sl"
-            " WHERE ST_DWithin(sl.geom, " + POINT + ", :radius_m, false) GROUP BY sl.service_id)")
-        ctes.append(
-            "cover AS (SELECT service_id, min(name) FILTER (WHERE area_type <> 'country') AS local_name,"
-            " min(name) AS any_name FROM service_area WHERE area_code = ANY(:codes)"
-            " OR (area_type = 'geojson' AND ST_Covers(extent_geog, " + POINT + ")) GROUP BY service_id)")
-        if q.local_only:
-            where.append("(near.service_id IS NOT NULL OR cover.local_name IS NOT NULL)")
-        # The place's candidates first (a few thousand at most), services looked up by key, and
-        # only then the words: a fence, so a common word never drives a scan of its every match.
-        placed = (" near.distance AS distance, CASE WHEN near.service_id IS NOT NULL AND cover.service_id IS NOT NULL"
-                  " THEN 1 WHEN near.service_id IS NOT NULL THEN 2 WHEN cover.local_name IS NOT NULL THEN 3 ELSE 4"
-                  " END AS tier, coalesce(cover.local_name, cover.any_name) AS area_name"
-                  " FROM (SELECT service_id FROM near UNION SELECT service_id FROM cover) c"
-                  " JOIN service_search s ON s.id = c.service_id"
-                  " LEFT JOIN near ON near.service_id = s.id LEFT JOIN cover ON cover.service_id = s.id"
-                  " WHERE " + _all(where))
-        proximity = ("(0.5 + 0.5 * CASE WHEN distance IS NULL THEN 0.5"
-                     " ELSE 1 - least(distance, :radius_m) / :radius_m END)")
-        if groups:
-            ctes.append("placed AS MATERIALIZED (SELECT " + columns + ", s.search_vector AS vector," + placed + ")")
-            ctes.append("matched AS MATERIALIZED (SELECT p.*, ts_rank(p.vector, w.q, 32) AS rank"
-                        " FROM placed p CROSS JOIN w WHERE p.vector @@ w.q)")
-            # Relevance is normalised by the best match before it is blended with distance.
-            score = "coalesce(rank / nullif(max(rank) OVER (), 0), 1) * " + proximity
-        else:
-            ctes.append("matched AS MATERIALIZED (SELECT " + columns + ", 1.0::float4 AS rank," + placed + ")")
-            score = proximity
-    else:
-        source = "service_search s" + (" CROSS JOIN w" if groups else "")
-        rank = "ts_rank(s.search_vector, w.q, 32)" if groups else "1.0::float4"
-        if groups:
-            where.append("s.search_vector @@ w.q")
-        score = "rank"
+        where_words = _all([*where, "s.search_vector @@ w.q"])
     order = ORDERS[q.sort]
     need = q.page * q.per_page
     params["keep"] = need
     facet_source, sampled = "matched", None
-    if place is None and groups and q.sort == "best":
+    if place is not None:
+        score = _near(q, place, groups, where, params, ctes)
+        ctes.append(f"scored AS (SELECT m.*, {score} AS score FROM matched m)")
+    elif groups and q.sort == "best":
         # Words alone, best first. A common word matches half the directory ("support", and 100,000
         # services for "community"): rank every match with only its id, keep the best 2,000 (or as
         # many as the page needs) by relevance - numbers compared, not names, as a common word's
         # matches tie by the thousand - and read the rest of their columns for those alone. The
         # page is ordered within them (ties by name) and facets count them; the total counts all.
-        ctes.append("matched AS MATERIALIZED (SELECT s.id, s.deprioritised_at IS NOT NULL AS demoted, " + rank
-                    + " AS rank FROM " + source + " WHERE " + _all(where) + ")")
+        ctes.append("matched AS MATERIALIZED (SELECT s.id, s.deprioritised_at IS NOT NULL AS demoted, "
+                    + RANK.format(vector="s.search_vector") + " AS rank FROM service_search s CROSS JOIN w"
+                    " WHERE " + where_words + ")")
         params["keep"] = max(need, FACET_SAMPLE)
-        ctes.append(f"best AS (SELECT {columns}, NULL::float8 AS distance, NULL::int AS tier, NULL::text AS area_name,"
-                    f" b.rank FROM (SELECT id, rank FROM matched ORDER BY demoted, rank DESC, id COLLATE \"C\""
-                    f" LIMIT :keep) b JOIN service_search s ON s.id = b.id)")
+        ctes.append(f"best AS (SELECT {COLUMNS}, {NO_PLACE}, b.rank FROM (SELECT id, rank FROM matched"
+                    f" ORDER BY demoted, rank DESC, id COLLATE \"C\" LIMIT :keep) b"
+                    f" JOIN service_search s ON s.id = b.id)")
         ctes.append("scored AS (SELECT b.*, b.rank AS score FROM best b)")
         facet_source, sampled = "best", params["keep"]
-    else:
-        if place is None:
-            if groups:
-                columns = narrow  # other sorts of words alone: facets read their columns for the best only
-            ctes.append("matched AS MATERIALIZED (SELECT " + columns + ", NULL::float8 AS distance,"
-                        " NULL::int AS tier, NULL::text AS area_name, " + rank + " AS rank FROM " + source
-                        + " WHERE " + _all(where) + ")")
-        ctes.append(f"scored AS (SELECT m.*, {score} AS score FROM matched m)")
-        if place is None and groups:
-            ctes.append(f"best AS (SELECT s.id, {', '.join(f's.{f}' for f in FLAGS)}, s.search_terms"
-                        f" FROM (SELECT id FROM matched ORDER BY rank DESC, id COLLATE \"C\" LIMIT {FACET_SAMPLE}) b"
-                        f" JOIN service_search s ON s.id = b.id)")
-            facet_source, sampled = "best", FACET_SAMPLE
+    elif groups:
+        # Words alone in another order (A to Z, ...): every match is sorted; facets read their
+        # columns for the best 2,000 by relevance only.
+        ctes.append("matched AS MATERIALIZED (SELECT " + NARROW + ", " + NO_PLACE + ", "
+                    + RANK.format(vector="s.search_vector") + " AS rank FROM service_search s CROSS JOIN w"
+                    " WHERE " + where_words + ")")
+        ctes.append("scored AS (SELECT m.*, rank AS score FROM matched m)")
+        ctes.append(f"best AS (SELECT s.id, {', '.join(f's.{f}' for f in FLAGS)}, s.search_terms"
+                    f" FROM (SELECT id FROM matched ORDER BY rank DESC, id COLLATE \"C\" LIMIT {FACET_SAMPLE}) b"
+                    f" JOIN service_search s ON s.id = b.id)")
+        facet_source, sampled = "best", FACET_SAMPLE
+    else:  # filters alone
+        ctes.append("matched AS MATERIALIZED (SELECT " + COLUMNS + ", " + NO_PLACE + ", 1.0::float4 AS rank"
+                    " FROM service_search s WHERE " + _all(where) + ")")
+        ctes.append("scored AS (SELECT m.*, rank AS score FROM matched m)")
     ctes.append(f"ranked AS (SELECT * FROM scored ORDER BY {order} LIMIT :keep)")
     ctes.append(f"page AS (SELECT r.*, row_number() OVER (ORDER BY {order}) AS pos FROM ranked r"
                 f" ORDER BY {order} OFFSET :offset LIMIT :per_page)")
