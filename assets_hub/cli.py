@@ -229,6 +229,21 @@ def search_reindex():
     click.echo(f"Indexed {count:,} services in {time.monotonic() - started:.1f} s.")
 
 
+@search_group.command("optimise")
+def search_optimise():
+    """PostgreSQL, after a large import: add the RUM index if the server has it, order the search table by place."""
+    if not db.is_postgres:
+        click.echo("The embedded mode keeps its search index in Whoosh: nothing to optimise.")
+        return
+    from search import engine_pg
+
+    done = engine_pg.optimise()
+    db.commit()
+    if done["rum"]:
+        click.echo("Added the RUM index: words alone are ranked from the index.")
+    click.echo(f"Search table ordered by place in {done['seconds']:.1f} s.")
+
+
 @search_group.command("apply")
 def search_apply():
     """Apply committed changes from the change feed to the embedded index (the app also does this itself)."""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL + PostGIS cluster for the test suite.
-#   scripts/testdb.sh start DIR PORT   -> installs PostGIS if missing (Debian, as root), initdb, start
+#   scripts/testdb.sh start DIR PORT   -> installs PostGIS and RUM if missing (Debian, as root), initdb, start
 #   scripts/testdb.sh stop DIR
 # As root the cluster runs as the unprivileged `postgres` user (PostgreSQL refuses to run as root).
 set -euo pipefail
@@ -38,6 +38,26 @@ install_postgis() {
   apt-get install -y -q "postgresql-$ver" "postgresql-$ver-postgis-3" >/dev/null
 }
 
+have_rum() {
+  local share
+  share=$("$1/pg_config" --sharedir 2>/dev/null || true)
+  [ -n "$share" ] || share=$(ls -d /usr/share/postgresql/*/ 2>/dev/null | head -n1)
+  ls "$share"/extension/rum.control >/dev/null 2>&1
+}
+
+# RUM (optional: search ranks words alone from it; migration 0014 skips it where it is missing).
+# Best effort, before the cluster starts (the package may bring a newer minor PostgreSQL with it).
+install_rum() {
+  local ver
+  ver=$(basename "$(dirname "$1")")
+  [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null || { echo "(no RUM extension: search ranks words from GIN)" >&2; return 0; }
+  echo "Installing the RUM extension (postgresql-$ver-rum) with apt-get ..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "postgresql-$ver-rum" >/dev/null 2>&1 || {
+    apt-get update -q >/dev/null 2>&1 && apt-get install -y -q "postgresql-$ver-rum" >/dev/null 2>&1; } ||
+    echo "(could not install postgresql-$ver-rum: search ranks words from GIN)" >&2
+}
+
 as_pg() {
   if [ "$(id -u)" = "0" ]; then
     su postgres -s /bin/bash -c "cd / && $*"
@@ -53,6 +73,7 @@ case "$cmd" in
       install_postgis
       bin=$(pg_bin)
     fi
+    have_rum "$bin" || install_rum "$bin"
     mkdir -p "$dir"
     if [ "$(id -u)" = "0" ]; then chown postgres "$dir"; chmod 700 "$dir"; fi
     as_pg "'$bin/initdb' -D '$dir/data' -U postgres -A trust --no-sync -E UTF8 >'$dir/initdb.log' 2>&1"
