@@ -45,3 +45,28 @@ def test_import_reports_and_exits_non_zero_on_a_bad_file(fresh_url, tmp_path):
     export = run(fresh_url, "export", "hsds", str(tmp_path / "out"), tmp=tmp_path)
     assert export.returncode == 0 and "(0 services)" in export.stdout
     assert (tmp_path / "out" / "datapackage.json").exists()
+
+
+def test_a_large_import_suggests_ordering_the_search_table(tmp_path, monkeypatch):
+    """After an import that created many services (10,000; 2 here), PostgreSQL operators are told
+    about `assets-hub search optimise`; a dry run, and the embedded mode, are not."""
+    import uuid
+
+    from click.testing import CliRunner
+
+    import assets_hub.cli as cli
+    url = create_database(tmp_path, "optimise_hint")
+    upgrade_database(url)
+    monkeypatch.setattr(cli, "OPTIMISE_AFTER", 2)
+    path = tmp_path / "two.ndjson"
+    org = {"id": str(uuid.uuid4()), "name": "Hint Trust"}
+    path.write_text("".join(json.dumps({"id": str(uuid.uuid4()), "name": f"Hint service {i}", "status": "active",
+                                        "organization": org}) + "\n" for i in range(2)))
+    env = {"DATABASE_URL": url, "ASSETS_HUB_INSTANCE": str(tmp_path), "MAIL_SERVER": ""}
+    dry = CliRunner().invoke(cli.main, ["import", "hsds", str(path), "--dry-run"], env=env)
+    assert dry.exit_code == 0, dry.output
+    assert "search optimise" not in dry.output
+    done = CliRunner().invoke(cli.main, ["import", "hsds", str(path)], env=env)
+    assert done.exit_code == 0, done.output
+    assert "created 2" in done.output
+    assert ("assets-hub search optimise" in done.output) == url.startswith("postgresql")
