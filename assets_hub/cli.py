@@ -240,7 +240,9 @@ def search_optimise():
     done = engine_pg.optimise()
     db.commit()
     if done["rum"]:
-        click.echo("Added the RUM index: words alone are ranked from the index.")
+        click.echo("Added the RUM index: words alone are ranked from it once the web workers restart.")
+    elif done["rum_refused"]:
+        click.echo(f"Could not add the RUM index ({done['rum_refused']}); words alone are ranked from GIN.")
     click.echo(f"Search table ordered by place in {done['seconds']:.1f} s.")
 
 
