@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
 from typing import Iterable
 
+from marshmallow import ValidationError, validate
 from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -113,6 +114,20 @@ def _str(obj: dict, key: str, path: str, max_len: int, required: bool = False, d
         raise RecordError(f"{path}{key}", "contains a NUL character")
     if len(value) > max_len:
         raise RecordError(f"{path}{key}", f"is longer than {max_len} characters")
+    return value
+
+
+_IS_EMAIL = validate.Email()
+
+
+def _email(obj: dict, key: str, path: str) -> str | None:
+    """An email address, checked: HSDS requires the format, and nobody can write to anything else."""
+    value = _str(obj, key, path, 254)
+    if value is not None:
+        try:
+            _IS_EMAIL(value)
+        except ValidationError:
+            raise RecordError(f"{path}{key}", "is not an email address") from None
     return value
 
 
@@ -273,7 +288,7 @@ def to_rows(rec: dict, report: Report, file: str, line) -> Rows:
     service = {"id": sid, "organization_id": org_id, "name": _str(rec, "name", "", 255, required=True),
                "alternate_name": _str(rec, "alternate_name", "", 255),
                "description": _str(rec, "description", "", 100_000, default=""), "url": _str(rec, "url", "", 500),
-               "email": _str(rec, "email", "", 254), "status": status,
+               "email": _email(rec, "email", ""), "status": status,
                "interpretation_services": _str(rec, "interpretation_services", "", 10_000),
                "application_process": _str(rec, "application_process", "", 10_000),
                "fees_description": _str(rec, "fees_description", "", 10_000),
@@ -298,7 +313,7 @@ def to_rows(rec: dict, report: Report, file: str, line) -> Rows:
         organization = {"id": org_id, "name": _str(org, "name", "organization.", 255, required=True),
                         "alternate_name": _str(org, "alternate_name", "organization.", 255),
                         "description": _str(org, "description", "organization.", 100_000, default=""),
-                        "email": _str(org, "email", "organization.", 254),
+                        "email": _email(org, "email", "organization."),
                         "website": _str(org, "website", "organization.", 500),
                         "legal_status": _str(org, "legal_status", "organization.", 120)}
     rows = Rows(service, organization)
@@ -350,7 +365,7 @@ def to_rows(rec: dict, report: Report, file: str, line) -> Rows:
     ch[Contact] = [{"id": _id(c, "id", f"contacts[{i}]."), "service_id": sid,
                     "name": _str(c, "name", f"contacts[{i}].", 255), "title": _str(c, "title", f"contacts[{i}].", 255),
                     "department": _str(c, "department", f"contacts[{i}].", 255),
-                    "email": _str(c, "email", f"contacts[{i}].", 254)} for i, c in enumerate(_list(rec, "contacts", ""))]
+                    "email": _email(c, "email", f"contacts[{i}].")} for i, c in enumerate(_list(rec, "contacts", ""))]
     ch[Attribute] = []
     for i, a in enumerate(_list(rec, "attributes", "")):
         path = f"attributes[{i}]."
@@ -655,7 +670,7 @@ def _parents(organizations, taxonomies, terms, report: Report, org_phones=(), te
             good_orgs.append({"id": _id(o, "id", ""), "name": _str(o, "name", "", 255, required=True),
                               "alternate_name": _str(o, "alternate_name", "", 255),
                               "description": _str(o, "description", "", 100_000, default=""),
-                              "email": _str(o, "email", "", 254), "website": _str(o, "website", "", 500),
+                              "email": _email(o, "email", ""), "website": _str(o, "website", "", 500),
                               "legal_status": _str(o, "legal_status", "", 120), "updated_at": utcnow()})
         except RecordError as exc:
             report.problem("organizations.csv", line, exc.field, exc.problem)

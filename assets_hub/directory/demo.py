@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from marshmallow import ValidationError, validate
 from sqlalchemy import select
 
 from assets_hub.db import db, utcnow
@@ -71,10 +72,31 @@ def load_demo() -> dict[str, int]:
     return dict(counts)
 
 
-def _email_ok(email: str) -> bool:
-    if not email or "@" not in email or email.startswith("http"):
-        return False
-    return not PERSONAL_EMAIL.match(email) or any(w in email.lower() for w in GENERIC_EMAIL_WORDS)
+_IS_EMAIL = validate.Email()
+_BRACKETED = re.compile(r"[<(]\s*([^<>()\s]+@[^<>()\s]+)\s*[>)]\s*$")
+
+
+def _clean_email(raw: str) -> str | None:
+    """The source's "Email address" as an address we may publish, or None.
+
+    The open data has "Bodmin Library <bodmin.library@cornwall.gov.uk>" (the address is taken
+    from the brackets), a mis-encoded no-break space, and addresses that are not addresses
+    ("chadwell.information.centre.@thurrock.gov.uk", "...gov.uk/old-town-library"): those are
+    left out rather than guessed at, since HSDS requires a valid email and nobody can write to
+    them. Personal addresses are left out too (only team mailboxes are published)."""
+    email = raw.replace("Â\xa0", " ").replace("\xa0", " ").strip()
+    bracketed = _BRACKETED.search(email)
+    if bracketed:
+        email = bracketed.group(1)
+    if not email or email.startswith("http"):
+        return None
+    try:
+        _IS_EMAIL(email)
+    except ValidationError:
+        return None
+    if PERSONAL_EMAIL.match(email) and not any(w in email.lower() for w in GENERIC_EMAIL_WORDS):
+        return None
+    return email
 
 
 def _url(value: str) -> str | None:
@@ -118,7 +140,7 @@ def _load_libraries(terms, points, existing, counts) -> None:
                            "and get information about local services. " + " ".join(extra)).strip()
             service = Service(
                 id=service_id, organization_id=org.id, name=name if "librar" in name.lower() else f"{name} Library",
-                description=description, url=url, email=email if _email_ok(email) else None,
+                description=description, url=url, email=_clean_email(email),
                 status="defunct" if closed else "active",
                 application_process="Drop in during opening hours. Joining is free.",
                 fees_description="Free to join and borrow books; some services may charge.", self_referral=True,

@@ -240,6 +240,17 @@ def test_one_bad_value_rejects_the_whole_import_naming_file_row_and_field(ctx, p
     assert db.session.scalar(select(func.count()).where(Service.name == "Should not be saved")) == 0
 
 
+def test_an_email_that_is_not_an_address_is_refused_naming_it(ctx, package):
+    """HSDS requires the email format and nobody can write to anything else: the source's own
+    "chadwell.information.centre.@thurrock.gov.uk" (a dot before the @) is refused."""
+    def breaks(rows):
+        rows[2]["email"] = "chadwell.information.centre.@thurrock.gov.uk"
+    edit_csv(package, "services.csv", breaks)
+    report = import_path(package)
+    assert_rejected_whole(report, "services.csv", "email", "is not an email address")
+    assert report.problems[0].row == 4
+
+
 def test_broken_reference(ctx, package):
     def orphan(rows):
         rows[0]["location_id"] = "00000000-0000-4000-8000-000000000001"

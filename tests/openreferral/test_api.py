@@ -155,6 +155,28 @@ def test_ndjson_streams_every_record_unpaginated(client):
     assert len(terms) == client.get(f"{BASE}/taxonomy_terms?top_only=true").json["total_items"] > 5
 
 
+def test_every_email_served_is_an_address(client):
+    """jsonschema's "email" check only looks for an @; schemathesis (and anyone writing to it) is
+    stricter. Every service, organisation and contact email in the full stream is a real address:
+    the demo data's "Name <address>" forms are unwrapped and its non-addresses left out."""
+    from marshmallow import ValidationError, validate
+    is_email = validate.Email()
+    records = [json.loads(line) for line in
+               client.get(f"{BASE}/services?format=ndjson&full=true").text.splitlines()]
+    emails = [r["email"] for r in records if r.get("email")]
+    emails += [r["organization"]["email"] for r in records if (r.get("organization") or {}).get("email")]
+    emails += [c["email"] for r in records for c in r.get("contacts") or [] if c.get("email")]
+    assert len(emails) > 1000
+    bad = []
+    for email in emails:
+        try:
+            is_email(email)
+        except ValidationError:
+            bad.append(email)
+    assert not bad, bad[:10]
+    assert "bodmin.library@cornwall.gov.uk" in emails
+
+
 def test_pages_walk_the_whole_list_once(client):
     first = client.get(f"{BASE}/organizations?per_page=200").json
     seen = []
