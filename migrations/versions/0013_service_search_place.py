@@ -25,12 +25,25 @@ down_revision = '0012'
 branch_labels = None
 depends_on = None
 
-COPIED = ("name", "organization_id", "status", "last_reviewed_at", "deprioritised_at", "minimum_age", "maximum_age",
-          "self_referral", "professional_referral", "delivered_in_person", "delivered_online", "delivered_by_phone")
-VISIBLE = "('active', 'temporarily closed')"
-DERIVED = ("sort_name", "search_free", "search_terms", "search_vector", "geom", "area_codes")
-# geography's "=" compares bounding boxes: a point added inside the box would not count as a change.
-COMPARED = [c if c != "geom" else "{}.geom::text" for c in COPIED + DERIVED]
+
+def _migration(number: str):
+    """Another migration's module (its file name starts with a digit, so it cannot be imported)."""
+    spec = importlib.util.spec_from_file_location(f"migration_{number}",
+                                                  next(Path(__file__).parent.glob(f"{number}_*.py")))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PREVIOUS = _migration("0012")  # its columns, visibility, trigger helpers and (for downgrade) refresh
+COPIED, VISIBLE, _event, _referencing = PREVIOUS.COPIED, PREVIOUS.VISIBLE, PREVIOUS._event, PREVIOUS._referencing
+DERIVED = PREVIOUS.DERIVED + ("geom", "area_codes")
+
+
+def _compared(alias: str) -> str:
+    # geography's "=" compares bounding boxes: a point added inside the box would not count as a change.
+    return ", ".join(f"{alias}.{c}::text" if c == "geom" else f"{alias}.{c}" for c in COPIED + DERIVED)
+
 
 REFRESH = f"""
 CREATE OR REPLACE FUNCTION service_search_refresh(ids text[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -67,31 +80,14 @@ BEGIN
   -- from a few hundred pages, not one page each
   ORDER BY ST_GeoHash(g.geom::geometry, 6)
   ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in COPIED + DERIVED)}
-  WHERE ({", ".join(c.format("d") if "{" in c else "d." + c for c in COMPARED)})
-        IS DISTINCT FROM ({", ".join(c.format("EXCLUDED") if "{" in c else "EXCLUDED." + c for c in COMPARED)});
+  WHERE ({_compared("d")}) IS DISTINCT FROM ({_compared("EXCLUDED")});
 END $$"""
 
-# Locations and areas, by the services they belong to (old and new owners on update).
-TRIGGER_FUNCTIONS = {}
-for _table in ("service_at_location", "service_area"):
-    TRIGGER_FUNCTIONS.update({
-        f"{_table}_search_ins": ("PERFORM service_search_touch(ARRAY(SELECT DISTINCT service_id FROM new_rows"
-                                 " WHERE service_id IS NOT NULL));"),
-        f"{_table}_search_del": ("PERFORM service_search_touch(ARRAY(SELECT DISTINCT service_id FROM old_rows"
-                                 " WHERE service_id IS NOT NULL));"),
-        f"{_table}_search_upd": ("PERFORM service_search_touch(ARRAY(SELECT service_id FROM new_rows"
-                                 " WHERE service_id IS NOT NULL UNION SELECT service_id FROM old_rows"
-                                 " WHERE service_id IS NOT NULL));"),
-    })
-
-
-def _event(name: str) -> str:
-    return {"ins": "INSERT", "del": "DELETE", "upd": "UPDATE"}[name.rsplit("_", 1)[1]]
-
-
-def _referencing(event: str) -> str:
-    return {"INSERT": "REFERENCING NEW TABLE AS new_rows", "DELETE": "REFERENCING OLD TABLE AS old_rows",
-            "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"}[event]
+# Locations and areas, by the services they belong to (old and new owners on update): the same
+# bodies as 0012's attribute triggers.
+TRIGGER_FUNCTIONS = {name.replace("attribute", table): body
+                     for table in ("service_at_location", "service_area")
+                     for name, body in PREVIOUS.TRIGGER_FUNCTIONS.items() if name.startswith("attribute")}
 
 
 def upgrade() -> None:
@@ -119,9 +115,4 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER {name} ON {name.rsplit('_search_', 1)[0]}")
         op.execute(f"DROP FUNCTION {name}()")
     op.execute("ALTER TABLE service_search DROP COLUMN geom, DROP COLUMN area_codes")
-    # 0012's refresh, from 0012 itself
-    path = next(Path(__file__).parent.glob("0012_*.py"))
-    spec = importlib.util.spec_from_file_location("migration_0012", path)
-    previous = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(previous)
-    op.execute(previous.REFRESH.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+    op.execute(PREVIOUS.REFRESH.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
