@@ -58,6 +58,7 @@ def data(actor) -> dict:
     require_role(actor, *CURATORS, action="see the curation dashboard")
     session = db.session
     from curation.duplicates import open_flags
+    from curation.workflow import proposed_name
     changes = list(session.scalars(select(PendingChange).where(PendingChange.status == "pending")
                                    .order_by(PendingChange.submitted_at)))
     claim_rows = list(session.scalars(select(Claim).where(Claim.status == "requested").order_by(Claim.created_at)))
@@ -70,7 +71,7 @@ def data(actor) -> dict:
     name_of = lambda sid: names.get(sid, "(removed)")  # noqa: E731
 
     queue = [{"change": c, "by": users.get(c.submitted_by, "(removed)"),
-              "service": name_of(c.service_id) if c.service_id else json.loads(c.payload).get("name", "a new service"),
+              "service": name_of(c.service_id) if c.service_id else proposed_name(c),
               "proposed": json.loads(c.payload), "fields": [f for f in c.fields.split(",") if f]} for c in changes]
     claims = [{"claim": c, "by": users.get(c.user_id, "(removed)"),
                "listing": name_of(c.service_id) if c.service_id else orgs.get(c.organization_id, "(removed)")}

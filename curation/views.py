@@ -67,8 +67,7 @@ def my_listings():
     claims, changes = workflow.my_listings(current_user)
     return flask.render_template("curation/my_listings.html", claims=claims, changes=changes,
                                  names=_names(claims, changes),
-                                 titles={c.id: json.loads(c.payload).get("name", "a new service")
-                                         for c in changes if not c.service_id})
+                                 titles={c.id: workflow.proposed_name(c) for c in changes if not c.service_id})
 
 
 def _names(claims, changes) -> dict[str, str]:

@@ -220,8 +220,7 @@ def approve(actor, change_id: str) -> Service:
     from assets_hub.directory.schemas import ServiceUpdateSchema
     data = ServiceUpdateSchema().load(json.loads(change.payload), partial=True)
     proposer = db.session.get(User, change.submitted_by)
-    service = directory.update_service(actor, change.service_id, data,
-                                       note=f"Proposed by {actor_label(proposer)}, approved by {actor_label(actor)}")
+    service = directory.update_service(actor, change.service_id, data, note=_approval_note(proposer, actor))
     change.status, change.reviewed_by, change.reviewed_at = "approved", actor_label(actor), utcnow()
     db.session.flush()
     from assets_hub import mail
@@ -243,8 +242,7 @@ def _approve_new(actor, change: PendingChange) -> Service:
             scope.require_covers_organization(actor, change.organization_id)
     data = ServiceCreateSchema().load(values)
     proposer = db.session.get(User, change.submitted_by)
-    service = directory.create_service(actor, data,
-                                       note=f"Proposed by {actor_label(proposer)}, approved by {actor_label(actor)}")
+    service = directory.create_service(actor, data, note=_approval_note(proposer, actor))
     change.service_id = service.id
     change.status, change.reviewed_by, change.reviewed_at = "approved", actor_label(actor), utcnow()
     db.session.add(Claim(user_id=proposer.id, service_id=service.id, status="confirmed", is_lead=True,
@@ -282,7 +280,16 @@ def change_title(change: PendingChange) -> str:
     if change.service_id:
         svc = db.session.get(Service, change.service_id)
         return svc.name if svc else "(removed)"
+    return proposed_name(change)
+
+
+def proposed_name(change: PendingChange) -> str:
+    """What a proposed new service is called (pages listing many changes look up the rest at once)."""
     return json.loads(change.payload).get("name") or "a new service"
+
+
+def _approval_note(proposer, actor) -> str:
+    return f"Proposed by {actor_label(proposer)}, approved by {actor_label(actor)}"
 
 
 def my_listings(actor) -> tuple[list[Claim], list[PendingChange]]:

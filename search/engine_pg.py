@@ -186,7 +186,9 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
     category_id = _category_id(q.category)
     where = _filters(q, params, category_id, now)
     ctes = []
-    if groups:  # the words' query, made once (the RUM branch writes it into its ORDER BY instead)
+    # Words alone, best first, no filter, and the RUM index: ranked from the index (below).
+    rum = bool(groups) and place is None and q.sort == "best" and not where and has_rum()
+    if groups and not rum:  # the words' query, made once (the RUM branch writes it into its ORDER BY)
         ctes.append(f"w AS MATERIALIZED (SELECT {_tsquery(groups, mode, params)} AS q)")
         where_words = _all([*where, "s.search_vector @@ w.q"])
     order = ORDERS[q.sort]
@@ -197,13 +199,12 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
     if place is not None:
         score = _near(q, place, groups, where, params, ctes)
         ctes.append(f"scored AS (SELECT m.*, {score} AS score FROM matched m)")
-    elif groups and q.sort == "best" and not where and has_rum():
+    elif rum:
         # Words alone, best first, with the RUM index (migration 0014): the best 2,000 in order of
         # relevance come from the index (each word's positions are kept in it), without reading
         # every match. Listings overdue for review come after every other, so they are looked for
         # apart (there are few). The total is exact up to TOTAL_CAP (2,000), "more than" after that:
         # counting 100,000 matches would take longer than ranking them.
-        ctes.pop(0)  # no w
         tsq = "(" + _tsquery(groups, mode, params) + ")"
         dist = f"s.search_vector <=> {tsq}"
         params["keep"] = max(need, FACET_SAMPLE)

@@ -84,7 +84,7 @@ def api_search():
                   "per_page": q.per_page},
         "place": None if place is None else {"label": place.label, "kind": place.kind, "latitude": place.latitude,
                                              "longitude": place.longitude, "lad_code": place.lad_code},
-        # total_capped: there are more than ``total`` matches (words alone, counted up to 10,000)
+        # total_capped: there are more than ``total`` matches (words alone with RUM count up to 2,000)
         "total": outcome.total, "total_capped": bool(outcome.facets.get("total_capped")),
         "page": q.page, "pages": outcome.pages,
         "relaxed": outcome.relaxed, "corrected_from": outcome.corrected_from, "did_you_mean": outcome.did_you_mean,
