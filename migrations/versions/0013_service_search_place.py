@@ -40,11 +40,6 @@ COPIED, VISIBLE, _event, _referencing = PREVIOUS.COPIED, PREVIOUS.VISIBLE, PREVI
 DERIVED = PREVIOUS.DERIVED + ("geom", "area_codes")
 
 
-def _compared(alias: str) -> str:
-    # geography's "=" compares bounding boxes: a point added inside the box would not count as a change.
-    return ", ".join(f"{alias}.{c}::text" if c == "geom" else f"{alias}.{c}" for c in COPIED + DERIVED)
-
-
 REFRESH = f"""
 CREATE OR REPLACE FUNCTION service_search_refresh(ids text[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -80,7 +75,8 @@ BEGIN
   -- from a few hundred pages, not one page each
   ORDER BY ST_GeoHash(g.geom::geometry, 6)
   ON CONFLICT (id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in COPIED + DERIVED)}
-  WHERE ({_compared("d")}) IS DISTINCT FROM ({_compared("EXCLUDED")});
+  WHERE ({", ".join("d." + c for c in COPIED + DERIVED)})
+        IS DISTINCT FROM ({", ".join("EXCLUDED." + c for c in COPIED + DERIVED)});
 END $$"""
 
 # Locations and areas, by the services they belong to (old and new owners on update): the same
