@@ -38,6 +38,7 @@ from search.results import EngineResult, Hit
 FACET_SAMPLE = 2000
 TOTAL_CAP = FACET_SAMPLE  # words alone with the RUM index: "more than 2,000 results"
 
+GENERIC_PLANS = text("SET LOCAL plan_cache_mode = force_generic_plan")
 POINT = "ST_SetSRID(ST_MakePoint(:plon, :plat), 4326)::geography"
 
 # Names and ids compare byte by byte ("C"): PostgreSQL's fast path for text, where the database's
@@ -132,6 +133,7 @@ def _category_id(code: str | None) -> str | None:
 NARROW = ("s.id, s.name, s.sort_name AS lname, s.organization_id, s.last_reviewed_at,"
           " s.deprioritised_at IS NOT NULL AS demoted")
 COLUMNS = NARROW + ", " + ", ".join(f"s.{f}" for f in FLAGS) + ", s.search_terms"
+COLUMN_NAMES = ("id", "name", "lname", "organization_id", "last_reviewed_at", "demoted", *FLAGS, "search_terms")
 NO_PLACE = "NULL::float8 AS distance, NULL::int AS tier, NULL::text AS area_name"
 # ts_rank, not ts_rank_cd: four times cheaper per row, and the weights A-D carry the ranking.
 RANK = "ts_rank({vector}, w.q, 32)"
@@ -142,35 +144,40 @@ def _near(q: SearchQuery, place, groups, where: list[str], params: dict, ctes: l
 
     Each search row carries its service's points (``geom``) and area codes (migration 0013), so the
     place's candidates, with every column search needs, come from one bitmap scan of
-    ``service_search``: near (GiST on the points) OR covering by code (GIN) OR a drawn area that
-    covers the place (a few rows of service_area)."""
+    ``service_search``: in the box around the circle (GiST on the points) OR covering by code (GIN)
+    OR a drawn area that covers the place (a few rows of service_area). Each candidate's distance
+    is worked out once, in a subquery kept whole (``OFFSET 0``): written inline, PostgreSQL works
+    the expression out again wherever it is used (the filter, the distance, the tier), and the
+    sphere's distance was most of the cost of a candidate."""
     codes = place_codes(place)
     params.update(plon=float(place.longitude), plat=float(place.latitude), radius_m=q.radius_km * 1000,
                   codes=codes, local_codes=[c for c in codes if c in (place.lad_code, place.region_code)])
     ctes.append("drawn AS (SELECT coalesce(array_agg(service_id), '{}') AS ids FROM service_area"
                 " WHERE area_type = 'geojson' AND ST_Covers(extent_geog, " + POINT + "))")
+    covers = "s.area_codes && :codes OR s.id = ANY(drawn.ids)"
     local = "s.area_codes && :local_codes OR s.id = ANY(drawn.ids)"
-    near = "ST_DWithin(s.geom, " + POINT + ", :radius_m, false)"
-    serves = f"{near} OR {local}" if q.local_only else f"{near} OR s.area_codes && :codes OR s.id = ANY(drawn.ids)"
+    # The index condition ST_DWithin itself adds (the box of the circle), here by hand so that the
+    # exact test is the distance below, not a second sphere computation per candidate.
+    box = "s.geom && _ST_Expand(" + POINT + ", :radius_m)"
+    serves = "c.d <= :radius_m OR c.covered_locally" if q.local_only else "c.d <= :radius_m OR c.covered"
+    vector = ", s.search_vector AS vector" if groups else ""
+    candidates = (f"SELECT {COLUMNS}{vector}, ST_Distance(s.geom, {POINT}, false) AS d, {covers} AS covered,"
+                  f" {local} AS covered_locally FROM service_search s CROSS JOIN drawn"
+                  f" WHERE ({box} OR {local if q.local_only else covers}) AND {_all(where)} OFFSET 0")
     # distance: to the nearest location, when that is within the radius
-    placed = (" CASE WHEN x.d <= :radius_m THEN x.d END AS distance,"
-              " s.area_codes && :codes OR s.id = ANY(drawn.ids) AS covered, " + local + " AS covered_locally"
-              " FROM service_search s CROSS JOIN drawn"
-              " CROSS JOIN LATERAL (SELECT ST_Distance(s.geom, " + POINT + ", false) AS d) x"
-              " WHERE (" + serves + ") AND " + _all(where))
-    tier = ("CASE WHEN distance IS NOT NULL AND covered THEN 1 WHEN distance IS NOT NULL THEN 2"
-            " WHEN covered_locally THEN 3 ELSE 4 END")
-    proximity = ("(0.5 + 0.5 * CASE WHEN distance IS NULL THEN 0.5"
-                 " ELSE 1 - least(distance, :radius_m) / :radius_m END)")
+    placed = (", ".join(f"c.{c}" for c in COLUMN_NAMES) + ", c.covered,"
+              " CASE WHEN c.d <= :radius_m THEN c.d END AS distance,"
+              " CASE WHEN c.d <= :radius_m THEN CASE WHEN c.covered THEN 1 ELSE 2 END"
+              " WHEN c.covered_locally THEN 3 ELSE 4 END AS tier")
+    proximity = ("(0.5 + 0.5 * CASE WHEN distance IS NULL THEN 0.5 ELSE 1 - distance / :radius_m END)")
     if not groups:
-        ctes.append(f"matched AS MATERIALIZED (SELECT p.*, {tier} AS tier FROM (SELECT {COLUMNS},"
-                    f" 1.0::float4 AS rank, {placed}) p)")
+        ctes.append(f"matched AS MATERIALIZED (SELECT {placed}, 1.0::float4 AS rank FROM ({candidates}) c"
+                    f" WHERE {serves})")
         return proximity
-    # The place's candidates first (a few thousand at most), then the words: a fence, so a common
-    # word never drives a scan of its every match.
-    ctes.append(f"placed AS MATERIALIZED (SELECT {COLUMNS}, s.search_vector AS vector, {placed})")
-    ctes.append(f"matched AS MATERIALIZED (SELECT p.*, {tier} AS tier, " + RANK.format(vector="p.vector")
-                + " AS rank FROM placed p CROSS JOIN w WHERE p.vector @@ w.q)")
+    # The words are tested on the place's candidates only (a few thousand at most, outside the
+    # subquery): a common word never drives a scan of its every match.
+    ctes.append(f"matched AS MATERIALIZED (SELECT {placed}, " + RANK.format(vector="c.vector")
+                + f" AS rank FROM ({candidates}) c CROSS JOIN w WHERE ({serves}) AND c.vector @@ w.q)")
     # Relevance is normalised by the best match before it is blended with distance.
     return "coalesce(rank / nullif(max(rank) OVER (), 0), 1) * " + proximity
 
@@ -194,7 +201,7 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
     order = ORDERS[q.sort]
     need = q.page * q.per_page
     facet_source, sampled = "matched", None
-    total = "(SELECT count(*) FROM matched)"
+    total = None  # every match is counted with the facets (otherwise an expression for the total)
     names_from = "p"  # the page's rows carry name and organisation, or they come from service (d)
     if place is not None:
         score = _near(q, place, groups, where, params, ctes)
@@ -259,11 +266,16 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         ctes.append("matched AS MATERIALIZED (SELECT " + COLUMNS + ", " + NO_PLACE + ", 1.0::float4 AS rank"
                     " FROM service_search s WHERE " + _all(where) + ")")
         ctes.append("scored AS (SELECT m.*, rank AS score FROM matched m)")
+    if total is None and facet_source != "matched":
+        total = "(SELECT count(*) FROM matched)"
     # The page is cut from every scored row (at most the window, for words alone) with a bounded
     # sort, and its rows numbered after: numbering them all first sorted all 2,000 of a common word.
     ctes.append(f"page AS (SELECT r.*, row_number() OVER (ORDER BY {order}) AS pos FROM (SELECT * FROM scored"
-                f" ORDER BY {order} OFFSET :offset LIMIT :per_page) r)")
-    params.update(offset=(q.page - 1) * q.per_page, per_page=q.per_page)
+                f" ORDER BY {order} OFFSET :offset LIMIT {int(q.per_page)}) r)")
+    # The page's size is written into the statement (1-100, nearly always 20), so that a plan made
+    # for every value (place searches, below) knows the page is small and looks its rows' names up
+    # by key: not knowing, it guessed 68 rows and read every organisation into a hash table.
+    params["offset"] = (q.page - 1) * q.per_page
     counts = ", ".join(f"count(*) FILTER (WHERE {f})" for f in FLAGS)
     if category_id is not None:
         cat_where = "t.parent_id = :category"  # the chosen category's children
@@ -275,10 +287,14 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         " p.tier, " + (AREA_NAME if place is not None else "p.area_name") + ", p.score, p.pos,"
         f" left(d.description, 600) FROM page p JOIN service d ON d.id = p.id"
         f" JOIN organization o ON o.id = {names_from}.organization_id",
-        f"SELECT 'total', NULL, {total}, NULL, {BLANK_HIT}",
+        *([f"SELECT 'total', NULL, {total}, NULL, {BLANK_HIT}"] if total else []),  # else: the flags' count
         f"SELECT 'flags', NULL, count(*), ARRAY[{counts}], {BLANK_HIT} FROM {facet_source}",
-        f"SELECT 'cat', t.code, count(*), NULL, NULL, t.name, {AFTER_NAME}"
-        f" FROM {facet_source} f CROSS JOIN unnest(f.search_terms) AS k(id) JOIN taxonomy_term t ON t.id = k.id"
+        # Rows with the same categories are counted together first: unnesting every row's
+        # categories cost a microsecond a row, and a place has a few thousand rows but a few
+        # hundred sets of categories.
+        f"SELECT 'cat', t.code, sum(g.n)::bigint, NULL, NULL, t.name, {AFTER_NAME}"
+        f" FROM (SELECT search_terms, count(*) AS n FROM {facet_source} GROUP BY search_terms) g"
+        f" CROSS JOIN unnest(g.search_terms) AS k(id) JOIN taxonomy_term t ON t.id = k.id"
         f" WHERE {cat_where} GROUP BY t.code, t.name",
         f"SELECT 'lang', l.code, count(DISTINCT l.service_id), NULL, {BLANK_HIT} FROM language l"
         f" WHERE l.service_id IN (SELECT id FROM {facet_source}) AND l.code IS NOT NULL GROUP BY l.code",
@@ -288,8 +304,16 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         f" GROUP BY a.details",
     ]
     sql = "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL ".join(parts)
+    if place is not None:
+        # One plan for every search of a place: the statement is the same text each time (psycopg
+        # prepares it), and planning it anew for each place's values took 0.4-0.8 ms of a 3-5 ms
+        # search without ever choosing another plan (docs/PERFORMANCE.md). For this transaction.
+        db.session.execute(GENERIC_PLANS)
     rows = db.session.execute(text(sql), params).all()
     facets = _read_facets(rows)
+    counted = facets.pop("counted", 0)
+    if total is None:  # the facets counted every match
+        facets["total"] = counted
     if facets["total"] < 0:
         facets["total"], facets["total_capped"] = TOTAL_CAP, True
     if sampled is not None and (facets["total"] > sampled or facets.get("total_capped")):
@@ -309,6 +333,7 @@ def _read_facets(rows) -> dict:
         if kind == "total":
             facets["total"] = int(n)
         elif kind == "flags":
+            facets["counted"] = int(n)
             free, self_, professional, in_person, online, phone = (int(v) for v in r[3])
             facets["free"] = free
             facets["access"] = {"self": self_, "professional": professional}
