@@ -60,15 +60,22 @@ FLAGS = ("search_free", "self_referral", "professional_referral", "delivered_in_
 
 
 def _tsquery(groups: list[list[str]], mode: str, params: dict) -> str:
-    """Each group is a word and its synonyms (any of them will do); groups are joined by AND or OR."""
-    parts = []
-    for i, group in enumerate(groups):
-        alternatives = []
-        for j, alt in enumerate(group):
-            params[f"w{i}_{j}"] = alt
-            alternatives.append(f"plainto_tsquery('english'::regconfig, :w{i}_{j})")
-        parts.append("(" + " || ".join(alternatives) + ")")
-    return (" && " if mode == "and" else " || ").join(parts)
+    """Each group is a word and its synonyms (any of them will do); groups are joined by AND or OR.
+
+    The words go in as two arrays (each alternative, and the number of its group), so the
+    statement's text is the same whatever the words: psycopg prepares a statement once it has run
+    five times, and a text per number of words and synonyms was rarely run that often."""
+    params["alts"] = [alt for group in groups for alt in group]
+    params["alt_groups"] = [i for i, group in enumerate(groups) for _ in group]
+    join = "&" if mode == "and" else "|"
+    # plainto_tsquery stems each alternative ("talking therapies" -> 'talk' & 'therapi'); its text
+    # form is joined and read back as a tsquery (already stemmed, so not stemmed again). An
+    # alternative of stop words alone adds nothing, as it did when the tsqueries were joined.
+    return ("(SELECT string_agg(g.q, ' " + join + " ' ORDER BY g.grp)::tsquery FROM"
+            " (SELECT a.grp, '(' || string_agg('(' || a.q || ')', ' | ' ORDER BY a.n) || ')' AS q FROM"
+            " (SELECT u.grp, u.n, plainto_tsquery('english'::regconfig, u.alt)::text AS q"
+            " FROM unnest(CAST(:alts AS text[]), CAST(:alt_groups AS int[])) WITH ORDINALITY AS u(alt, grp, n)) a"
+            " WHERE a.q <> '' GROUP BY a.grp) g)")
 
 
 def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetime | None) -> list[str]:
@@ -130,10 +137,11 @@ def _category_id(code: str | None) -> str | None:
         raise Invalid("Choose a category from the list.", {"category": ["Unknown category."]})
 
 
-NARROW = ("s.id, s.name, s.sort_name AS lname, s.organization_id, s.last_reviewed_at,"
-          " s.deprioritised_at IS NOT NULL AS demoted")
+# What a matching row carries: what orders it and what the facets count. The page's names and
+# organisations are read from ``service`` for its rows alone.
+NARROW = "s.id, s.sort_name AS lname, s.last_reviewed_at, s.deprioritised_at IS NOT NULL AS demoted"
 COLUMNS = NARROW + ", " + ", ".join(f"s.{f}" for f in FLAGS) + ", s.search_terms"
-COLUMN_NAMES = ("id", "name", "lname", "organization_id", "last_reviewed_at", "demoted", *FLAGS, "search_terms")
+COLUMN_NAMES = ("id", "lname", "last_reviewed_at", "demoted", *FLAGS, "search_terms")
 NO_PLACE = "NULL::float8 AS distance, NULL::int AS tier, NULL::text AS area_name"
 # ts_rank, not ts_rank_cd: four times cheaper per row, and the weights A-D carry the ranking.
 RANK = "ts_rank({vector}, w.q, 32)"
@@ -202,7 +210,6 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
     need = q.page * q.per_page
     facet_source, sampled = "matched", None
     total = None  # every match is counted with the facets (otherwise an expression for the total)
-    names_from = "p"  # the page's rows carry name and organisation, or they come from service (d)
     if place is not None:
         score = _near(q, place, groups, where, params, ctes)
         ctes.append(f"scored AS (SELECT m.*, {score} AS score FROM matched m)")
@@ -212,7 +219,7 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         # every match. Listings overdue for review come after every other, so they are looked for
         # apart (there are few). The total is exact up to TOTAL_CAP (2,000), "more than" after that:
         # counting 100,000 matches would take longer than ranking them.
-        tsq = "(" + _tsquery(groups, mode, params) + ")"
+        tsq = _tsquery(groups, mode, params)
         dist = f"s.search_vector <=> {tsq}"
         params["keep"] = max(need, FACET_SAMPLE)
         # Only what the order and the facets need is carried (the page's names are read for its rows).
@@ -235,7 +242,6 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         # there are more than TOTAL_CAP: counting them all would take longer than ranking them did.
         total = ("(SELECT CASE WHEN count(*) FILTER (WHERE NOT demoted) <= :keep AND count(*) FILTER (WHERE demoted)"
                  " < :keep THEN count(*) ELSE -1 END FROM top)")
-        names_from = "d"
     elif groups and q.sort == "best":
         # Words alone, best first. A common word matches half the directory ("support", and 100,000
         # services for "community"): rank every match with only its id, keep the best 2,000 (or as
@@ -270,8 +276,12 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         total = "(SELECT count(*) FROM matched)"
     # The page is cut from every scored row (at most the window, for words alone) with a bounded
     # sort, and its rows numbered after: numbering them all first sorted all 2,000 of a common word.
-    ctes.append(f"page AS (SELECT r.*, row_number() OVER (ORDER BY {order}) AS pos FROM (SELECT * FROM scored"
-                f" ORDER BY {order} OFFSET :offset LIMIT {int(q.per_page)}) r)")
+    # Only what orders the page and what it shows go through the sort (narrow rows sort faster).
+    shown = ["id", "lname", "demoted", "distance", "tier", "score", "covered" if place is not None else "area_name"]
+    if q.sort == "reviewed":
+        shown.append("last_reviewed_at")
+    ctes.append(f"page AS (SELECT r.*, row_number() OVER (ORDER BY {order}) AS pos FROM (SELECT {', '.join(shown)}"
+                f" FROM scored ORDER BY {order} OFFSET :offset LIMIT {int(q.per_page)}) r)")
     # The page's size is written into the statement (1-100, nearly always 20), so that a plan made
     # for every value (place searches, below) knows the page is small and looks its rows' names up
     # by key: not knowing, it guessed 68 rows and read every organisation into a hash table.
@@ -283,10 +293,10 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         cat_where = "t.parent_id IS NULL"
     params["accessibility_all"] = list(ACCESSIBILITY)
     parts = [
-        f"SELECT 'hit', NULL::text, NULL::bigint, NULL::bigint[], p.id, {names_from}.name, o.name, p.distance,"
+        "SELECT 'hit', NULL::text, NULL::bigint, NULL::bigint[], p.id, d.name, o.name, p.distance,"
         " p.tier, " + (AREA_NAME if place is not None else "p.area_name") + ", p.score, p.pos,"
-        f" left(d.description, 600) FROM page p JOIN service d ON d.id = p.id"
-        f" JOIN organization o ON o.id = {names_from}.organization_id",
+        " left(d.description, 600) FROM page p JOIN service d ON d.id = p.id"
+        " JOIN organization o ON o.id = d.organization_id",
         *([f"SELECT 'total', NULL, {total}, NULL, {BLANK_HIT}"] if total else []),  # else: the flags' count
         f"SELECT 'flags', NULL, count(*), ARRAY[{counts}], {BLANK_HIT} FROM {facet_source}",
         # Rows with the same categories are counted together first: unnesting every row's
