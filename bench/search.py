@@ -6,7 +6,8 @@
 
 Services are synthetic: spread across GB like people (postcode sectors weighted by their number
 of postcodes), names and descriptions from a vocabulary of real service words, 80% with a
-location and 20% covering their local authority (0.3% national), categories, costs, schedules.
+location and 20% covering their local authority (0.3% national), categories, costs, schedules,
+languages (a quarter of services) and accessibility (two in five locations).
 500 queries: words + postcode + filters, postcode only, words only (very common words such as
 "support" and "group" included). Prints median, p95 and p99 (ms) for each class and engine.
 On PostgreSQL our search is measured twice: as generated ("imported": written in batches of 5,000,
@@ -34,8 +35,9 @@ from sqlalchemy import insert, select, text  # noqa: E402
 from assets_hub import create_app  # noqa: E402
 from assets_hub.cli import upgrade_database  # noqa: E402
 from assets_hub.db import create_scratch_database, db, drop_database, utcnow  # noqa: E402
-from assets_hub.directory.models import (Attribute, CostOption, Location, Organization, Schedule,  # noqa: E402
-                                         Service, ServiceArea, ServiceAtLocation)
+from assets_hub.directory.models import (Accessibility, Attribute, CostOption, Language, Location,  # noqa: E402
+                                         Organization, Schedule, Service, ServiceArea, ServiceAtLocation)
+from assets_hub.directory.vocab import ACCESSIBILITY  # noqa: E402
 from assets_hub.geo.models import LocalAuthority, Postcode  # noqa: E402
 from geo import population_points  # noqa: E402
 
@@ -61,6 +63,9 @@ PLACES = ["Heaton", "Riverside", "Oakfield", "Hillside", "Parkway", "Millbrook",
           "Eastbrook", "Greenhill", "Brookside", "Kingsway", "Queensway", "Fairfield", "Ashford", "Highfield"]
 
 
+LANGUAGE_CODES = ["en", "en", "en", "en", "cy", "pl", "ur", "pa", "bn", "ar", "so", "ro", "gu", "zh"]
+
+
 def generate(n: int, seed: int = 3) -> None:
     """Insert n synthetic services (with organisations, locations, areas, categories) into db.session."""
     rng = random.Random(seed)
@@ -79,6 +84,7 @@ def generate(n: int, seed: int = 3) -> None:
         session.execute(text("SET LOCAL assets_hub.search_refresh = 'deferred'"))
     for start in range(0, n, batch):
         services, locations, sals, attrs, costs, areas, schedules = [], [], [], [], [], [], []
+        languages, features = [], []
         for i in range(start, min(n, start + batch)):
             kind = KINDS[i % len(KINDS)]
             sid, place = str(uuid.uuid4()), rng.choice(PLACES)
@@ -90,6 +96,8 @@ def generate(n: int, seed: int = 3) -> None:
                              "delivered_by_phone": rng.random() < 0.3,
                              "minimum_age": rng.choice([None, None, 18, 50, 60])})
             attrs.append({"id": str(uuid.uuid4()), "service_id": sid, "taxonomy_term_id": terms[kind[2]]})
+            if rng.random() < 0.25:  # a language besides English is most often named by its code
+                languages.append({"id": str(uuid.uuid4()), "service_id": sid, "code": rng.choice(LANGUAGE_CODES)})
             if rng.random() < 0.5:
                 costs.append({"id": str(uuid.uuid4()), "service_id": sid, "option": "Free", "amount": 0})
             r = rng.random()
@@ -100,6 +108,9 @@ def generate(n: int, seed: int = 3) -> None:
                                   "created_at": now, "updated_at": now})
                 sal = str(uuid.uuid4())
                 sals.append({"id": sal, "service_id": sid, "location_id": lid})
+                if rng.random() < 0.4:
+                    features.extend({"id": str(uuid.uuid4()), "location_id": lid, "details": d}
+                                    for d in rng.sample(sorted(ACCESSIBILITY), rng.choice([1, 1, 2])))
                 schedules.append({"id": str(uuid.uuid4()), "service_at_location_id": sal, "freq": "WEEKLY",
                                   "byday": rng.choice(["MO,WE,FR", "TU,TH", "SA", "MO,TU,WE,TH,FR"]),
                                   "opens_at": "09:30", "closes_at": "15:00"})
@@ -113,7 +124,8 @@ def generate(n: int, seed: int = 3) -> None:
         # Multi-row INSERTs, not executemany: one statement per 500 rows, so the search triggers
         # (statement-level, like a bulk import's COPY) run once per batch, not once per row.
         for model, rows in ((Service, services), (Location, locations), (ServiceAtLocation, sals),
-                            (Attribute, attrs), (CostOption, costs), (ServiceArea, areas), (Schedule, schedules)):
+                            (Attribute, attrs), (CostOption, costs), (ServiceArea, areas), (Schedule, schedules),
+                            (Language, languages), (Accessibility, features)):
             for i in range(0, len(rows), 500):
                 session.execute(insert(model).values(rows[i:i + 500]))
         if db.is_postgres:

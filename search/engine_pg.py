@@ -108,13 +108,12 @@ def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetim
         out.append(f"(EXISTS (SELECT 1 FROM schedule sc WHERE sc.service_id = s.id AND {when})"
                    f" OR EXISTS (SELECT 1 FROM schedule sc JOIN service_at_location sl"
                    f" ON sl.id = sc.service_at_location_id WHERE sl.service_id = s.id AND {when}))")
-    for i, feature in enumerate(q.accessibility):
-        params[f"acc{i}"] = feature
-        out.append(f"EXISTS (SELECT 1 FROM service_at_location sl JOIN accessibility a"
-                   f" ON a.location_id = sl.location_id WHERE sl.service_id = s.id AND a.details = :acc{i})")
-    if q.languages:
+    if q.accessibility:  # every feature asked for, at one of the service's locations
+        params["features"] = list(q.accessibility)
+        out.append("s.accessibility @> CAST(:features AS text[])")
+    if q.languages:  # any of the languages
         params["langs"] = list(q.languages)
-        out.append("EXISTS (SELECT 1 FROM language l WHERE l.service_id = s.id AND l.code = ANY(:langs))")
+        out.append("s.languages && CAST(:langs AS text[])")
     if q.access:
         out.append("(" + " OR ".join("s.self_referral" if a == "self" else "s.professional_referral"
                                      for a in q.access) + ")")
@@ -141,8 +140,10 @@ def _category_id(code: str | None) -> str | None:
 # What a matching row carries: what orders it and what the facets count. The page's names and
 # organisations are read from ``service`` for its rows alone.
 NARROW = "s.id, s.sort_name AS lname, s.last_reviewed_at, s.deprioritised_at IS NOT NULL AS demoted"
-COLUMNS = NARROW + ", " + ", ".join(f"s.{f}" for f in FLAGS) + ", s.search_terms"
-COLUMN_NAMES = ("id", "lname", "last_reviewed_at", "demoted", *FLAGS, "search_terms")
+# the columns the facets count (migrations 0012 and 0015)
+FACETED = ("search_terms", "languages", "accessibility")
+COLUMNS = NARROW + ", " + ", ".join(f"s.{f}" for f in FLAGS + FACETED)
+COLUMN_NAMES = ("id", "lname", "last_reviewed_at", "demoted", *FLAGS, *FACETED)
 NO_PLACE = "NULL::float8 AS distance, NULL::int AS tier, NULL::text AS area_name"
 # ts_rank, not ts_rank_cd: four times cheaper per row, and the weights A-D carry the ranking.
 RANK = "ts_rank({vector}, w.q, 32)"
@@ -225,7 +226,7 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         params["keep"] = max(need, FACET_SAMPLE)
         # Only what the order and the facets need is carried (the page's names are read for its rows).
         narrow = ("s.id, s.sort_name AS lname, s.deprioritised_at IS NOT NULL AS demoted, "
-                  + ", ".join(f"s.{f}" for f in FLAGS) + ", s.search_terms")
+                  + ", ".join(f"s.{f}" for f in FLAGS + FACETED))
         ctes.append(f"top AS MATERIALIZED ((SELECT {narrow}, {NO_PLACE}, {dist} AS dist FROM service_search s"
                     f" WHERE s.search_vector @@ {tsq} AND s.deprioritised_at IS NULL ORDER BY {dist} LIMIT :keep + 1)"
                     f" UNION ALL (SELECT {narrow}, {NO_PLACE}, {dist} FROM service_search s"
@@ -265,7 +266,7 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
                     + RANK.format(vector="s.search_vector") + " AS rank FROM service_search s CROSS JOIN w"
                     " WHERE " + where_words + ")")
         ctes.append("scored AS (SELECT m.*, rank AS score FROM matched m)")
-        ctes.append(f"best AS (SELECT s.id, {', '.join(f's.{f}' for f in FLAGS)}, s.search_terms"
+        ctes.append(f"best AS (SELECT s.id, {', '.join(f's.{f}' for f in FLAGS + FACETED)}"
                     f" FROM (SELECT id FROM matched ORDER BY rank DESC, id COLLATE \"C\" LIMIT {FACET_SAMPLE}) b"
                     f" JOIN service_search s ON s.id = b.id)")
         facet_source, sampled = "best", FACET_SAMPLE
@@ -300,19 +301,20 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         " JOIN organization o ON o.id = d.organization_id",
         *([f"SELECT 'total', NULL, {total}, NULL, {BLANK_HIT}"] if total else []),  # else: the flags' count
         f"SELECT 'flags', NULL, count(*), ARRAY[{counts}], {BLANK_HIT} FROM {facet_source}",
-        # Rows with the same categories are counted together first: unnesting every row's
-        # categories cost a microsecond a row, and a place has a few thousand rows but a few
-        # hundred sets of categories.
+        # Each facet counts the rows with the same set of values together, then unnests the sets: a
+        # place has a thousand matching rows but a few dozen sets of categories (unnesting every
+        # row's cost a microsecond a row); most rows list no language or accessibility at all.
         f"SELECT 'cat', t.code, sum(g.n)::bigint, NULL, NULL, t.name, {AFTER_NAME}"
         f" FROM (SELECT search_terms, count(*) AS n FROM {facet_source} GROUP BY search_terms) g"
         f" CROSS JOIN unnest(g.search_terms) AS k(id) JOIN taxonomy_term t ON t.id = k.id"
         f" WHERE {cat_where} GROUP BY t.code, t.name",
-        f"SELECT 'lang', l.code, count(DISTINCT l.service_id), NULL, {BLANK_HIT} FROM language l"
-        f" WHERE l.service_id IN (SELECT id FROM {facet_source}) AND l.code IS NOT NULL GROUP BY l.code",
-        f"SELECT 'acc', a.details, count(DISTINCT sl.service_id), NULL, {BLANK_HIT} FROM accessibility a"
-        f" JOIN service_at_location sl ON sl.location_id = a.location_id"
-        f" WHERE sl.service_id IN (SELECT id FROM {facet_source}) AND a.details = ANY(:accessibility_all)"
-        f" GROUP BY a.details",
+        f"SELECT 'lang', k.code, sum(g.n)::bigint, NULL, {BLANK_HIT} FROM (SELECT languages, count(*) AS n"
+        f" FROM {facet_source} WHERE cardinality(languages) > 0 GROUP BY languages) g"
+        f" CROSS JOIN unnest(g.languages) AS k(code) GROUP BY k.code",
+        f"SELECT 'acc', k.details, sum(g.n)::bigint, NULL, {BLANK_HIT} FROM (SELECT accessibility, count(*) AS n"
+        f" FROM {facet_source} WHERE cardinality(accessibility) > 0 GROUP BY accessibility) g"
+        f" CROSS JOIN unnest(g.accessibility) AS k(details) WHERE k.details = ANY(:accessibility_all)"
+        f" GROUP BY k.details",
     ]
     sql = "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL ".join(parts)
     if place is not None:

@@ -227,6 +227,50 @@ def test_locations_and_areas_added_or_removed_are_searched_at_once(ctx):
     assert name not in near("EH6", radius_km=1.0)
 
 
+def test_languages_and_accessibility_follow_their_rows_at_once(ctx):
+    """The language and accessibility filters and facets read a service's languages and its
+    locations' accessibility as they are now, in the same transaction: rows added, changed and
+    taken away (as an import writes them). Every feature asked for must be there."""
+    from assets_hub.directory.models import Accessibility, Language, ServiceAtLocation
+    name = "Reddish Vale Walking Group"
+    sid = db.session.scalar(select(Service.id).where(Service.name == name))
+    location_id = db.session.scalar(select(ServiceAtLocation.location_id).where(ServiceAtLocation.service_id == sid))
+
+    def found(**kw):
+        outcome = run_search(SearchQuery(where="SK5", radius_km=10.0, per_page=100, **kw))
+        return name in {h.name for h in outcome.hits}, outcome.facets
+
+    assert not found(languages=["pl"])[0]
+    polish = Language(service_id=sid, code="pl", name="Polish")
+    db.session.add(polish)
+    db.session.flush()
+    here, facets = found(languages=["pl"])
+    assert here and facets["languages"]["pl"] >= 1
+    polish.code = "cy"
+    db.session.flush()
+    assert not found(languages=["pl"])[0] and found(languages=["cy"])[0]
+    db.session.delete(polish)
+    db.session.flush()
+    assert not found(languages=["cy"])[0]
+
+    assert not found(accessibility=["quiet_space"])[0]
+    quiet = Accessibility(location_id=location_id, details="quiet_space")
+    db.session.add(quiet)
+    db.session.flush()
+    here, facets = found(accessibility=["quiet_space"])
+    assert here and facets["accessibility"]["quiet_space"] >= 1
+    assert not found(accessibility=["quiet_space", "hearing_loop"])[0]  # both asked for, one there
+    db.session.add(Accessibility(location_id=location_id, details="hearing_loop"))
+    db.session.flush()
+    assert found(accessibility=["quiet_space", "hearing_loop"])[0]
+    quiet.details = "step_free"
+    db.session.flush()
+    assert not found(accessibility=["quiet_space"])[0] and found(accessibility=["step_free"])[0]
+    db.session.delete(quiet)
+    db.session.flush()
+    assert not found(accessibility=["step_free"])[0]
+
+
 # ------------------------------------------------------------------ sorts and pages
 
 def test_sorts(ctx):
