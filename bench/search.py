@@ -96,7 +96,7 @@ def generate(n: int, seed: int = 3) -> None:
                              "delivered_by_phone": rng.random() < 0.3,
                              "minimum_age": rng.choice([None, None, 18, 50, 60])})
             attrs.append({"id": str(uuid.uuid4()), "service_id": sid, "taxonomy_term_id": terms[kind[2]]})
-            if rng.random() < 0.25:  # a language besides English is most often named by its code
+            if rng.random() < 0.25:  # a quarter of services name a language (English most often)
                 languages.append({"id": str(uuid.uuid4()), "service_id": sid, "code": rng.choice(LANGUAGE_CODES)})
             if rng.random() < 0.5:
                 costs.append({"id": str(uuid.uuid4()), "service_id": sid, "option": "Free", "amount": 0})
