@@ -18,6 +18,7 @@ _temp = MetaData()
 FACET_SAMPLE = 2000
 CANDIDATES = Table("search_candidate", _temp, Column("id", String(36), primary_key=True), prefixes=["TEMPORARY"])
 HITS = Table("search_hit", _temp, Column("id", String(36), primary_key=True), prefixes=["TEMPORARY"])
+SAMPLE = Table("search_sample", _temp, Column("id", String(36), primary_key=True), prefixes=["TEMPORARY"])
 
 
 def _fill(table: Table, ids) -> None:
@@ -130,10 +131,10 @@ def search(q, place, groups, mode, now=None) -> EngineResult:
     if place is None and groups and n_hits > FACET_SAMPLE:
         # A common word can match most of the directory: count facets over the best matches only,
         # and say so (facets["sampled"]), rather than make every such search slow.
-        _fill(CANDIDATES, _best(scores, FACET_SAMPLE))
+        _fill(CANDIDATES, _sample(scores, FACET_SAMPLE))
         facets = facet_counts(select(HITS.c.id).where(HITS.c.id.in_(select(CANDIDATES.c.id))).subquery(),
                               category_code)
-        facets["sampled"] = facets["total"]  # how many were counted: the best 2,000 and any tied with the last
+        facets["sampled"] = facets["total"]  # how many were counted: the best 2,000
         facets["total"] = n_hits
     else:
         facets = facet_counts(select(HITS.c.id).subquery(), category_code)
@@ -156,6 +157,15 @@ def _best(scores: dict[str, float], k: int) -> list[str]:
     return [sid for sid, score in scores.items() if score >= cut]
 
 
+def _sample(scores: dict[str, float], k: int) -> list[str]:
+    """The ids with the k best scores, those tied at the cut taken in order of id."""
+    if len(scores) <= k:
+        return list(scores)
+    cut = heapq.nlargest(k, scores.values())[-1]
+    above = [sid for sid, score in scores.items() if score > cut]
+    return above + sorted(sid for sid, score in scores.items() if score == cut)[:k - len(above)]
+
+
 def _words_only(q, groups, mode, conditions, category_code) -> EngineResult:
     """Words alone, no filters: the index knows which matches are visible, so the total and the
     ranking come from it, and SQLite is asked only about the rows that can be on the page (and
@@ -165,8 +175,13 @@ def _words_only(q, groups, mode, conditions, category_code) -> EngineResult:
     if not scores:
         return EngineResult([], 0, empty_facets())
     need = q.page * q.per_page
-    ranked_ids = _best(scores, max(need + 200, FACET_SAMPLE))
-    _fill(CANDIDATES, ranked_ids)
+    ranked_ids = _best(scores, need + 200)
+    # Facets count the best 2,000, ties at the cut taken by id, as on PostgreSQL: a common word's
+    # matches tie by the thousand (all 5,000 "support" listings have one score), and counting
+    # every tied one cost more than ranking them.
+    sample = _sample(scores, FACET_SAMPLE)
+    _fill(SAMPLE, sample)
+    _fill(CANDIDATES, set(ranked_ids).union(sample))
     # The database has the last word on what is visible (the index follows it through the feed).
     _fill(HITS, ())
     session.execute(insert(HITS).from_select(["id"], select(Service.id).where(
@@ -179,10 +194,10 @@ def _words_only(q, groups, mode, conditions, category_code) -> EngineResult:
     start = (q.page - 1) * q.per_page
     page = [Hit(sid, name, "", None, None, round(-neg / top, 4), None)
             for _d, neg, _n, sid, name in ranked[start:start + q.per_page]]
-    facets = facet_counts(select(HITS.c.id).subquery(), category_code)
+    facets = facet_counts(select(HITS.c.id).where(HITS.c.id.in_(select(SAMPLE.c.id))).subquery(), category_code)
     total = len(scores)
     if total > facets["total"]:
-        facets["sampled"] = facets["total"]  # how many were counted: the best (and any tied with the last)
+        facets["sampled"] = facets["total"]  # how many were counted: the best 2,000 (fewer if some are hidden)
     facets["total"] = total
     if page:
         orgs = dict(session.execute(select(Service.id, Organization.name).join(Organization)
