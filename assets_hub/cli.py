@@ -276,7 +276,7 @@ def _run_import(importer, path: Path, dry_run: bool) -> None:
     click.echo(f"  ({time.monotonic() - started:.1f} s)")
     if report.ok and not dry_run and db.is_postgres and report.created >= OPTIMISE_AFTER:
         click.echo("  Searches by place are faster once the search table is ordered by place: "
-                   "run `assets-hub search optimise` (it locks search for about a second per 100,000 services).")
+                   "run `assets-hub search optimise` (it locks search for 2-3 s per 100,000 services).")
     sys.exit(0 if report.ok else 1)
 
 

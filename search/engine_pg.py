@@ -224,12 +224,9 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         tsq = _tsquery(groups, mode, params)
         dist = f"s.search_vector <=> {tsq}"
         params["keep"] = max(need, FACET_SAMPLE)
-        # Only what the order and the facets need is carried (the page's names are read for its rows).
-        narrow = ("s.id, s.sort_name AS lname, s.deprioritised_at IS NOT NULL AS demoted, "
-                  + ", ".join(f"s.{f}" for f in FLAGS + FACETED))
-        ctes.append(f"top AS MATERIALIZED ((SELECT {narrow}, {NO_PLACE}, {dist} AS dist FROM service_search s"
+        ctes.append(f"top AS MATERIALIZED ((SELECT {COLUMNS}, {NO_PLACE}, {dist} AS dist FROM service_search s"
                     f" WHERE s.search_vector @@ {tsq} AND s.deprioritised_at IS NULL ORDER BY {dist} LIMIT :keep + 1)"
-                    f" UNION ALL (SELECT {narrow}, {NO_PLACE}, {dist} FROM service_search s"
+                    f" UNION ALL (SELECT {COLUMNS}, {NO_PLACE}, {dist} FROM service_search s"
                     f" WHERE s.deprioritised_at IS NOT NULL AND s.search_vector @@ {tsq} ORDER BY {dist} LIMIT :keep))")
         # The window: the best non-demoted listings (one more was asked for, to know whether there
         # are more), then demoted ones if there is room. RUM's distance is 1 / relevance, so
@@ -324,9 +321,6 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         db.session.execute(GENERIC_PLANS)
     rows = db.session.execute(_statement(sql), params).all()
     facets = _read_facets(rows)
-    counted = facets.pop("counted", 0)
-    if total is None:  # the facets counted every match
-        facets["total"] = counted
     if facets["total"] < 0:
         facets["total"], facets["total_capped"] = TOTAL_CAP, True
     if sampled is not None and (facets["total"] > sampled or facets.get("total_capped")):
@@ -347,13 +341,13 @@ def _statement(sql: str):
 def _read_facets(rows) -> dict:
     facets = {"total": 0, "categories": [], "free": 0, "access": {"self": 0, "professional": 0},
               "delivery": {"in_person": 0, "online": 0, "phone": 0}, "languages": {}, "accessibility": {}}
-    categories = []
+    categories, total, counted = [], None, 0
     for r in rows:
         kind, key, n = r[0], r[1], r[2]
         if kind == "total":
-            facets["total"] = int(n)
+            total = int(n)
         elif kind == "flags":
-            facets["counted"] = int(n)
+            counted = int(n)  # the rows the facets count: every match, unless a total is given apart
             free, self_, professional, in_person, online, phone = (int(v) for v in r[3])
             facets["free"] = free
             facets["access"] = {"self": self_, "professional": professional}
@@ -365,6 +359,7 @@ def _read_facets(rows) -> dict:
         elif kind == "acc":
             facets["accessibility"][key] = int(n)
     facets["categories"] = sorted(categories, key=lambda f: (-f["count"], f["name"]))
+    facets["total"] = counted if total is None else total
     return facets
 
 
