@@ -160,6 +160,22 @@ def _referencing(event: str) -> str:
             "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"}[event]
 
 
+def create_statement_triggers(functions: dict[str, str]) -> None:
+    """For each ``<table>_search_<ins|del|upd>: body``, a trigger function and its statement-level
+    trigger on that table (later migrations add theirs with this too)."""
+    for name, body in functions.items():
+        table, event = name.rsplit("_search_", 1)[0], _event(name)
+        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$")
+        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} {_referencing(event)} "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
+
+
+def drop_statement_triggers(functions: dict[str, str]) -> None:
+    for name in functions:
+        op.execute(f"DROP TRIGGER {name} ON {name.rsplit('_search_', 1)[0]}")
+        op.execute(f"DROP FUNCTION {name}()")
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
@@ -190,12 +206,7 @@ CREATE TABLE service_search (
                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION service_search_flush_at_commit()")
     for name, table in OLD_TRIGGERS:
         op.execute(f"DROP TRIGGER {name} ON {table}")
-    for name, body in TRIGGER_FUNCTIONS.items():
-        table = name.rsplit("_search_", 1)[0]
-        event = _event(name)
-        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$")
-        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} {_referencing(event)} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
+    create_statement_triggers(TRIGGER_FUNCTIONS)
     for sql in (ORGANIZATION_TOUCH, TERM_TOUCH, TERM_PARENT_TOUCH):
         op.execute(sql)
     op.execute("CREATE TRIGGER taxonomy_term_parent_touch AFTER UPDATE OF parent_id ON taxonomy_term "
@@ -213,9 +224,7 @@ def downgrade() -> None:
     """Back to 0011: the vector on ``service`` kept by its row trigger and the touches of 0002-0005."""
     if op.get_bind().dialect.name != "postgresql":
         return
-    for name in TRIGGER_FUNCTIONS:
-        op.execute(f"DROP TRIGGER {name} ON {name.rsplit('_search_', 1)[0]}")
-        op.execute(f"DROP FUNCTION {name}()")
+    drop_statement_triggers(TRIGGER_FUNCTIONS)
     op.execute("DROP TRIGGER taxonomy_term_parent_touch ON taxonomy_term")
     op.execute("DROP FUNCTION taxonomy_term_parent_touch()")
     op.execute("DROP TABLE service_search")

@@ -15,10 +15,10 @@ Kept like the rest of the row: statement-level triggers on ``language`` (by serv
 on categories) and on ``accessibility`` (by the services at its location) refresh the services
 they belong to. PostgreSQL only.
 """
-import importlib.util
 from pathlib import Path
 
 from alembic import op
+from alembic.util import load_python_file
 
 revision = '0015'
 down_revision = '0014'
@@ -26,17 +26,10 @@ branch_labels = None
 depends_on = None
 
 
-def _migration(number: str):
-    """Another migration's module (its file name starts with a digit, so it cannot be imported)."""
-    spec = importlib.util.spec_from_file_location(f"migration_{number}",
-                                                  next(Path(__file__).parent.glob(f"{number}_*.py")))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-PREVIOUS = _migration("0013")  # its refresh, columns and trigger helpers (0012's, through it)
-COPIED, _event, _referencing = PREVIOUS.COPIED, PREVIOUS._event, PREVIOUS._referencing
+HERE = Path(__file__).parent
+# (a migration's file name starts with a digit, so it is loaded as alembic loads it, not imported)
+# The previous migration: its refresh and how to extend it, its columns, the trigger helpers.
+PREVIOUS = load_python_file(HERE, next(HERE.glob("0013_*.py")).name)
 DERIVED = PREVIOUS.DERIVED + ("languages", "accessibility")
 
 NEW_COLUMNS = """,
@@ -49,24 +42,8 @@ NEW_COLUMNS = """,
 """
 
 
-def _column_lists(derived: tuple) -> list[str]:
-    """The refresh's lists of columns, in the forms 0013 wrote them (most specific first)."""
-    columns = COPIED + derived
-    return [", ".join(f"{c} = EXCLUDED.{c}" for c in columns), ", ".join("d." + c for c in columns),
-            ", ".join("EXCLUDED." + c for c in columns), ", ".join(columns)]
-
-
-def _refresh() -> str:
-    """0013's refresh with the two columns added: to its lists of columns and to its SELECT."""
-    sql = PREVIOUS.REFRESH
-    for old, new in zip(_column_lists(PREVIOUS.DERIVED), _column_lists(DERIVED)):
-        assert sql.count(old) == 1, old
-        sql = sql.replace(old, new)
-    assert sql.count("\n  FROM service s\n") == 1
-    return sql.replace("\n  FROM service s\n", NEW_COLUMNS)
-
-
-REFRESH = _refresh()
+REFRESH = PREVIOUS.extend_refresh(PREVIOUS.REFRESH, PREVIOUS.DERIVED, DERIVED,
+                                  [("\n  FROM service s\n", NEW_COLUMNS)])
 
 # Languages by the services they belong to (0012's bodies for categories); accessibility by the
 # services at its location.
@@ -87,11 +64,7 @@ def upgrade() -> None:
     op.execute("ALTER TABLE service_search ADD COLUMN languages text[] NOT NULL DEFAULT '{}', "
                "ADD COLUMN accessibility text[] NOT NULL DEFAULT '{}'")
     op.execute(REFRESH)
-    for name, body in TRIGGER_FUNCTIONS.items():
-        table, event = name.rsplit("_search_", 1)[0], _event(name)
-        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body} RETURN NULL; END $$")
-        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} {_referencing(event)} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
+    PREVIOUS.create_statement_triggers(TRIGGER_FUNCTIONS)
     op.execute("SELECT service_search_refresh(ARRAY(SELECT service_id FROM language WHERE service_id IS NOT NULL"
                " UNION " + AT_LOCATION.format(rows="accessibility") + "))")
     op.execute("ANALYZE service_search")
@@ -100,8 +73,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for name in TRIGGER_FUNCTIONS:
-        op.execute(f"DROP TRIGGER {name} ON {name.rsplit('_search_', 1)[0]}")
-        op.execute(f"DROP FUNCTION {name}()")
+    PREVIOUS.drop_statement_triggers(TRIGGER_FUNCTIONS)
     op.execute("ALTER TABLE service_search DROP COLUMN languages, DROP COLUMN accessibility")
     op.execute(PREVIOUS.REFRESH)
