@@ -10,20 +10,22 @@ thing as a SQLAlchemy expression cost more Python time than the database took to
 3 ms a search to build and key the expression tree); the text is the same for every search of one
 shape, so psycopg prepares it once per connection and PostgreSQL plans it once.
 
-It reads ``service_search`` (migrations 0012-0014): one narrow row per visible service with the
+It reads ``service_search`` (migrations 0012-0016): one narrow row per visible service with the
 columns search uses under the service's own names, the weighted ``search_vector``,
 ``search_terms`` (categories with their ancestors), ``search_free``, ``geom`` (the points of its
-locations) and ``area_codes`` (of its service areas), kept by triggers in the listing's
-transaction. A place's candidates come from one bitmap scan of it. Words alone, best first, are
+locations), ``area_codes`` (of its service areas), ``languages`` and ``accessibility``, and each
+set the facets count as one text value, kept by triggers in the listing's transaction. A place's candidates come from one bitmap scan of it. Words alone, best first, are
 ranked from its RUM index where the server has the extension (the best 2,000 without reading every
 match; the total then stops at "more than 2,000"), from GIN otherwise. The page's descriptions and
 organisation names come from ``service`` and ``organization`` for its rows only.
 """
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime
 from functools import lru_cache
 
+from psycopg import Pipeline
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -39,8 +41,8 @@ from search.results import EngineResult, Hit
 FACET_SAMPLE = 2000
 TOTAL_CAP = FACET_SAMPLE  # words alone with the RUM index: "more than 2,000 results"
 
-GENERIC_PLANS = text("SET LOCAL plan_cache_mode = force_generic_plan")
-POINT = "ST_SetSRID(ST_MakePoint(:plon, :plat), 4326)::geography"
+GENERIC_PLANS = b"SET LOCAL plan_cache_mode = force_generic_plan"
+POINT = "(SELECT ST_SetSRID(ST_MakePoint(:plon, :plat), 4326)::geography)"
 
 # Names and ids compare byte by byte ("C"): PostgreSQL's fast path for text, where the database's
 # own collation (often C.UTF-8) goes through the C library for every comparison. Python's engine
@@ -140,8 +142,10 @@ def _category_id(code: str | None) -> str | None:
 # What a matching row carries: what orders it and what the facets count. The page's names and
 # organisations are read from ``service`` for its rows alone.
 NARROW = "s.id, s.sort_name AS lname, s.last_reviewed_at, s.deprioritised_at IS NOT NULL AS demoted"
-# the columns the facets count (migrations 0012 and 0015)
-FACETED = ("search_terms", "languages", "accessibility")
+# What the facets count: the sets of categories, languages and accessibility features, each as
+# one text value (NULL when empty; migration 0016): grouping rows by text is half the work of
+# grouping them by the arrays.
+FACETED = ("terms_set", "languages_set", "accessibility_set")
 COLUMNS = NARROW + ", " + ", ".join(f"s.{f}" for f in FLAGS + FACETED)
 COLUMN_NAMES = ("id", "lname", "last_reviewed_at", "demoted", *FLAGS, *FACETED)
 NO_PLACE = "NULL::float8 AS distance, NULL::int AS tier, NULL::text AS area_name"
@@ -302,24 +306,16 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         # place has a thousand matching rows but a few dozen sets of categories (unnesting every
         # row's cost a microsecond a row); most rows list no language or accessibility at all.
         f"SELECT 'cat', t.code, sum(g.n)::bigint, NULL, NULL, t.name, {AFTER_NAME}"
-        f" FROM (SELECT search_terms, count(*) AS n FROM {facet_source} GROUP BY search_terms) g"
-        f" CROSS JOIN unnest(g.search_terms) AS k(id) JOIN taxonomy_term t ON t.id = k.id"
-        f" WHERE {cat_where} GROUP BY t.code, t.name",
-        f"SELECT 'lang', k.code, sum(g.n)::bigint, NULL, {BLANK_HIT} FROM (SELECT languages, count(*) AS n"
-        f" FROM {facet_source} WHERE cardinality(languages) > 0 GROUP BY languages) g"
-        f" CROSS JOIN unnest(g.languages) AS k(code) GROUP BY k.code",
-        f"SELECT 'acc', k.details, sum(g.n)::bigint, NULL, {BLANK_HIT} FROM (SELECT accessibility, count(*) AS n"
-        f" FROM {facet_source} WHERE cardinality(accessibility) > 0 GROUP BY accessibility) g"
-        f" CROSS JOIN unnest(g.accessibility) AS k(details) WHERE k.details = ANY(:accessibility_all)"
-        f" GROUP BY k.details",
+        f" FROM ({_sets('terms_set', facet_source)}) g CROSS JOIN unnest(CAST(g.terms_set AS text[])) AS k(id)"
+        f" JOIN taxonomy_term t ON t.id = k.id WHERE {cat_where} GROUP BY t.code, t.name",
+        f"SELECT 'lang', k.code, sum(g.n)::bigint, NULL, {BLANK_HIT} FROM ({_sets('languages_set', facet_source)}) g"
+        f" CROSS JOIN unnest(CAST(g.languages_set AS text[])) AS k(code) GROUP BY k.code",
+        f"SELECT 'acc', k.details, sum(g.n)::bigint, NULL, {BLANK_HIT} FROM ({_sets('accessibility_set', facet_source)}) g"
+        f" CROSS JOIN unnest(CAST(g.accessibility_set AS text[])) AS k(details)"
+        f" WHERE k.details = ANY(:accessibility_all) GROUP BY k.details",
     ]
     sql = "WITH " + ",\n".join(ctes) + "\n" + "\nUNION ALL ".join(parts)
-    if place is not None:
-        # One plan for every search of a place: the statement is the same text each time (psycopg
-        # prepares it), and planning it anew for each place's values took 0.4-0.8 ms of a 3-5 ms
-        # search without ever choosing another plan (docs/PERFORMANCE.md). For this transaction.
-        db.session.execute(GENERIC_PLANS)
-    rows = db.session.execute(_statement(sql), params).all()
+    rows = _generic(sql, params) if place is not None else db.session.execute(_statement(sql), params).all()
     facets = _read_facets(rows)
     if facets["total"] < 0:
         facets["total"], facets["total_capped"] = TOTAL_CAP, True
@@ -329,6 +325,29 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
                 int(r[8]) if place is not None else None, round(float(r[10]), 4), r[9], summary_of(r[12]))
             for r in sorted((r for r in rows if r[0] == "hit"), key=lambda r: r[11])]
     return EngineResult(hits, facets["total"], facets)
+
+
+def _sets(column: str, source: str) -> str:
+    """The rows of ``source`` counted by their set in ``column`` (rows with an empty set are not)."""
+    return f"SELECT {column}, count(*) AS n FROM {source} WHERE {column} IS NOT NULL GROUP BY {column}"
+
+
+def _generic(sql: str, params: dict) -> list:
+    """Run a search of a place with one plan for every place. The statement is the same text each
+    time (psycopg prepares it), and planning it anew for each place's values took 0.4-0.8 ms of a
+    3-5 ms search without ever choosing another plan (docs/PERFORMANCE.md). The setting holds
+    for this transaction; it goes to the server in one round trip with the statement (psycopg's
+    pipeline), as a round trip alone took 0.14 ms here."""
+    raw = db.session.connection().connection.driver_connection
+    with raw.pipeline() if Pipeline.is_supported() else nullcontext():  # (libpq 14 and later)
+        raw.execute(GENERIC_PLANS)
+        return raw.execute(_driver_statement(sql), params).fetchall()
+
+
+@lru_cache(maxsize=256)
+def _driver_statement(sql: str) -> str:
+    """The statement in the driver's own style of placeholders (``%(name)s``)."""
+    return str(_statement(sql).compile(dialect=db.session.get_bind().dialect))
 
 
 @lru_cache(maxsize=256)
