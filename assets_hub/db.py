@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import flask
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import MetaData, any_, bindparam, create_engine, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -172,6 +173,34 @@ class Database:
 
 
 db = Database()
+
+
+def insert_rows(table, rows: list[dict]) -> None:
+    """Insert many rows that all have the same keys. On PostgreSQL one COPY: one statement for
+    the whole batch (statement triggers run once), and no statement text with a placeholder per
+    value for psycopg to parse; elsewhere one executemany."""
+    if not rows:
+        return
+    if not db.is_postgres:
+        db.session.execute(table.insert(), rows)
+        return
+    keys = list(rows[0])
+    raw = db.session.connection().connection.driver_connection
+    names = ", ".join(f'"{k}"' for k in keys)
+    with raw.cursor().copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        for r in rows:
+            copy.write_row([r[k] for k in keys])
+
+
+def one_of(column, values):
+    """``column IN values`` for long lists (thousands of ids, as a batch of an import has). On
+    PostgreSQL it is ``column = ANY(array)``, one parameter: an IN list is one placeholder per
+    value, and psycopg parsed a statement with 5,000 of them in Python on every run (5 ms each,
+    about a tenth of a 100,000-service import). Elsewhere it is ``IN``."""
+    values = list(values)
+    if db.is_postgres:
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def create_scratch_database(server_url: str, prefix: str) -> str:

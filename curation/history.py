@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from assets_hub.db import db, utcnow
+from assets_hub.db import db, insert_rows, one_of, utcnow
 from assets_hub.directory.models import Service
 from assets_hub.errors import NotFound
 from assets_hub.ids import new_id
@@ -37,6 +37,9 @@ def normalise(value):
         return {k: normalise(v) for k, v in sorted(value.items())}
     if isinstance(value, list):
         items = [normalise(v) for v in value]
+        ids = [v.get("id") if isinstance(v, dict) else None for v in items]
+        if all(ids) and len(set(ids)) == len(ids):  # the usual case, and the same order: no need to
+            return sorted(items, key=lambda v: v["id"])  # serialise every item to break ties
         return sorted(items, key=lambda v: (v.get("id", "") if isinstance(v, dict) else "", json.dumps(v)))
     return value
 
@@ -99,7 +102,7 @@ def latest_snapshots(service_ids: list[str]) -> dict[str, dict]:
     """{service_id: its latest version's snapshot} for those that have versions."""
     session = db.session
     newest = (select(ListingVersion.service_id, func.max(ListingVersion.number).label("n"))
-              .where(ListingVersion.service_id.in_(service_ids)).group_by(ListingVersion.service_id).subquery())
+              .where(one_of(ListingVersion.service_id, service_ids)).group_by(ListingVersion.service_id).subquery())
     rows = session.execute(select(ListingVersion.service_id, ListingVersion.snapshot)
                            .join(newest, (newest.c.service_id == ListingVersion.service_id)
                                  & (newest.c.n == ListingVersion.number)))
@@ -113,11 +116,11 @@ def write_many(actor, items: list[tuple[str, dict | None, dict]], action: str, n
     who, now = actor_label(actor), now or utcnow()
     old = [sid for sid, before, _ in items if before is not None]
     numbers = dict(session.execute(select(ListingVersion.service_id, func.max(ListingVersion.number))
-                                   .where(ListingVersion.service_id.in_(old))
+                                   .where(one_of(ListingVersion.service_id, old))
                                    .group_by(ListingVersion.service_id)).all()) if old else {}
     versions, changes = [], []
     for sid, before, after in items:
-        diffs = diff(before, after)
+        diffs = diff(before, after) if before is not None else []  # (a new listing's: its snapshot)
         if before is not None and not diffs:
             continue
         vid = new_id()
@@ -133,8 +136,7 @@ def write_many(actor, items: list[tuple[str, dict | None, dict]], action: str, n
                      "last_action_date": now, "last_action_type": "update", "field_name": field[:80],
                      "previous_value": o, "replacement_value": n, "updated_by": who} for field, o, n in diffs]
     for model, rows in ((ListingVersion, versions), (ListingChange, changes)):
-        if rows:
-            session.execute(model.__table__.insert(), rows)
+        insert_rows(model.__table__, rows)
     return len(versions)
 
 
@@ -179,7 +181,7 @@ def versions(service_id: str) -> list[VersionView]:
                            .order_by(ListingVersion.number.desc())).all()
     changes: dict[str, list[ListingChange]] = {v.id: [] for v in rows}
     if rows:
-        for change in session.scalars(select(ListingChange).where(ListingChange.version_id.in_(list(changes)))
+        for change in session.scalars(select(ListingChange).where(one_of(ListingChange.version_id, changes))
                                       .order_by(ListingChange.field_name)):
             changes[change.version_id].append(change)
     return [VersionView(v, changes[v.id]) for v in rows]

@@ -19,7 +19,7 @@ from marshmallow import ValidationError, validate
 from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from assets_hub.db import db, utcnow
+from assets_hub.db import db, insert_rows, one_of, utcnow
 from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Language, Location,
                                          Organization, Phone, Schedule, Service, ServiceArea, ServiceAtLocation,
                                          Taxonomy, TaxonomyTerm)
@@ -419,15 +419,8 @@ def _insert(model, rows: list[dict]) -> None:
         if col in table.c and col not in keys:
             keys.append(col)
     now = utcnow()
-    if db.is_postgres:  # COPY: one statement for the whole batch (and one run of statement triggers)
-        raw = db.session.connection().connection.driver_connection
-        names = ", ".join(f'"{k}"' for k in keys)
-        with raw.cursor().copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for r in rows:
-                copy.write_row([r.get(k, now if k in ("created_at", "updated_at") else None) for k in keys])
-        return
-    full = [{k: r.get(k, now if k in ("created_at", "updated_at") else None) for k in keys} for r in rows]
-    db.session.execute(table.insert(), full)
+    insert_rows(table, [{k: r.get(k, now if k in ("created_at", "updated_at") else None) for k in keys}
+                        for r in rows])
 
 
 def _upsert(model, rows: list[dict]) -> None:
@@ -435,7 +428,7 @@ def _upsert(model, rows: list[dict]) -> None:
         return
     session = db.session
     unique = list({r["id"]: r for r in rows}.values())
-    existing = set(session.scalars(select(model.id).where(model.id.in_([r["id"] for r in unique]))))
+    existing = set(session.scalars(select(model.id).where(one_of(model.id, [r["id"] for r in unique]))))
     new = [r for r in unique if r["id"] not in existing]
     old = [r for r in unique if r["id"] in existing]
     _insert(model, new)
@@ -501,14 +494,14 @@ def _context(batch) -> tuple[dict, dict]:
     need = {r.service["organization_id"] for r, _ in batch} - set(orgs)
     if need:
         cols = [getattr(Organization, k) for k in ORG_BRIEF]
-        for row in session.execute(select(*cols).where(Organization.id.in_(need))):
+        for row in session.execute(select(*cols).where(one_of(Organization.id, need))):
             orgs[row.id] = dict(row._mapping)
     term_fields = ("id", "code", "name", "description", "parent_id", "taxonomy_id", "term_uri")
     terms = {}
     ids = {a["taxonomy_term_id"] for r, _ in batch for a in r.children.get(Attribute, [])}
     if ids:
         for term, tax_name in session.execute(select(TaxonomyTerm, Taxonomy.name).join(Taxonomy)
-                                              .where(TaxonomyTerm.id.in_(ids))):
+                                              .where(one_of(TaxonomyTerm.id, ids))):
             terms[term.id] = {"row": {k: getattr(term, k) for k in term_fields}, "taxonomy": tax_name}
     return orgs, terms
 
@@ -523,7 +516,7 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
     # a record names its terms' taxonomy only by name: add unknown ones, never overwrite known ones
     nested = list({t["id"]: t for r, _ in batch for t in r.taxonomies}.values())
     if nested:
-        known = set(session.scalars(select(Taxonomy.id).where(Taxonomy.id.in_([t["id"] for t in nested]))))
+        known = set(session.scalars(select(Taxonomy.id).where(one_of(Taxonomy.id, [t["id"] for t in nested]))))
         if [t for t in nested if t["id"] not in known]:
             session.execute(insert(Taxonomy), [t for t in nested if t["id"] not in known])
     terms = [t for r, _ in batch for t in r.terms]
@@ -532,7 +525,7 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
     if terms:
         unique = list({t["id"]: t for t in terms}.values())
         wanted = {t["parent_id"] for t in unique if t["parent_id"]}
-        present = set(session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.id.in_(wanted)))) if wanted else set()
+        present = set(session.scalars(select(TaxonomyTerm.id).where(one_of(TaxonomyTerm.id, wanted)))) if wanted else set()
         _upsert(TaxonomyTerm, [t if not t["parent_id"] or t["parent_id"] in present else {**t, "parent_id": None}
                                for t in unique])
         report.pending_parents.update({t["id"]: t["parent_id"] for t in unique
@@ -541,7 +534,7 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
 
     # what each service looks like now (its latest version, or built from the tables if it has none)
     sids = [r.service["id"] for r, _ in batch]
-    existing = set(session.scalars(select(Service.id).where(Service.id.in_(sids))))
+    existing = set(session.scalars(select(Service.id).where(one_of(Service.id, sids))))
     before: dict[str, dict] = {}
     if existing:
         latest = history.latest_snapshots(list(existing))
@@ -549,7 +542,7 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
         missing = existing - set(latest)
         if missing:
             from assets_hub.openreferral.queries import full_service_options
-            for svc in session.scalars(select(Service).where(Service.id.in_(missing)).options(*full_service_options())):
+            for svc in session.scalars(select(Service).where(one_of(Service.id, missing)).options(*full_service_options())):
                 before[svc.id] = history.snapshot(svc)
             session.expunge_all()
     org_briefs, term_details = _context(batch)
@@ -587,17 +580,17 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
     # children: replace what the services (and their locations) had with what the records say
     lids = list({loc["id"] for loc in locations})
     if existing:
-        sal_ids = list(session.scalars(select(ServiceAtLocation.id).where(ServiceAtLocation.service_id.in_(sids))))
-        session.execute(delete(Schedule).where(or_(Schedule.service_id.in_(sids), Schedule.location_id.in_(lids),
-                                                   Schedule.service_at_location_id.in_(sal_ids))))
-        session.execute(delete(Phone).where(or_(Phone.service_id.in_(sids), Phone.location_id.in_(lids),
-                                                Phone.service_at_location_id.in_(sal_ids))))
+        sal_ids = list(session.scalars(select(ServiceAtLocation.id).where(one_of(ServiceAtLocation.service_id, sids))))
+        session.execute(delete(Schedule).where(or_(one_of(Schedule.service_id, sids), one_of(Schedule.location_id, lids),
+                                                   one_of(Schedule.service_at_location_id, sal_ids))))
+        session.execute(delete(Phone).where(or_(one_of(Phone.service_id, sids), one_of(Phone.location_id, lids),
+                                                one_of(Phone.service_at_location_id, sal_ids))))
         for model in (ServiceAtLocation, ServiceArea, Language, CostOption, Contact, Attribute):
-            session.execute(delete(model).where(model.service_id.in_(sids)))
-    session.execute(delete(Schedule).where(Schedule.location_id.in_(lids)))
-    session.execute(delete(Phone).where(Phone.location_id.in_(lids)))
+            session.execute(delete(model).where(one_of(model.service_id, sids)))
+    session.execute(delete(Schedule).where(one_of(Schedule.location_id, lids)))
+    session.execute(delete(Phone).where(one_of(Phone.location_id, lids)))
     for model in (Address, Accessibility):
-        session.execute(delete(model).where(model.location_id.in_(lids)))
+        session.execute(delete(model).where(one_of(model.location_id, lids)))
     for model in CHILD_MODELS:
         _insert(model, list({row["id"]: row for r in todo for row in r.children.get(model, [])}.values()))
     items = []
@@ -619,11 +612,11 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
 def _check_references(batch: list[tuple[Rows, int]], report: Report, file: str) -> list[tuple[Rows, int]]:
     session = db.session
     org_ids = {r.service["organization_id"] for r, _ in batch if not r.organization}
-    known = set(session.scalars(select(Organization.id).where(Organization.id.in_(org_ids)))) if org_ids else set()
+    known = set(session.scalars(select(Organization.id).where(one_of(Organization.id, org_ids)))) if org_ids else set()
     known |= report.seen_orgs
     term_ids = {a["taxonomy_term_id"] for r, _ in batch for a in r.children.get(Attribute, [])}
     term_ids -= {t["id"] for r, _ in batch for t in r.terms}
-    known_terms = set(session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.id.in_(term_ids)))) if term_ids else set()
+    known_terms = set(session.scalars(select(TaxonomyTerm.id).where(one_of(TaxonomyTerm.id, term_ids)))) if term_ids else set()
     ok = []
     for rows, line in batch:
         if not rows.organization and rows.service["organization_id"] not in known:
@@ -650,7 +643,7 @@ def _link_parents(report: Report, file: str) -> None:
     if not pending:
         return
     session = db.session
-    known = set(session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.id.in_(set(pending.values())))))
+    known = set(session.scalars(select(TaxonomyTerm.id).where(one_of(TaxonomyTerm.id, set(pending.values())))))
     links = [{"id": child, "parent_id": parent} for child, parent in pending.items() if parent in known]
     for child, parent in pending.items():
         if parent not in known:
