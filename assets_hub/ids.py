@@ -1,6 +1,7 @@
 """Identifiers: every record id is a UUID (HSDS 3.0), kept as its canonical 36-character text."""
 from __future__ import annotations
 
+import re
 import uuid
 
 from sqlalchemy import String
@@ -13,11 +14,13 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+# The canonical text (any case): what str(uuid.UUID(value)) gives back, lower-cased. A pattern,
+# not a parse: an import checks a quarter of a million ids per 100,000 services.
+CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
 def is_uuid(value: str) -> bool:
-    try:
-        return str(uuid.UUID(str(value))) == str(value).lower()
-    except (ValueError, AttributeError, TypeError):
-        return False
+    return CANONICAL.fullmatch(str(value)) is not None
 
 
 def id_column():
