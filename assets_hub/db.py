@@ -108,7 +108,7 @@ def _still_connected(dbapi_conn, record, _proxy) -> None:
     if not record.info.get("lent"):  # a new connection: nothing has been idle yet
         record.info["lent"] = True
         return
-    if dbapi_conn.closed or dbapi_conn.broken or select.select([dbapi_conn.fileno()], [], [], 0)[0]:
+    if dbapi_conn.closed or select.select([dbapi_conn.fileno()], [], [], 0)[0]:  # (closed: broken too)
         raise DisconnectionError("the server closed this connection while it was idle")
 
 

@@ -525,7 +525,8 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
     if terms:
         unique = list({t["id"]: t for t in terms}.values())
         wanted = {t["parent_id"] for t in unique if t["parent_id"]}
-        present = set(session.scalars(select(TaxonomyTerm.id).where(one_of(TaxonomyTerm.id, wanted)))) if wanted else set()
+        present = (set(session.scalars(select(TaxonomyTerm.id).where(one_of(TaxonomyTerm.id, wanted))))
+                   if wanted else set())
         _upsert(TaxonomyTerm, [t if not t["parent_id"] or t["parent_id"] in present else {**t, "parent_id": None}
                                for t in unique])
         report.pending_parents.update({t["id"]: t["parent_id"] for t in unique
@@ -542,7 +543,8 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
         missing = existing - set(latest)
         if missing:
             from assets_hub.openreferral.queries import full_service_options
-            for svc in session.scalars(select(Service).where(one_of(Service.id, missing)).options(*full_service_options())):
+            for svc in session.scalars(select(Service).where(one_of(Service.id, missing))
+                                       .options(*full_service_options())):
                 before[svc.id] = history.snapshot(svc)
             session.expunge_all()
     org_briefs, term_details = _context(batch)
@@ -580,7 +582,8 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
     # children: replace what the services (and their locations) had with what the records say
     lids = list({loc["id"] for loc in locations})
     if existing:
-        sal_ids = list(session.scalars(select(ServiceAtLocation.id).where(one_of(ServiceAtLocation.service_id, sids))))
+        sal_ids = list(session.scalars(select(ServiceAtLocation.id)
+                                       .where(one_of(ServiceAtLocation.service_id, sids))))
         session.execute(delete(Schedule).where(or_(one_of(Schedule.service_id, sids), one_of(Schedule.location_id, lids),
                                                    one_of(Schedule.service_at_location_id, sal_ids))))
         session.execute(delete(Phone).where(or_(one_of(Phone.service_id, sids), one_of(Phone.location_id, lids),
@@ -616,7 +619,8 @@ def _check_references(batch: list[tuple[Rows, int]], report: Report, file: str) 
     known |= report.seen_orgs
     term_ids = {a["taxonomy_term_id"] for r, _ in batch for a in r.children.get(Attribute, [])}
     term_ids -= {t["id"] for r, _ in batch for t in r.terms}
-    known_terms = set(session.scalars(select(TaxonomyTerm.id).where(one_of(TaxonomyTerm.id, term_ids)))) if term_ids else set()
+    known_terms = (set(session.scalars(select(TaxonomyTerm.id).where(one_of(TaxonomyTerm.id, term_ids))))
+                   if term_ids else set())
     ok = []
     for rows, line in batch:
         if not rows.organization and rows.service["organization_id"] not in known:

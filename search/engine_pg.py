@@ -14,10 +14,11 @@ It reads ``service_search`` (migrations 0012-0016): one narrow row per visible s
 columns search uses under the service's own names, the weighted ``search_vector``,
 ``search_terms`` (categories with their ancestors), ``search_free``, ``geom`` (the points of its
 locations), ``area_codes`` (of its service areas), ``languages`` and ``accessibility``, and each
-set the facets count as one text value, kept by triggers in the listing's transaction. A place's candidates come from one bitmap scan of it. Words alone, best first, are
-ranked from its RUM index where the server has the extension (the best 2,000 without reading every
-match; the total then stops at "more than 2,000"), from GIN otherwise. The page's descriptions and
-organisation names come from ``service`` and ``organization`` for its rows only.
+set the facets count as one text value, kept by triggers in the listing's transaction. A place's
+candidates come from one bitmap scan of it. Words alone, best first, are ranked from its RUM
+index where the server has the extension (the best 2,000 without reading every match; the total
+then stops at "more than 2,000"), from GIN otherwise. The page's descriptions and organisation
+names come from ``service`` and ``organization`` for its rows only.
 """
 from __future__ import annotations
 
@@ -310,7 +311,8 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         f" JOIN taxonomy_term t ON t.id = k.id WHERE {cat_where} GROUP BY t.code, t.name",
         f"SELECT 'lang', k.code, sum(g.n)::bigint, NULL, {BLANK_HIT} FROM ({_sets('languages_set', facet_source)}) g"
         f" CROSS JOIN unnest(CAST(g.languages_set AS text[])) AS k(code) GROUP BY k.code",
-        f"SELECT 'acc', k.details, sum(g.n)::bigint, NULL, {BLANK_HIT} FROM ({_sets('accessibility_set', facet_source)}) g"
+        f"SELECT 'acc', k.details, sum(g.n)::bigint, NULL, {BLANK_HIT}"
+        f" FROM ({_sets('accessibility_set', facet_source)}) g"
         f" CROSS JOIN unnest(CAST(g.accessibility_set AS text[])) AS k(details)"
         f" WHERE k.details = ANY(:accessibility_all) GROUP BY k.details",
     ]
