@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import flask
-from sqlalchemy import MetaData, any_, bindparam, create_engine, event
+from sqlalchemy import MetaData, String, any_, bindparam, create_engine, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import NullType
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -198,8 +199,9 @@ def one_of(column, values):
     value, and psycopg parsed a statement with 5,000 of them in Python on every run (5 ms each,
     about a tenth of a 100,000-service import). Elsewhere it is ``IN``."""
     values = list(values)
-    if db.is_postgres:
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    if db.is_postgres:  # (an expression of unknown type, such as replace(...), compares as text)
+        item = String() if isinstance(column.type, NullType) else column.type
+        return column == any_(bindparam(None, values, type_=ARRAY(item)))
     return column.in_(values)
 
 

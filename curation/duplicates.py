@@ -11,7 +11,7 @@ from difflib import SequenceMatcher
 from sqlalchemy import func, or_, select, text
 
 from assets_hub.accounts.permissions import CURATORS, require_role
-from assets_hub.db import db, utcnow
+from assets_hub.db import db, one_of, utcnow
 from assets_hub.directory.models import Attribute, Location, Phone, Service, ServiceArea, ServiceAtLocation
 from assets_hub.errors import Conflict, Invalid, NotFound
 from assets_hub.ids import is_uuid
@@ -61,12 +61,13 @@ def find_for(service_ids: list[str]) -> dict[tuple[str, str], set[str]]:
 
     live = Service.status.in_(("active", "temporarily closed", "inactive"))
     # same phone: compare digits only (0161 496 0000 = +44 161 4960000)
-    mine = session.execute(select(Phone.service_id, Phone.number).where(Phone.service_id.in_(ids))).all()
+    mine = session.execute(select(Phone.service_id, Phone.number).where(one_of(Phone.service_id, ids))).all()
     wanted = {_digits(n) for _, n in mine if len(_digits(n)) >= 9}
     if wanted:
         squeezed = func.replace(func.replace(Phone.number, " ", ""), "-", "")
         candidates = session.execute(select(Phone.service_id, Phone.number).join(Service, Service.id == Phone.service_id)
-                                     .where(live, or_(squeezed.in_(wanted), Phone.number.in_([n for _, n in mine]))))
+                                     .where(live, or_(one_of(squeezed, wanted),
+                                                      one_of(Phone.number, [n for _, n in mine]))))
         by_digits: dict[str, set[str]] = {}
         for sid, number in candidates:
             by_digits.setdefault(_digits(number), set()).add(sid)
@@ -74,19 +75,20 @@ def find_for(service_ids: list[str]) -> dict[tuple[str, str], set[str]]:
             for other in by_digits.get(_digits(number), ()):
                 add(sid, other, "same phone number")
     # same website
-    sites = {sid: _site(url) for sid, url in session.execute(select(Service.id, Service.url).where(Service.id.in_(ids)))}
+    sites = {sid: _site(url)
+             for sid, url in session.execute(select(Service.id, Service.url).where(one_of(Service.id, ids)))}
     wanted_sites = {s for s in sites.values() if s}
     if wanted_sites:
         bare = func.lower(Service.url)
         for prefix in ("https://", "http://", "www."):
             bare = func.replace(bare, prefix, "")
         bare = func.rtrim(bare, "/")
-        for other, url in session.execute(select(Service.id, Service.url).where(live, bare.in_(wanted_sites))):
+        for other, url in session.execute(select(Service.id, Service.url).where(live, one_of(bare, wanted_sites))):
             for sid, site in sites.items():
                 if site and _site(url) == site:
                     add(sid, other, "same website")
     # similar name close by
-    names = dict(session.execute(select(Service.id, Service.name).where(Service.id.in_(ids))).all())
+    names = dict(session.execute(select(Service.id, Service.name).where(one_of(Service.id, ids))).all())
     if db.is_postgres:
         rows = session.execute(text(
             "SELECT sa.service_id, sb.service_id, s.name FROM service_at_location sa "
@@ -122,7 +124,7 @@ def flag(service_ids: list[str]) -> int:
         return 0
     session = db.session
     known = {(a, b) for a, b in session.execute(select(DuplicateFlag.service_id, DuplicateFlag.other_id).where(
-        or_(DuplicateFlag.service_id.in_(list(service_ids)), DuplicateFlag.other_id.in_(list(service_ids)))))}
+        or_(one_of(DuplicateFlag.service_id, service_ids), one_of(DuplicateFlag.other_id, service_ids))))}
     new = [DuplicateFlag(service_id=a, other_id=b, reasons=", ".join(sorted(r)))
            for (a, b), r in pairs.items() if (a, b) not in known]
     session.add_all(new)

@@ -148,20 +148,23 @@ def search(q, place, groups, mode, now=None) -> EngineResult:
     return EngineResult(page, len(ranked) if total is None else total, facets)
 
 
+def _cut(scores: dict[str, float], k: int) -> float | None:
+    """The k-th best score, or None when there are no more than k."""
+    return heapq.nlargest(k, scores.values())[-1] if len(scores) > k else None
+
+
 def _best(scores: dict[str, float], k: int) -> list[str]:
     """The ids with the k best scores, and every id tied with the k-th (ties are then ordered by
     name, so the cut must not depend on which of them heapq happened to keep)."""
-    if len(scores) <= k:
-        return list(scores)
-    cut = heapq.nlargest(k, scores.values())[-1]
-    return [sid for sid, score in scores.items() if score >= cut]
+    cut = _cut(scores, k)
+    return list(scores) if cut is None else [sid for sid, score in scores.items() if score >= cut]
 
 
 def _sample(scores: dict[str, float], k: int) -> list[str]:
     """The ids with the k best scores, those tied at the cut taken in order of id."""
-    if len(scores) <= k:
+    cut = _cut(scores, k)
+    if cut is None:
         return list(scores)
-    cut = heapq.nlargest(k, scores.values())[-1]
     above = [sid for sid, score in scores.items() if score > cut]
     return above + sorted(sid for sid, score in scores.items() if score == cut)[:k - len(above)]
 
