@@ -10,9 +10,9 @@ processes may follow one feed: Whoosh's writer lock makes them take turns.
 from __future__ import annotations
 
 import atexit
-
 import math
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
@@ -43,8 +43,23 @@ SCHEMA = Schema(
 INDEX_VERSION = "3"
 
 _lock = threading.Lock()
-_searchers: dict[str, object] = {}
-_retired: dict[str, list] = {}
+
+
+class _Held:
+    """One searcher generation of one index, and how many searches are using it now.
+
+    Each generation is a searcher opened afresh (never ``Searcher.refresh()``, whose new searcher
+    shares segment readers with the old one, so closing the old one closed readers the new one
+    still used). The process's table below owns it; a search borrows it with ``_searching()``.
+    A replaced generation is closed when its last search gives it back, never under a search."""
+
+    __slots__ = ("searcher", "users", "retired")
+
+    def __init__(self, searcher):
+        self.searcher, self.users, self.retired = searcher, 0, False
+
+
+_current: dict[str, _Held] = {}
 
 
 def index_dir() -> Path:
@@ -159,46 +174,78 @@ def apply_changes(path: Path | None = None, engine=None, on_stage=None) -> int:
     return len(service_ids)
 
 
+def _retire(key: str) -> None:
+    """Take the generation out of use (caller holds _lock); closed now if no search is using it."""
+    held = _current.pop(key, None)
+    if held is not None:
+        held.retired = True
+        if held.users == 0:
+            held.searcher.close()
+
+
 def _forget(path: Path) -> None:
     with _lock:
-        searchers = [_searchers.pop(str(path), None), *_retired.pop(str(path), [])]
-    for searcher in searchers:
-        if searcher is not None:
-            searcher.close()
+        _retire(str(path))
 
 
 def close_all() -> None:
-    """Close every open searcher (at exit: they hold the index's files open)."""
+    """Close every searcher no search is using (at exit: they hold the index's files open)."""
     with _lock:
-        keys = set(_searchers) | set(_retired)
-    for key in keys:
-        _forget(Path(key))
+        for key in list(_current):
+            _retire(key)
 
 
 atexit.register(close_all)
 
 
-def searcher(path: Path | None = None):
-    """One open searcher per index per process, refreshed only when the index changed."""
-    path = path or index_dir()
+def _open_searcher(ix):
+    # Another process may commit (and delete merged segments' files) between our reading the table
+    # of contents and opening its segments; each try reads the newest table of contents again.
+    for attempt in range(5):
+        try:
+            return ix.searcher()
+        except OSError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _acquire(path: Path) -> _Held | None:
     key = str(path)
     with _lock:
-        s = _searchers.get(key)
-        if s is None:
+        held = _current.get(key)
+        if held is not None and not held.searcher.up_to_date():
+            _retire(key)
+            held = None
+        if held is None:
             ix = _open(path, create=False)
             if ix is None:
                 return None
-            s = ix.searcher()
-            _searchers[key] = s
-        elif not s.up_to_date():
-            fresh = s.refresh()
-            # With compound=False a searcher holds open files: close the one retired last time
-            # (any search still using it has long finished), and retire this one.
-            for old in _retired.pop(key, []):
-                old.close()
-            _retired[key] = [s]
-            _searchers[key] = s = fresh
-        return s
+            held = _current[key] = _Held(_open_searcher(ix))
+        held.users += 1
+        return held
+
+
+def _release(held: _Held) -> None:
+    with _lock:
+        held.users -= 1
+        if held.retired and held.users == 0:
+            held.searcher.close()
+
+
+@contextmanager
+def searching(path: Path | None = None):
+    """The index's current searcher (None when there is no index), held open until the block ends.
+
+    One searcher per index per process, replaced only when the index changed."""
+    held = _acquire(path or index_dir())
+    if held is None:
+        yield None
+        return
+    try:
+        yield held.searcher
+    finally:
+        _release(held)
 
 
 def ensure_current() -> None:
@@ -315,28 +362,30 @@ def text_scores(groups: list[list[str]], mode: str, only: set[str] | None = None
     """{service_id: BM25 score} for matching services; only among ``only`` (a place's candidates)
     when given, only visible ones with ``visible_only``. An empty ``only`` means no candidates,
     never "no filter"."""
-    s = searcher()
-    if s is None or (only is not None and not only):
+    if only is not None and not only:
         return {}
-    r = _reader(s)
-    allowed = None if only is None else {r.by_id[sid] for sid in only if sid in r.by_id}
-    if visible_only:
-        allowed = set(r.visible) if allowed is None else allowed & r.visible
-    if allowed is not None and not allowed:
-        return {}
-    return {r.by_doc[d]: score for d, score in r.match(_analysed(groups), mode, allowed).items()}
+    with searching() as s:
+        if s is None:
+            return {}
+        r = _reader(s)
+        allowed = None if only is None else {r.by_id[sid] for sid in only if sid in r.by_id}
+        if visible_only:
+            allowed = set(r.visible) if allowed is None else allowed & r.visible
+        if allowed is not None and not allowed:
+            return {}
+        return {r.by_doc[d]: score for d, score in r.match(_analysed(groups), mode, allowed).items()}
 
 
 def suggest(words: list[str]) -> dict[str, str]:
-    s = searcher()
-    if s is None:
-        return {}
-    corrector = s.corrector("spell")
-    out = {}
-    for w in words:
-        if len(w) < 3 or s.doc_frequency("spell", w):
-            continue
-        found = corrector.suggest(w, limit=1, maxdist=2)
-        if found:
-            out[w] = found[0]
-    return out
+    with searching() as s:
+        if s is None:
+            return {}
+        corrector = s.corrector("spell")
+        out = {}
+        for w in words:
+            if len(w) < 3 or s.doc_frequency("spell", w):
+                continue
+            found = corrector.suggest(w, limit=1, maxdist=2)
+            if found:
+                out[w] = found[0]
+        return out

@@ -179,3 +179,79 @@ def test_an_index_from_another_version_is_rebuilt(feed_app, tmp_path):
     engine_whoosh.ensure_current()
     assert (tmp_path / "index" / "assets-hub-version").read_text() == engine_whoosh.INDEX_VERSION
     assert len(_indexed_ids(tmp_path / "index")) == 3
+
+
+def test_many_searches_and_edits_in_one_process(feed_app):
+    """Search, edit, search, edit ...: each search sees the last edit and none fails.
+
+    Before searchers were opened afresh, the second edit's search raised ReaderClosed and every
+    word search after it did too, until the process restarted."""
+    client = feed_app.test_client()
+
+    def names(what):
+        response = client.get("/api/search", query_string={"what": what})
+        assert response.status_code == 200, response.text
+        return [r["name"] for r in response.json["results"]]
+
+    def rename(name):
+        db.session.get(Service, sid).name = name
+        db.session.commit()
+
+    _add_services(3, prefix="Orchard")
+    sid = db.session.scalar(select(Service.id).order_by(Service.name).limit(1))
+    words = ["apple", "bramble", "cedar", "damson", "elder", "fig", "quince", "hazel", "iris", "juniper",
+             "kale", "lilac"]
+    for round_, word in enumerate(words):
+        rename(f"Orchard {word} gardening")
+        assert names(word) == [f"Orchard {word} gardening"]
+        assert len(names("orchard gardening")) == 3
+        assert client.get("/search", query_string={"what": "orchard"}).status_code == 200
+        assert client.get("/search.geojson", query_string={"what": "orchard"}).status_code == 200
+        assert client.get("/api/v3/services", query_string={"search": "orchard"}).status_code == 200
+        if round_:
+            assert names(words[round_ - 1]) == []
+    # a search still holding the old generation while the index moves on finishes unharmed
+    with engine_whoosh.searching() as held:
+        rename("Orchard moved on")
+        assert names("moved") == ["Orchard moved on"]
+        assert held.doc_count() == 3
+
+
+def _serve(url: str, index: str, ports) -> None:
+    from werkzeug.serving import make_server
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "SEARCH_INDEX_DIR": index})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    ports.put(server.server_port)
+    server.serve_forever()
+
+
+def test_two_server_processes_keep_answering_word_searches_across_edits(feed_app, tmp_path):
+    """Two real server processes share the database and the index; edits arrive between searches
+    and each process's searches go on answering 200 with the newest name."""
+    import json
+    import urllib.request
+
+    _add_services(2, prefix="Pottery")
+    url, index = str(db.engine.url), str(tmp_path / "index")
+    mp = multiprocessing.get_context("spawn")
+    ports = mp.Queue()
+    procs = [mp.Process(target=_serve, args=(url, index, ports), daemon=True) for _ in range(2)]
+    for p in procs:
+        p.start()
+    try:
+        bases = [f"http://127.0.0.1:{ports.get(timeout=60)}" for _ in procs]
+        svc = db.session.scalar(select(Service).order_by(Service.name).limit(1))
+        for round_ in range(10):
+            svc.name = f"Pottery turn{round_} class"
+            db.session.commit()
+            for base in (bases if round_ % 2 else bases[::-1]):
+                with urllib.request.urlopen(f"{base}/api/search?what=turn{round_}", timeout=30) as r:
+                    assert r.status == 200
+                    names = [item["name"] for item in json.load(r)["results"]]
+                assert names == [svc.name]
+                with urllib.request.urlopen(f"{base}/search?what=pottery", timeout=30) as r:
+                    assert r.status == 200
+    finally:
+        for p in procs:
+            p.terminate()
+            p.join(10)
