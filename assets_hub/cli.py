@@ -10,7 +10,7 @@ from flask.cli import FlaskGroup, ScriptInfo
 
 from assets_hub import create_app
 from assets_hub.config import PROJECT_ROOT
-from assets_hub.db import db
+from assets_hub.db import db, writing_by_default
 from assets_hub.errors import AppError
 
 
@@ -23,6 +23,7 @@ def _create_app(*_args, **_kwargs):
 def main(ctx):
     """Assets Hub: a community asset directory. DATABASE_URL chooses the database (default: SQLite in instance/)."""
     ctx.call_on_close(lambda: _dispose_engine(ctx))
+    ctx.call_on_close(writing_by_default())  # a command's transactions take SQLite's write lock first
 
 
 def _dispose_engine(ctx) -> None:

@@ -6,6 +6,7 @@ commit at their end through :func:`commit`. Service functions only ``flush``.
 """
 from __future__ import annotations
 
+import contextvars
 import math
 import select
 from dataclasses import dataclass
@@ -81,7 +82,11 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            # A transaction that will write takes SQLite's write lock when it begins, so a second
+            # writer waits (busy_timeout) instead of failing: a deferred transaction that read
+            # before another connection committed cannot upgrade to a write, and SQLite fails
+            # it at once ("database is locked") without waiting.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _will_write() else "BEGIN")
 
         return engine
     # JIT compilation costs PostgreSQL hundreds of milliseconds on the search statement (its cost
@@ -95,6 +100,23 @@ def make_engine(url: str, **kwargs) -> Engine:
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     event.listen(engine, "checkout", _still_connected)
     return engine
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_writing = contextvars.ContextVar("assets_hub_writing", default=False)
+
+
+def writing_by_default():
+    """Outside requests (a CLI command), transactions on SQLite take the write lock when they begin.
+    Returns the function that undoes it (a test runs many commands in one process)."""
+    token = _writing.set(True)
+    return lambda: _writing.reset(token)
+
+
+def _will_write() -> bool:
+    if flask.has_request_context():
+        return flask.request.method not in SAFE_METHODS
+    return _writing.get()
 
 
 def _still_connected(dbapi_conn, record, _proxy) -> None:

@@ -5,7 +5,7 @@ import logging
 
 import flask
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,32 @@ def register_errorhandlers(app: flask.Flask) -> None:
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(exc.code or 500, code, exc.description or exc.name)
 
+    @app.errorhandler(OperationalError)
+    def _operational(exc: OperationalError):
+        _end_failed_transaction()
+        if "database is locked" in str(exc.orig) or "could not serialize" in str(exc.orig):
+            log.warning("Database busy: %s", type(exc.orig).__name__)
+            response, status = error_response(503, "busy", "The directory is busy. Please try again in a moment.")
+            response = flask.make_response(response, status)
+            response.headers["Retry-After"] = "2"
+            return response
+        return _unexpected(exc)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("Unhandled error")
+        _end_failed_transaction()
         return error_response(500, "server_error", "Something went wrong on our side. It has been logged.")
+
+
+def _end_failed_transaction() -> None:
+    """The error page reads the database too (who is signed in): end the failed transaction first,
+    or rendering it fails the same way and the person sees a bare server error."""
+    session = flask.g.get("db_session")
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:  # the connection itself is gone: a new session gets a new one
+            log.warning("Rollback after an error failed", exc_info=True)
+            session.close()
+            flask.g.pop("db_session", None)

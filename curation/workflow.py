@@ -46,15 +46,18 @@ def request_claim(actor, *, service_id: str | None = None, organization_id: str 
     return claim
 
 
-def _get(model, ident: str, what: str):
-    found = db.session.get(model, ident) if is_uuid(ident) else None
+def _get(model, ident: str, what: str, for_update: bool = False):
+    # for_update: a decision locks the row it decides (PostgreSQL; SQLite's writing transactions
+    # hold the whole database), so of two curators deciding at once the second sees the first's.
+    lock = {"with_for_update": True, "populate_existing": True} if for_update else {}
+    found = db.session.get(model, ident, **lock) if is_uuid(ident) else None
     if found is None:
         raise NotFound(f"There is no such {what}.")
     return found
 
 
-def get_claim(claim_id: str) -> Claim:
-    return _get(Claim, claim_id, "claim")
+def get_claim(claim_id: str, for_update: bool = False) -> Claim:
+    return _get(Claim, claim_id, "claim", for_update)
 
 
 def decide_claim(actor, claim_id: str, decision: str, *, reason: str = "", lead: bool | None = None,
@@ -62,7 +65,7 @@ def decide_claim(actor, claim_id: str, decision: str, *, reason: str = "", lead:
     """confirm | deny | revoke (a confirmed claim). The first confirmed claimant of a listing leads;
     ``lead=True`` makes this one the lead instead. ``trusted`` claimants publish without the queue."""
     require_role(actor, *CURATORS, action="decide claims")
-    claim = get_claim(claim_id)
+    claim = get_claim(claim_id, for_update=True)
     from curation import scope
     if claim.service_id:
         scope.require_covers(actor, claim.service_id)
@@ -198,8 +201,8 @@ def propose_new_service(actor, values: dict) -> PendingChange:
     return change
 
 
-def get_change(change_id: str) -> PendingChange:
-    return _get(PendingChange, change_id, "change")
+def get_change(change_id: str, for_update: bool = False) -> PendingChange:
+    return _get(PendingChange, change_id, "change", for_update)
 
 
 def queue(status: str = "pending") -> list[PendingChange]:
@@ -210,7 +213,7 @@ def queue(status: str = "pending") -> list[PendingChange]:
 def approve(actor, change_id: str) -> Service:
     """Publish a pending change. Curators and admins. The history names the curator and the proposer."""
     require_role(actor, *CURATORS, action="approve changes")
-    change = get_change(change_id)
+    change = get_change(change_id, for_update=True)
     from curation import scope
     scope.require_covers(actor, change.service_id)
     if change.status != "pending":
@@ -257,7 +260,7 @@ def _approve_new(actor, change: PendingChange) -> Service:
 def send_back(actor, change_id: str, reason: str) -> PendingChange:
     """Return a change to its proposer with a reason they will see. Curators and admins."""
     require_role(actor, *CURATORS, action="send changes back")
-    change = get_change(change_id)
+    change = get_change(change_id, for_update=True)
     from curation import scope
     scope.require_covers(actor, change.service_id)
     if change.status != "pending":
