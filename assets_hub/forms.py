@@ -26,7 +26,10 @@ def form_data(multi: tuple[str, ...] = ()) -> dict:
 
 
 def json_body() -> dict:
-    data = flask.request.get_json(silent=True)
+    try:
+        data = flask.request.get_json(silent=True)
+    except RecursionError:  # the parser gives up on nesting deeper than Python's recursion limit
+        raise Invalid("The JSON is nested too deeply.", {"_body": ["Nested too deeply."]}) from None
     if not isinstance(data, dict):
         raise Invalid("Send a JSON object in the request body (Content-Type: application/json).",
                       {"_body": ["Expected a JSON object."]})

@@ -23,6 +23,9 @@ FIELD_MAX = 1024 * 1024  # one CSV field: 1 MB is far beyond any real descriptio
 csv.field_size_limit(FIELD_MAX)
 
 
+TOO_DEEP = "is nested too deeply (lists or objects inside each other hundreds of levels down)"
+
+
 class FileProblem(Exception):
     def __init__(self, file: str, row, field: str, problem: str):
         super().__init__(problem)
@@ -45,6 +48,8 @@ def json_records(path: Path, max_bytes: int | None = None) -> Iterator[tuple[str
                     raise FileProblem(name, number, "(line)", f"is not UTF-8 text (byte {exc.start})") from None
                 except json.JSONDecodeError as exc:
                     raise FileProblem(name, number, "(line)", f"is not JSON: {exc.msg} at column {exc.colno}") from None
+                except RecursionError:
+                    raise FileProblem(name, number, "(line)", TOO_DEEP) from None
         return
     size = path.stat().st_size
     if size > max_bytes:
@@ -56,6 +61,8 @@ def json_records(path: Path, max_bytes: int | None = None) -> Iterator[tuple[str
         raise FileProblem(name, "-", "(file)", f"is not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise FileProblem(name, exc.lineno, "(file)", f"is not JSON: {exc.msg} at column {exc.colno}") from None
+    except RecursionError:
+        raise FileProblem(name, "-", "(file)", TOO_DEEP) from None
     if isinstance(data, dict) and isinstance(data.get("contents"), list):
         data = data["contents"]
     if isinstance(data, dict):

@@ -278,6 +278,8 @@ def to_rows(rec: dict, report: Report, file: str, line) -> Rows:
     sid = _id(rec, "id", "")
     org = rec.get("organization") if isinstance(rec.get("organization"), dict) else None
     org_id = _id(rec, "organization_id", "", required=org is None) or _id(org, "id", "organization.")
+    if org is not None and org.get("id") not in (None, "", org_id):
+        raise RecordError("organization.id", f"is not the record's organization_id ({org_id})")
     status = _str(rec, "status", "", 20, required=True)
     if status not in ("active", "inactive", "defunct", "temporarily closed"):
         raise RecordError("status", "must be active, inactive, defunct or temporarily closed")
@@ -616,14 +618,16 @@ def _check_references(batch: list[tuple[Rows, int]], report: Report, file: str) 
     session = db.session
     org_ids = {r.service["organization_id"] for r, _ in batch if not r.organization}
     known = set(session.scalars(select(Organization.id).where(one_of(Organization.id, org_ids)))) if org_ids else set()
-    known |= report.seen_orgs
     term_ids = {a["taxonomy_term_id"] for r, _ in batch for a in r.children.get(Attribute, [])}
     term_ids -= {t["id"] for r, _ in batch for t in r.terms}
     known_terms = (set(session.scalars(select(TaxonomyTerm.id).where(one_of(TaxonomyTerm.id, term_ids))))
                    if term_ids else set())
     ok = []
     for rows, line in batch:
-        if not rows.organization and rows.service["organization_id"] not in known:
+        # seen_orgs grows in this loop: an organisation embedded by an earlier record of this same
+        # batch counts, as one from an earlier batch does
+        org_id = rows.service["organization_id"]
+        if not rows.organization and org_id not in known and org_id not in report.seen_orgs:
             report.problem(file, line, "organization_id",
                            f"no organisation {rows.service['organization_id']} (not in the file or the directory)")
             report.rejected += 1

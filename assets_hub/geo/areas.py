@@ -101,6 +101,8 @@ def validate_geojson_area(value, field: str = "area_geojson") -> str:
             value = json.loads(value)
         except ValueError:
             raise bad("it is not JSON")
+        except RecursionError:
+            raise bad("it is nested too deeply") from None
     if isinstance(value, dict) and value.get("type") == "Feature":
         value = value.get("geometry")
     if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):

@@ -336,3 +336,45 @@ def test_big_json_is_refused_with_advice(ctx, tmp_path):
     finally:
         hsds_files.JSON_MAX_BYTES = original
     assert_rejected_whole(report, "big.json", "(file)", "Use NDJSON")
+
+
+def test_deeply_nested_json_is_a_clear_problem_not_a_traceback(ctx, tmp_path, client):
+    record = client.get("/api/v3/services/" + db.session.scalar(
+        select(Service.id).where(Service.name == "Heatons Befriending Circle"))).json
+    deep = "[" * 50_000 + "]" * 50_000
+    (tmp_path / "deep.json").write_text(deep)
+    assert_rejected_whole(import_path(tmp_path / "deep.json"), "deep.json", "(file)", "nested too deeply")
+    (tmp_path / "deep.ndjson").write_text(json.dumps(record) + "\n" + deep + "\n")
+    report = import_path(tmp_path / "deep.ndjson")
+    assert_rejected_whole(report, "deep.ndjson", "(line)", "nested too deeply")
+    assert report.problems[0].row == 2
+    # parsed (under the parser's limit), then every field of it read: refused, naming the field
+    nested = json.loads("[" * 900 + "]" * 900)
+    (tmp_path / "field.json").write_text(json.dumps(dict(record, description=nested,
+                                                         service_areas=[{"extent": nested}])))
+    report = import_path(tmp_path / "field.json")
+    assert not report.ok and report.problems, report.lines()
+
+
+def test_an_organisation_embedded_earlier_in_the_batch_is_found(ctx, tmp_path, client):
+    """Two services of one new organisation, the organisation embedded in the first record only."""
+    import uuid as _uuid
+    record = client.get("/api/v3/services/" + db.session.scalar(
+        select(Service.id).where(Service.name == "Heatons Befriending Circle"))).json
+    org_id = str(_uuid.uuid4())
+    organization = dict(record["organization"], id=org_id, name="Batch-embedded Friends")
+    first = {"id": str(_uuid.uuid4()), "name": "Batch first service", "status": "active",
+             "description": "Walks.", "organization_id": org_id, "organization": organization}
+    second = dict(first, id=str(_uuid.uuid4()), name="Batch second service", organization_id=org_id)
+    second.pop("organization")
+    (tmp_path / "batch.ndjson").write_text(json.dumps(first) + "\n" + json.dumps(second) + "\n")
+    report = import_path(tmp_path / "batch.ndjson")
+    assert report.ok, report.lines()
+    assert report.created == 2
+    names = db.session.scalars(select(Service.name).where(Service.organization_id == org_id)).all()
+    assert sorted(names) == ["Batch first service", "Batch second service"]
+    # an embedded organisation whose id contradicts the record's organization_id is refused, not merged
+    third = dict(first, id=str(_uuid.uuid4()), organization_id=record["organization"]["id"])
+    (tmp_path / "contradicts.json").write_text(json.dumps(third))
+    assert_rejected_whole(import_path(tmp_path / "contradicts.json"), "contradicts.json", "organization.id",
+                          "is not the record's organization_id")

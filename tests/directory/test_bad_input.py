@@ -118,3 +118,30 @@ def test_edit_form_errors_keep_the_published_values(client, login_as):
     db.session.expire_all()
     assert db.session.get(Service, svc.id).name == "Reddish Vale Walking Group"
     assert "Gentle led walks" in db.session.get(Service, svc.id).description
+
+
+DEEP = "[" * 50_000 + "]" * 50_000
+
+
+@pytest.mark.parametrize("body", [
+    '{"name": "Deep", "description": "x", "area_geojson": ' + DEEP + "}",   # deeper than the parser goes
+    '{"name": "Deep", "description": "x", "area_geojson": ' + "[" * 900 + "]" * 900 + "}",  # parsed, then walked
+])
+def test_deeply_nested_json_is_refused_not_a_server_error(client, login_as, body):
+    login_as("curator")
+    before = _count(Service)
+    r = client.post("/api/directory/services", data=body.replace('"Deep"', '"Deep", "organization_id": "%s"'
+                                                                 % _org_id()),
+                    headers={"Content-Type": "application/json", "X-CSRF-Token": csrf_token(client)})
+    assert r.status_code == 422, r.text
+    assert r.json["error"]["fields"]
+    assert _count(Service) == before
+
+
+def test_deeply_nested_area_in_the_form_names_the_field(client, login_as):
+    login_as("curator")
+    r = client.post("/manage/services/new", data={
+        "organization_id": _org_id(), "name": "Deep", "description": "x", "area_geojson": DEEP,
+        "csrf_token": csrf_token(client)})
+    assert r.status_code == 422
+    assert 'href="#area_geojson"' in r.text or "area" in r.text.lower()
