@@ -46,3 +46,30 @@ def load_or_errors(schema: Schema, data: dict, partial: bool = False) -> tuple[d
 
 def errors_from(exc: AppError) -> dict:
     return exc.fields or {"_form": [exc.message]}
+
+
+def shows_errors_on(page):
+    """For a POST action that has no form page of its own (a button on another page): an AppError
+    is shown on the page the person came from, in words, with the error's status, instead of a
+    bare error page. ``page(**view_args)`` renders that page; it reads ``g.action_error``.
+    JSON clients and sign-in redirects are answered as before."""
+    import functools
+
+    from assets_hub.errors import Unauthorised, wants_json
+
+    def wrap(view):
+        @functools.wraps(view)
+        def run(**kwargs):
+            try:
+                return view(**kwargs)
+            except AppError as exc:
+                if isinstance(exc, Unauthorised) or wants_json():
+                    raise
+                from assets_hub.db import db
+                db.session.rollback()  # the page shows what is stored, not the failed action's flushes
+                flask.g.action_error = exc
+                flask.g.action_target = next(iter(kwargs.values()), None)  # which item's form failed
+                body = page(**kwargs)
+                return (body[0] if isinstance(body, tuple) else body), exc.status
+        return run
+    return wrap

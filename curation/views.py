@@ -6,7 +6,9 @@ import json
 import flask
 from flask_login import current_user, login_required
 
+from assets_hub.directory import views as directory_views
 from assets_hub.directory.services import get_service
+from assets_hub.forms import shows_errors_on
 from curation import history, reviews, services
 
 bp = flask.Blueprint("curation", __name__)
@@ -34,6 +36,7 @@ def service_history(service_id):
 
 @bp.post("/services/<service_id>/history/<int:number>/restore")
 @login_required
+@shows_errors_on(lambda service_id, number: service_history(service_id))
 def restore(service_id, number):
     changed = services.restore_version(current_user, service_id, number)
     flask.flash(f"Restored version {number}." if changed else f"Version {number} is what the listing says already.")
@@ -42,6 +45,7 @@ def restore(service_id, number):
 
 @bp.post("/services/<service_id>/confirm")
 @login_required
+@shows_errors_on(directory_views.service)
 def confirm(service_id):
     """ "Still correct": one click counts as a review."""
     svc = reviews.confirm_still_correct(current_user, service_id)
@@ -53,6 +57,7 @@ def confirm(service_id):
 
 @bp.post("/services/<service_id>/claim")
 @login_required
+@shows_errors_on(directory_views.service)
 def claim_service(service_id):
     from curation import workflow
     workflow.request_claim(current_user, service_id=service_id, message=flask.request.form.get("message", ""))
@@ -66,6 +71,7 @@ def my_listings():
     from curation import workflow
     claims, changes = workflow.my_listings(current_user)
     return flask.render_template("curation/my_listings.html", claims=claims, changes=changes,
+                                 can_propose=bool(workflow.claimed_organizations(current_user)),
                                  names=_names(claims, changes),
                                  titles={c.id: workflow.proposed_name(c) for c in changes if not c.service_id})
 
@@ -79,6 +85,7 @@ def _names(claims, changes) -> dict[str, str]:
 
 @bp.post("/curation/claims/<claim_id>")
 @login_required
+@shows_errors_on(lambda **_: dashboard())
 def decide_claim(claim_id):
     from curation import workflow
     form = flask.request.form
@@ -90,6 +97,7 @@ def decide_claim(claim_id):
 
 @bp.post("/curation/changes/<change_id>/approve")
 @login_required
+@shows_errors_on(lambda **_: dashboard())
 def approve_change(change_id):
     from curation import workflow
     svc = workflow.approve(current_user, change_id)
@@ -99,6 +107,7 @@ def approve_change(change_id):
 
 @bp.post("/curation/changes/<change_id>/send-back")
 @login_required
+@shows_errors_on(lambda **_: dashboard())
 def send_back_change(change_id):
     from curation import workflow
     workflow.send_back(current_user, change_id, flask.request.form.get("reason", ""))
@@ -150,6 +159,7 @@ def suggest_service():
 
 @bp.post("/curation/suggestions/<suggestion_id>/resolve")
 @login_required
+@shows_errors_on(lambda **_: dashboard())
 def resolve_suggestion(suggestion_id):
     from curation import suggestions
     suggestions.resolve(current_user, suggestion_id, flask.request.form.get("resolution", ""))
@@ -177,6 +187,7 @@ def services_csv():
 
 @bp.post("/curation/duplicates/<flag_id>")
 @login_required
+@shows_errors_on(lambda **_: dashboard())
 def decide_duplicate(flag_id):
     from curation import duplicates
     keep = flask.request.form.get("keep", "")

@@ -135,6 +135,14 @@ def active_claim(actor, service: Service) -> Claim | None:
         .order_by(Claim.trusted.desc()).limit(1))
 
 
+def claim_waiting(actor, service: Service) -> bool:
+    """Whether the actor's claim on this service is waiting for a curator (so it cannot be made again)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "id", None):
+        return False
+    return db.session.scalar(select(Claim.id).where(
+        Claim.user_id == actor.id, Claim.status == "requested", Claim.service_id == service.id).limit(1)) is not None
+
+
 def claimant_emails(service: Service) -> list[str]:
     return list(db.session.scalars(select(User.email).join(Claim, Claim.user_id == User.id).where(
         Claim.status == "confirmed", or_(Claim.service_id == service.id,

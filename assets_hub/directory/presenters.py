@@ -71,4 +71,18 @@ def tel_href(number: str) -> str:
     return "tel:" + "".join(ch for ch in number if ch.isdigit() or ch == "+")
 
 
-FILTERS = {"long_date": long_date, "distance": distance, "tel_href": tel_href}
+FIELD_LABELS = {"url": "Website", "area_geojson": "Drawn area", "organization_id": "Organisation",
+                "minimum_age": "Youngest age", "maximum_age": "Oldest age", "address_1": "Address",
+                "resolution": "What you did", "taxonomy_id": "Category", "radius_km": "Distance",
+                "what": "What", "where": "Where", "email": "Email address"}
+
+
+def field_label(name: str) -> str:
+    """A form or API field's name as people read it (error pages name the field, not the column)."""
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    words = name.replace(".", " ").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+FILTERS = {"long_date": long_date, "distance": distance, "tel_href": tel_href, "field_label": field_label}

@@ -219,8 +219,9 @@ def _set_location(service: Service, data: dict) -> None:
         if lat is None:
             row = lookup_postcode(postcode)
             if row is None or row.latitude is None:
-                message = (f"We could not find {parsed.code} in the postcode list; check it, or give the latitude "
-                           "and longitude too.")
+                # (the form has no coordinates: the advice is what a person at the form can do)
+                message = (f"We could not find {parsed.code} in the postcode list. Check it for typing "
+                           "mistakes; a postcode issued in the last few months may not be listed yet.")
                 raise Invalid(message, {"postcode": [message]})
             lat, lon = row.latitude, row.longitude
     session = db.session

@@ -47,13 +47,14 @@ def category(code):
 
 @bp.route("/services/<service_id>")
 def service(service_id):
-    from curation.workflow import active_claim
+    from curation.workflow import active_claim, claim_waiting
     svc = services.get_service(service_id)
     if svc.merged_into_id:  # merged by a curator: the listing lives on under the other address
         return flask.redirect(flask.url_for("directory.service", service_id=svc.merged_into_id), 301)
     locations = [(sal, presenters.opening_times(sal.schedules)) for sal in svc.service_at_locations]
     return flask.render_template("directory/service.html", service=svc, locations=locations,
                                  can_edit=active_claim(current_user, svc) is not None,
+                                 claim_waiting=claim_waiting(current_user, svc),
                                  language_names=LANGUAGES, accessibility_names=ACCESSIBILITY,
                                  service_times=presenters.opening_times(svc.schedules),
                                  visible=svc.status in services.VISIBLE_STATUSES)

@@ -67,3 +67,42 @@ def test_provider_claims_and_edits_curator_approves_public_sees_change_and_histo
     expect(latest).to_contain_text("approved by E2E Curator (curator)")
     expect(latest.get_by_role("row")).to_have_count(2)  # header + the one field that changed
     expect(latest.get_by_role("row", name=re.compile("^description"))).to_contain_text("Now with a step-free route.")
+
+
+def test_a_refused_action_is_shown_where_the_person_pressed_it(live_server, browser):
+    """Two actions with no form page of their own used to land on a bare "There is a problem" page:
+    claiming a listing again from a page loaded before the first claim, and resolving a report with
+    nothing in the box. Each now shows the error on the page the person was on."""
+    listing = "Heatons Befriending Circle"
+    provider = browser.new_context(java_script_enabled=False)
+    first, second = provider.new_page(), provider.new_page()
+    sign_in(first, live_server, "provider@e2e.test", "provider password 1")
+    open_listing(first, live_server, listing)
+    second.goto(first.url)                       # the same listing in a second tab
+    first.get_by_role("button", name="Claim this listing").click()
+    expect(first.get_by_text("waiting for a curator")).to_be_visible()
+    expect(first.get_by_role("button", name="Claim this listing")).to_have_count(0)
+    second.get_by_role("button", name="Claim this listing").click()
+    expect(second.get_by_role("heading", level=1)).to_have_text(listing)
+    expect(second.get_by_role("alert")).to_contain_text("Your claim is waiting for a curator.")
+
+    # someone reports a problem; the curator presses Resolve without saying what they did
+    public = browser.new_context(java_script_enabled=False).new_page()
+    open_listing(public, live_server, listing)
+    public.get_by_role("link", name="Report a problem with this listing").click()
+    public.locator("input[name=kind]").first.check()
+    public.get_by_label("Tell us more").fill("The meeting day has changed to Tuesday.")
+    public.get_by_label("Your email address").fill("reporter@example.org")
+    public.get_by_role("button", name="Send report").click()
+    expect(public.get_by_role("status")).to_contain_text("A curator will look at it")
+
+    curator = browser.new_context(java_script_enabled=False).new_page()
+    sign_in(curator, live_server, "curator@e2e.test", "curator password 1")
+    curator.get_by_role("link", name="Curation").click()
+    card = curator.locator("section", has_text="The meeting day has changed to Tuesday.")
+    card.get_by_role("button", name="Resolve").click()
+    expect(curator.get_by_role("heading", level=1)).to_have_text("Curation")
+    expect(curator.get_by_role("alert")).to_contain_text("Say what you did, for the person who told us.")
+    card = curator.locator("section", has_text="The meeting day has changed to Tuesday.")
+    expect(card.get_by_text("Describe what you did.")).to_be_visible()
+    expect(curator.get_by_text("resolution:")).to_have_count(0)
