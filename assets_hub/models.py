@@ -1,5 +1,5 @@
 """Imports every model so that Base.metadata knows every table (for Alembic and tests)."""
-from assets_hub.accounts.models import User  # noqa: F401
+from assets_hub.accounts.models import AccountEvent, PasswordReset, User  # noqa: F401
 from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption,  # noqa: F401
                                          Language, Location, Organization, Phone, Schedule, Service,
                                          ServiceArea, ServiceAtLocation, Taxonomy, TaxonomyTerm)

@@ -3,11 +3,14 @@ one, else an SQLite file), loaded once with the gazetteer and the demo data; eac
 transaction that is rolled back (requests inside it commit only savepoints)."""
 from __future__ import annotations
 
+import email
 import os
+import socket
 import uuid
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from assets_hub import create_app
 from assets_hub.cli import upgrade_database
@@ -120,3 +123,37 @@ def login_as(client, make_user):
 
 
 ROLES = ("admin", "curator", "provider", "link_worker", "timebank_coordinator", "member")
+
+
+# ------------------------------------------------------------------ mail: a real SMTP server on loopback
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.content)
+        msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(ctx):
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    saved = {k: ctx.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT")}
+    ctx.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
+    yield inbox
+    ctx.config.update(saved)
+    controller.stop()
+
+

@@ -3,8 +3,7 @@ from __future__ import annotations
 import flask
 from flask_login import LoginManager
 
-from assets_hub.accounts.models import User
-from assets_hub.db import db
+from assets_hub.accounts.services import load_session_user
 
 login_manager = LoginManager()
 login_manager.login_view = "accounts.login"
@@ -13,9 +12,8 @@ login_manager.session_protection = "strong"
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    user = db.session.get(User, user_id)
-    return user if user is not None and user.active else None
+def _load_user(session_id: str):
+    return load_session_user(session_id)
 
 
 def init_app(app: flask.Flask) -> None:

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, DateTime, String
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assets_hub.db import Base, utcnow
-from assets_hub.ids import id_column
+from assets_hub.ids import UUID_LEN, id_column
 
 ROLES = ("admin", "curator", "provider", "link_worker", "timebank_coordinator", "member")
+# The role a new account starts with unless an admin chooses another: the one that may do least.
+LEAST_PRIVILEGE = "member"
 ROLE_LABELS = {
     "admin": "Administrator",
     "curator": "Curator",
@@ -36,6 +38,12 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # In every session cookie; raised by signing out, changing the password or being disabled,
+    # which ends every session signed in before (an old cookie names an older version).
+    session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+
+    def get_id(self) -> str:  # what Flask-Login keeps in the session cookie
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -44,3 +52,33 @@ class User(UserMixin, Base):
     @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(self.role, self.role)
+
+
+class AccountEvent(Base):
+    """Something done to an account, by whom and when: never edited, never deleted with the account."""
+
+    __tablename__ = "account_event"
+
+    id: Mapped[str] = id_column()
+    # Not a foreign key: the record outlives the account it is about.
+    user_id: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    actor: Mapped[str] = mapped_column(String(254), nullable=False)  # a name and role, never an email
+    # To the microsecond (utcnow() drops them): events of one second keep their order.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 default=lambda: datetime.now(timezone.utc))
+
+
+class PasswordReset(Base):
+    """A single-use, expiring link to set a new password. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

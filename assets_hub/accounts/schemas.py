@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from assets_hub.accounts.models import ROLES
+from assets_hub.accounts.models import LEAST_PRIVILEGE, ROLES
 
 
 def _strip(value):
@@ -28,7 +28,8 @@ class UserCreateSchema(Schema):
                                          "invalid": "Enter an email address like name@example.org."})
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=120),
                                  error_messages={"required": "Enter a name."})
-    role = fields.String(required=True, validate=validate.OneOf(ROLES, error="Choose one of: {choices}."))
+    role = fields.String(load_default=LEAST_PRIVILEGE,  # an account may do least unless an admin chooses more
+                         validate=validate.OneOf(ROLES, error="Choose one of: {choices}."))
     password = fields.String(required=True, validate=validate.Length(min=12, max=200,
                              error="Use at least 12 characters."))
 

@@ -7,12 +7,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from assets_hub.accounts import services
-from assets_hub.accounts.models import ROLE_LABELS, ROLES, User
+from assets_hub.accounts.models import LEAST_PRIVILEGE, ROLE_LABELS, ROLES, User
 from assets_hub.accounts.permissions import require_role
 from assets_hub.accounts.schemas import LoginSchema, UserCreateSchema
 from assets_hub.db import db
-from assets_hub.errors import AppError
-from assets_hub.forms import errors_from, form_data, load_or_errors
+from assets_hub.errors import AppError, Invalid
+from assets_hub.forms import errors_from, form_data, load_or_errors, shows_errors_on
 
 bp = flask.Blueprint("accounts", __name__)
 
@@ -26,16 +26,26 @@ def _safe_next(target: str | None) -> str:
     return flask.url_for("directory.home")
 
 
+def _reset_link(token: str) -> str:
+    return flask.url_for("accounts.reset_password", token=token, _external=True)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     errors: dict = {}
     values = {"next": flask.request.args.get("next", "")}
+    status = 200
     if flask.request.method == "POST":
         values = form_data()
         data, errors = load_or_errors(LoginSchema(), values)
         if data:
             try:
-                user = services.authenticate(data["email"], data["password"])
+                user = services.authenticate(data["email"], data["password"], flask.request.remote_addr or "")
+            except services.TooManyAttempts as exc:
+                response = flask.make_response(flask.render_template(
+                    "accounts/login.html", errors={"_throttle": [exc.message]}, values=values), 429)
+                response.headers["Retry-After"] = str(exc.retry_after)
+                return response
             except AppError as exc:
                 errors = errors_from(exc)
             else:
@@ -43,31 +53,97 @@ def login():
                 login_user(user)
                 flask.flash(f"Signed in as {user.display_name}.")
                 return flask.redirect(_safe_next(data.get("next")))
-    status = 422 if errors else 200
+        status = 422
     return flask.render_template("accounts/login.html", errors=errors, values=values), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        services.sign_out(db.session.get(User, current_user.id))
     logout_user()
     flask.session.clear()
     flask.flash("You have signed out.")
     return flask.redirect(flask.url_for("directory.home"))
 
 
+def _account_page(errors=None, status=200):
+    return flask.render_template("accounts/account.html", errors=errors or {}), status
+
+
 @bp.route("/account")
 @login_required
 def account():
-    return flask.render_template("accounts/account.html")
+    return _account_page()
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = flask.request.form
+    try:
+        user = services.change_password(current_user, form.get("current_password", ""),
+                                        form.get("new_password", ""), form.get("repeat_password", ""))
+    except Invalid as exc:
+        return _account_page(errors_from(exc), exc.status)
+    login_user(user)  # this session carries on under the new session version; every other one ended
+    flask.flash("Your password has been changed. You have been signed out everywhere else.")
+    return flask.redirect(flask.url_for("accounts.account"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    errors: dict = {}
+    values: dict = {}
+    if flask.request.method == "POST":
+        values = form_data()
+        email = (values.get("email") or "").strip()
+        if "@" not in email or len(email) > 254:
+            errors = {"email": ["Enter the email address you sign in with."]}
+        else:
+            services.request_password_reset(email, _reset_link)
+            # The same words whether or not there is an account with this address.
+            flask.flash("If there is an account with that address, we have emailed it a link to choose a new "
+                        "password. The link works once, within an hour.")
+            return flask.redirect(flask.url_for("accounts.login"))
+    return flask.render_template("accounts/forgot.html", errors=errors, values=values), (422 if errors else 200)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    errors: dict = {}
+    try:
+        services.reset_for_token(token)
+    except AppError as exc:
+        return flask.render_template("accounts/reset.html", expired=exc.message, errors={}), 410
+    if flask.request.method == "POST":
+        form = flask.request.form
+        try:
+            services.reset_password(token, form.get("new_password", ""), form.get("repeat_password", ""))
+        except AppError as exc:
+            errors = errors_from(exc)
+        else:
+            logout_user()
+            flask.session.clear()
+            flask.flash("Your password has been changed. Sign in with the new one.")
+            return flask.redirect(flask.url_for("accounts.login"))
+    return flask.render_template("accounts/reset.html", expired=None, errors=errors), (422 if errors else 200)
+
+
+# ------------------------------------------------------------------ admins
+
+def _users_page(errors=None, values=None, status=200):
+    all_users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
+    return flask.render_template("accounts/users.html", users=all_users, errors=errors or {},
+                                 values=values or {"role": LEAST_PRIVILEGE}, roles=ROLES,
+                                 role_labels=ROLE_LABELS, events=services.events(),
+                                 names={u.id: u.display_name for u in all_users}), status
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
 @login_required
 def users():
     require_role(current_user, "admin", action="manage accounts")
-    errors: dict = {}
-    values: dict = {}
-    status = 200
     if flask.request.method == "POST":
         values = form_data()
         data, errors = load_or_errors(UserCreateSchema(), values)
@@ -79,7 +155,33 @@ def users():
             else:
                 flask.flash(f"Account created for {user.email} ({user.role_label}).")
                 return flask.redirect(flask.url_for("accounts.users"))
-        status = 422
-    all_users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
-    return flask.render_template("accounts/users.html", users=all_users, errors=errors, values=values,
-                                 roles=ROLES, role_labels=ROLE_LABELS), status
+        return _users_page(errors, values, 422)
+    return _users_page()
+
+
+@bp.post("/admin/users/<user_id>/role")
+@login_required
+@shows_errors_on(lambda **_: _users_page())
+def change_role(user_id):
+    user = services.change_role(current_user, user_id, flask.request.form.get("role", ""))
+    flask.flash(f"{user.display_name} is now {user.role_label}.")
+    return flask.redirect(flask.url_for("accounts.users"))
+
+
+@bp.post("/admin/users/<user_id>/active")
+@login_required
+@shows_errors_on(lambda **_: _users_page())
+def set_active(user_id):
+    active = flask.request.form.get("active") == "yes"
+    user = services.set_active(current_user, user_id, active)
+    flask.flash(f"{user.display_name}'s account is {'enabled' if active else 'disabled; their sessions ended'}.")
+    return flask.redirect(flask.url_for("accounts.users"))
+
+
+@bp.post("/admin/users/<user_id>/reset")
+@login_required
+@shows_errors_on(lambda **_: _users_page())
+def send_reset(user_id):
+    user = services.send_password_reset(current_user, user_id, _reset_link)
+    flask.flash(f"Emailed {user.display_name} a link to choose a new password.")
+    return flask.redirect(flask.url_for("accounts.users"))

@@ -12,7 +12,7 @@ from assets_hub.errors import Forbidden, Unauthorised
 from curation import reviews
 from curation.models import ReviewReminder
 from tests.conftest import ROLES, csrf_token
-from tests.curation.conftest import free_port
+from tests.conftest import free_port
 
 
 T0 = datetime(2027, 1, 10, 9, 0, tzinfo=timezone.utc)
