@@ -23,6 +23,7 @@ from assets_hub.db import db, insert_rows, one_of, utcnow
 from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Language, Location,
                                          Organization, Phone, Schedule, Service, ServiceArea, ServiceAtLocation,
                                          Taxonomy, TaxonomyTerm)
+from assets_hub.directory.schemas import PHONE_RE
 from assets_hub.ids import is_uuid
 from curation import history
 
@@ -131,6 +132,28 @@ def _email(obj: dict, key: str, path: str) -> str | None:
     return value
 
 
+_IS_WEB = validate.URL(schemes={"http", "https"})
+
+
+def _url(obj: dict, key: str, path: str) -> str | None:
+    """A web address people can open: http or https only (a javascript: or data: address would be
+    a link that runs code on our pages, and on the pages of every system reading our API)."""
+    value = _str(obj, key, path, 500)
+    if value is not None:
+        try:
+            _IS_WEB(value)
+        except ValidationError:
+            raise RecordError(f"{path}{key}", "is not a web address starting with http:// or https://") from None
+    return value
+
+
+def _phone_number(obj: dict, key: str, path: str) -> str:
+    value = _str(obj, key, path, 40, required=True)
+    if not PHONE_RE.match(value):
+        raise RecordError(f"{path}{key}", "is not a phone number (digits, spaces and + ( ) - only)")
+    return value
+
+
 def _id(obj: dict, key: str, path: str, required: bool = True) -> str | None:
     value = obj.get(key)
     if value in (None, "") and not required:
@@ -214,7 +237,7 @@ def _schedule(s: dict, path: str, **owner) -> dict:
 
 def _phone(p: dict, path: str, **owner) -> dict:
     ext = p.get("extension")
-    return {"id": _id(p, "id", path), **owner, "number": _str(p, "number", path, 40, required=True),
+    return {"id": _id(p, "id", path), **owner, "number": _phone_number(p, "number", path),
             "extension": None if ext in (None, "") else _str({"extension": ext}, "extension", path, 20),
             "type": _str(p, "type", path, 20), "description": _str(p, "description", path, 10_000)}
 
@@ -254,7 +277,7 @@ def _location(loc: dict, path: str, rows: Rows, report: Report, file: str, line)
     rows.children.setdefault(Accessibility, []).extend(
         {"id": _id(a, "id", f"{path}accessibility[{i}]."), "location_id": lid,
          "description": _str(a, "description", path, 10_000), "details": _str(a, "details", path, 10_000),
-         "url": _str(a, "url", path, 500)} for i, a in enumerate(_list(loc, "accessibility", path)))
+         "url": _url(a, "url", path)} for i, a in enumerate(_list(loc, "accessibility", path)))
     rows.children.setdefault(Phone, []).extend(
         _phone(p, f"{path}phones[{i}].", location_id=lid) for i, p in enumerate(_list(loc, "phones", path)))
     rows.children.setdefault(Schedule, []).extend(
@@ -262,7 +285,7 @@ def _location(loc: dict, path: str, rows: Rows, report: Report, file: str, line)
     return {"id": lid, "location_type": location_type, "organization_id": org_id,
             "name": _str(loc, "name", path, 255), "alternate_name": _str(loc, "alternate_name", path, 255),
             "description": _str(loc, "description", path, 10_000),
-            "transportation": _str(loc, "transportation", path, 10_000), "url": _str(loc, "url", path, 500),
+            "transportation": _str(loc, "transportation", path, 10_000), "url": _url(loc, "url", path),
             "latitude": float(lat) if lat is not None else None, "longitude": float(lon) if lon is not None else None,
             "external_identifier": _str(loc, "external_identifier", path, 120),
             "external_identifier_type": _str(loc, "external_identifier_type", path, 60)}
@@ -289,7 +312,7 @@ def to_rows(rec: dict, report: Report, file: str, line) -> Rows:
     assured = _date(rec, "assured_date", "")
     service = {"id": sid, "organization_id": org_id, "name": _str(rec, "name", "", 255, required=True),
                "alternate_name": _str(rec, "alternate_name", "", 255),
-               "description": _str(rec, "description", "", 100_000, default=""), "url": _str(rec, "url", "", 500),
+               "description": _str(rec, "description", "", 100_000, default=""), "url": _url(rec, "url", ""),
                "email": _email(rec, "email", ""), "status": status,
                "interpretation_services": _str(rec, "interpretation_services", "", 10_000),
                "application_process": _str(rec, "application_process", "", 10_000),
@@ -316,7 +339,7 @@ def to_rows(rec: dict, report: Report, file: str, line) -> Rows:
                         "alternate_name": _str(org, "alternate_name", "organization.", 255),
                         "description": _str(org, "description", "organization.", 100_000, default=""),
                         "email": _email(org, "email", "organization."),
-                        "website": _str(org, "website", "organization.", 500),
+                        "website": _url(org, "website", "organization."),
                         "legal_status": _str(org, "legal_status", "organization.", 120)}
     rows = Rows(service, organization)
     ch = rows.children
@@ -671,7 +694,7 @@ def _parents(organizations, taxonomies, terms, report: Report, org_phones=(), te
             good_orgs.append({"id": _id(o, "id", ""), "name": _str(o, "name", "", 255, required=True),
                               "alternate_name": _str(o, "alternate_name", "", 255),
                               "description": _str(o, "description", "", 100_000, default=""),
-                              "email": _email(o, "email", ""), "website": _str(o, "website", "", 500),
+                              "email": _email(o, "email", ""), "website": _url(o, "website", ""),
                               "legal_status": _str(o, "legal_status", "", 120), "updated_at": utcnow()})
         except RecordError as exc:
             report.problem("organizations.csv", line, exc.field, exc.problem)

@@ -85,4 +85,12 @@ def field_label(name: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-FILTERS = {"long_date": long_date, "distance": distance, "tel_href": tel_href, "field_label": field_label}
+def web_address(url: str | None) -> str | None:
+    """The address if it is one a link may point to (http or https), else None: a stored
+    javascript: address is never rendered as a link, whatever put it there."""
+    if url and url.strip().lower().startswith(("http://", "https://")):
+        return url
+    return None
+
+
+FILTERS = {"web_address": web_address, "long_date": long_date, "distance": distance, "tel_href": tel_href, "field_label": field_label}

@@ -378,3 +378,32 @@ def test_an_organisation_embedded_earlier_in_the_batch_is_found(ctx, tmp_path, c
     (tmp_path / "contradicts.json").write_text(json.dumps(third))
     assert_rejected_whole(import_path(tmp_path / "contradicts.json"), "contradicts.json", "organization.id",
                           "is not the record's organization_id")
+
+
+@pytest.mark.parametrize("file, field, value, words", [
+    ("services.csv", "url", "javascript:alert(document.cookie)", "not a web address starting with http"),
+    ("services.csv", "url", "data:text/html,<script>alert(1)</script>", "not a web address"),
+    ("organizations.csv", "website", "JavaScript:alert(1)", "not a web address"),
+    ("phones.csv", "number", "call us maybe", "is not a phone number"),
+])
+def test_unsafe_web_addresses_and_bad_phones_are_refused_naming_the_row(ctx, package, file, field, value, words):
+    def breaks(rows):
+        rows[3][field] = value
+    edit_csv(package, file, breaks)
+    report = import_path(package)
+    assert not report.ok and report.created == report.updated == 0
+    problem = report.problems[0]
+    assert problem.field.endswith(field) and words in problem.problem, str(problem)
+    if file != "phones.csv":          # (a service's phones are reported at the service's row)
+        assert (problem.file, problem.row) == (file, 5)
+
+
+def test_an_unsafe_address_in_a_json_record_is_refused(ctx, tmp_path, client):
+    record = client.get("/api/v3/services/" + db.session.scalar(
+        select(Service.id).where(Service.name == "Heatons Befriending Circle"))).json
+    record["service_at_locations"][0]["location"]["url"] = "javascript:alert(1)"
+    (tmp_path / "one.json").write_text(json.dumps(record))
+    report = import_path(tmp_path / "one.json")
+    assert not report.ok
+    assert report.problems[0].field.endswith("location.url"), str(report.problems[0])
+    assert "not a web address" in report.problems[0].problem
