@@ -16,7 +16,7 @@ from assets_hub.db import db, utcnow
 from assets_hub.directory.models import (Accessibility, Address, Attribute, CostOption, Language, Location,
                                          Organization, Phone, Service, ServiceArea, ServiceAtLocation, Taxonomy,
                                          TaxonomyTerm)
-from assets_hub.errors import Invalid, NotFound
+from assets_hub.errors import Forbidden, Invalid, NotFound
 from assets_hub.geo.areas import validate_geojson_area
 from assets_hub.geo.models import LocalAuthority
 from assets_hub.geo.postcodes import lookup_postcode, parse_postcode
@@ -87,7 +87,13 @@ def create_service(actor, data: dict, note: str | None = None) -> Service:
     session.flush()
     _apply_related(service, data)
     session.flush()
-    from curation import duplicates, history
+    from curation import duplicates, history, scope
+    # Like every other action, creating is limited to the curator's areas: judged on the listing
+    # as written (its address and areas); refused, the request rolls the whole of it back.
+    if not scope.covers(actor, service.id):
+        message = ("You can add listings only in the areas you look after. Give an address or an area "
+                   "there, or ask a curator who looks after that area.")
+        raise Forbidden(message, {"_form": [message]})
     history.record(actor, service.id, None, "create", note)
     duplicates.flag([service.id])
     return service

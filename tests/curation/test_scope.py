@@ -72,3 +72,25 @@ def test_only_admins_set_areas(ctx, make_user, role):
     else:
         with pytest.raises(Forbidden):
             scope.set_areas(user, curator, ["Stockport"])
+
+
+def test_a_scoped_curator_creates_listings_only_in_their_areas(client, make_user, login_as):
+    from assets_hub.directory.models import Organization
+    from tests.conftest import csrf_token
+    me = login_as("curator")
+    scope.set_areas(SYSTEM, me, ["Stockport"])
+    org = db.session.scalar(select(Organization.id).limit(1))
+    edinburgh = {"organization_id": org, "name": "Leith walking group", "description": "Walks.",
+                 "address_1": "1 Shore", "city": "Edinburgh", "postcode": "EH6 6QW", "csrf_token": csrf_token(client)}
+    r = client.post("/manage/services/new", data=edinburgh)
+    assert r.status_code == 422 and "only in the areas you look after" in r.text
+    assert db.session.scalar(select(Service.id).where(Service.name == "Leith walking group")) is None
+    r = client.post("/api/directory/services", json={k: v for k, v in edinburgh.items() if k != "csrf_token"},
+                    headers={"X-CSRF-Token": csrf_token(client)})
+    assert r.status_code == 403
+    assert db.session.scalar(select(Service.id).where(Service.name == "Leith walking group")) is None
+    nowhere = dict(edinburgh, name="Nowhere group", address_1="", city="", postcode="")
+    assert client.post("/manage/services/new", data=nowhere).status_code == 422    # no place at all
+    here = dict(edinburgh, name="Heatons walking group", address_1="1 Road", city="Stockport", postcode="SK4 2AA")
+    assert client.post("/manage/services/new", data=here).status_code == 302
+    assert db.session.scalar(select(Service.id).where(Service.name == "Heatons walking group")) is not None
