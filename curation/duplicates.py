@@ -175,8 +175,15 @@ def merge(actor, flag_id: str, keep_id: str) -> Service:
         raise Invalid("Keep one of the two listings.", {"keep": ["Choose one of the pair."]})
     gone_id = f.other_id if keep_id == f.service_id else f.service_id
     session = db.session
-    before_keep, before_gone = history.current_state(keep_id), history.current_state(gone_id)
     keep, gone = session.get(Service, keep_id), session.get(Service, gone_id)
+    for listing, role in ((keep, "kept"), (gone, "merged away")):
+        if listing.merged_into_id:
+            raise Conflict(f"“{listing.name}” was merged into another listing already: it cannot be {role}.",
+                           {"keep": ["Choose a listing that is still in the directory."]})
+    if keep.status == "defunct":
+        raise Conflict(f"“{keep.name}” is defunct: keep the listing that still runs.",
+                       {"keep": ["Choose a listing that is still in the directory."]})
+    before_keep, before_gone = history.current_state(keep_id), history.current_state(gone_id)
     have_terms = {a.taxonomy_term_id for a in keep.attributes}
     for a in gone.attributes:
         if a.taxonomy_term_id not in have_terms:
@@ -196,6 +203,7 @@ def merge(actor, flag_id: str, keep_id: str) -> Service:
         if dup is None:
             claim.service_id = keep_id
             claim.is_lead = False
+            claim.trusted = False  # trust was given for the other listing, not for this one
     for change in session.scalars(select(PendingChange).where(PendingChange.service_id == gone_id,
                                                               PendingChange.status == "pending")):
         change.status, change.reason = "withdrawn", f"The listing was merged into {keep.name}."

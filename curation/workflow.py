@@ -169,7 +169,11 @@ def propose_update(actor, service_id: str, values: dict, fields: list[str]) -> P
     if errors:
         from assets_hub.errors import _flatten
         raise Invalid("Check the highlighted fields.", _flatten(errors))
-    if claim.trusted:  # the claim, checked just above, is the permission
+    # Moving a listing to another organisation or changing its status (closing it, say) always
+    # waits for a curator, even from a trusted claimant.
+    needs_review = (("organization_id" in values and str(values["organization_id"]) != service.organization_id)
+                    or ("status" in values and values["status"] != service.status))
+    if claim.trusted and not needs_review:  # the claim, checked just above, is the permission
         data = ServiceUpdateSchema().load(values, partial=True)
         return directory.apply_service_update(f"{actor.display_name} (trusted provider)", service_id, data)
     change = PendingChange(kind="service_update", service_id=service_id, payload=json.dumps(values),

@@ -121,3 +121,56 @@ def test_who_may_merge_or_dismiss(ctx, make_user, role):
             duplicates.merge(user, flag.id, copy.id)
     with pytest.raises(Unauthorised):
         duplicates.merge(None, flag.id, copy.id)
+
+
+def test_a_merged_or_defunct_listing_cannot_be_the_one_kept(ctx, make_user):
+    curator = make_user("curator")
+    first = create_copy(curator)
+    second = create_copy(curator, name="Heatons Befriending Circle Group")
+    pair = next(f for f in flags_for(second.id) if first.id in (f.service_id, f.other_id))
+    earlier = next(f for f in flags_for(first.id) if befriending().id in (f.service_id, f.other_id))
+    duplicates.merge(curator, earlier.id, befriending().id)          # first is merged away
+    with pytest.raises(Conflict) as refused:
+        duplicates.merge(curator, pair.id, first.id)
+    assert "merged into another listing already" in refused.value.message
+    assert db.session.get(Service, second.id).merged_into_id is None   # nothing moved
+    third = create_copy(curator, name="The Heatons Befriending Circle Club")
+    services.update_service(curator, third.id, {"status": "defunct"})
+    pair = next(f for f in flags_for(third.id) if second.id in (f.service_id, f.other_id))
+    with pytest.raises(Conflict) as refused:
+        duplicates.merge(curator, pair.id, third.id)
+    assert "is defunct" in refused.value.message
+
+
+def test_a_trusted_claim_does_not_carry_over_to_the_listing_kept(ctx, make_user, smtp):
+    from curation import workflow
+    curator, provider = make_user("curator"), make_user("provider")
+    copy = create_copy(curator)
+    claim = workflow.request_claim(provider, service_id=copy.id)
+    workflow.decide_claim(curator, claim.id, "confirm", trusted=True)
+    flag = next(f for f in flags_for(copy.id) if befriending().id in (f.service_id, f.other_id))
+    duplicates.merge(curator, flag.id, befriending().id)
+    moved = db.session.get(type(claim), claim.id)
+    assert moved.service_id == befriending().id and moved.trusted is False
+    before = befriending().description
+    result = workflow.propose_update(provider, befriending().id, {"description": "Rewritten by the provider."},
+                                     ["description"])
+    assert befriending().description == before and result.status == "pending"   # waits for a curator
+
+
+def test_a_trusted_provider_cannot_move_or_close_a_listing_without_review(ctx, make_user, smtp):
+    from assets_hub.directory.models import Organization
+    from curation import workflow
+    curator, provider = make_user("curator"), make_user("provider")
+    svc = befriending()
+    claim = workflow.request_claim(provider, service_id=svc.id)
+    workflow.decide_claim(curator, claim.id, "confirm", trusted=True)
+    other_org = db.session.scalar(select(Organization.id).where(Organization.id != svc.organization_id).limit(1))
+    for values, fields in (({"organization_id": other_org}, ["organization_id"]),
+                           ({"status": "defunct"}, ["status"])):
+        result = workflow.propose_update(provider, svc.id, values, fields)
+        assert getattr(result, "status", None) == "pending", values
+    svc = befriending()
+    assert svc.status == "active" and svc.organization_id != other_org
+    published = workflow.propose_update(provider, svc.id, {"fees_description": "Free"}, ["fees_description"])
+    assert befriending().fees_description == "Free" and published.id == svc.id   # the rest still publishes
