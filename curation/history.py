@@ -195,11 +195,40 @@ def get_version(service_id: str, number: int) -> ListingVersion:
     return found
 
 
+WITHHELD = "(a person's contact details: not shown)"
+
+
+def withhold_personal(field_name: str, value: str) -> str:
+    """A changed field's value as the public sees it: a named person's email and phone numbers
+    left out (a contact with a name is a person; the service's and organisation's own email and
+    phones are not a person's, and stay). Curators see the values as stored."""
+    if field_name not in ("contacts", "phones") or not value or value[:1] != "[":
+        return value
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(items, list):
+        return value
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if field_name == "contacts" and item.get("name"):
+            for key in ("email", "phones"):
+                if item.get(key):
+                    item[key] = WITHHELD
+        elif field_name == "phones" and item.get("contact_id") and item.get("number"):
+            item["number"] = WITHHELD
+    return _text(items)
+
+
 def metadata_for(service_id: str, limit: int = 200) -> list[dict]:
-    """HSDS ``metadata`` records for a service (newest first), as the API and export give them."""
+    """HSDS ``metadata`` records for a service (newest first), as the public API gives them: a
+    named person's contact details left out (``withhold_personal``)."""
     rows = db.session.scalars(select(ListingChange).where(ListingChange.resource_id == service_id)
                               .order_by(ListingChange.last_action_date.desc()).limit(limit))
     return [{"id": c.id, "resource_id": c.resource_id, "resource_type": c.resource_type,
              "last_action_date": c.last_action_date.isoformat(), "last_action_type": c.last_action_type,
-             "field_name": c.field_name, "previous_value": c.previous_value,
-             "replacement_value": c.replacement_value, "updated_by": c.updated_by} for c in rows]
+             "field_name": c.field_name, "previous_value": withhold_personal(c.field_name, c.previous_value),
+             "replacement_value": withhold_personal(c.field_name, c.replacement_value),
+             "updated_by": c.updated_by} for c in rows]

@@ -165,3 +165,17 @@ class CuratorArea(Base):
                                          primary_key=True)
     lad_code: Mapped[str] = mapped_column(String(9), ForeignKey("local_authority.lad_code", ondelete="CASCADE"),
                                           primary_key=True)
+
+
+class HistoryRedaction(Base):
+    """A value a curator removed from a listing's history: who, when, why and how many places it
+    was in. The value itself is not kept (that is the point)."""
+
+    __tablename__ = "history_redaction"
+
+    id: Mapped[str] = id_column()
+    service_id: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False, index=True)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    occurrences: Mapped[int] = mapped_column(Integer, nullable=False)
+    redacted_by: Mapped[str] = mapped_column(String(254), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

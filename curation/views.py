@@ -29,9 +29,24 @@ def _pretty(value: str) -> str:
 @bp.get("/services/<service_id>/history")
 def service_history(service_id):
     svc = get_service(service_id)
+    curating = current_user.is_authenticated and current_user.role in ("admin", "curator")
+
+    def show(field_name: str, value: str) -> str:
+        # the public history leaves out a named person's contact details; curators see what is stored
+        return _pretty(value if curating else history.withhold_personal(field_name, value))
     return flask.render_template("curation/history.html", service=svc, versions=history.versions(service_id),
-                                 pretty=_pretty,
-                                 can_restore=current_user.is_authenticated and current_user.role in ("admin", "curator"))
+                                 show=show, can_restore=curating,
+                                 redactions=services.redactions(service_id) if curating else [])
+
+
+@bp.post("/services/<service_id>/history/redact")
+@login_required
+@shows_errors_on(service_history)
+def redact_history(service_id):
+    form = flask.request.form
+    found = services.redact_history(current_user, service_id, form.get("value", ""), form.get("reason", ""))
+    flask.flash(f"Removed from {found.occurrences} place{'s' if found.occurrences != 1 else ''} in the history.")
+    return flask.redirect(flask.url_for("curation.service_history", service_id=service_id))
 
 
 @bp.post("/services/<service_id>/history/<int:number>/restore")
