@@ -15,6 +15,19 @@ COLUMNS = ("id", "name", "organization", "status", "email", "url", "last_reviewe
            "deprioritised_at", "self_referral", "professional_referral")
 
 
+# A cell starting with one of these is run as a formula by spreadsheets (OWASP's CSV injection
+# list): = + - @, and a tab or carriage return, which some spreadsheets skip before the formula.
+FORMULA_START = frozenset("=+-@\t\r")
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, str) and value and value[0] in FORMULA_START:
+        return "'" + value
+    return value
+
+
 def services_csv_rows(actor) -> Iterator[str]:
     require_role(actor, *CURATORS, action="download listings")
     stmt = (select(Service.id, Service.name, Organization.name, Service.status, Service.email, Service.url,
@@ -27,9 +40,7 @@ def services_csv_rows(actor) -> Iterator[str]:
         writer = csv.writer(buf)
         writer.writerow(COLUMNS)
         for row in db.session.execute(stmt.execution_options(yield_per=2000)):
-            # a leading = + - @ would make a spreadsheet run the cell as a formula
-            writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else
-                             ("" if v is None else v) for v in row])
+            writer.writerow([_cell(v) for v in row])
             if buf.tell() > 64_000:
                 yield buf.getvalue()
                 buf.seek(0)

@@ -264,3 +264,28 @@ def test_propose_and_send_back_a_new_service_over_http(client, make_user, login_
     workflow.send_back(curator, change.id, "Please add where it meets.")
     page = client.get("/my/listings").text
     assert "New: Heatons Repair Cafe" in page and "Please add where it meets." in page
+
+
+@pytest.mark.parametrize("name", ["=HYPERLINK(\"http://x\")", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1"])
+def test_csv_cells_that_a_spreadsheet_would_run_are_guarded(client, login_as, name):
+    import csv
+    import io
+    svc = service()
+    svc.name = name
+    db.session.flush()
+    login_as("curator")
+    rows = list(csv.reader(io.StringIO(client.get("/curation/services.csv").text)))
+    row = next(r for r in rows if r[0] == svc.id)
+    assert row[1] == "'" + name
+    assert all(cell == "" or cell[0] not in "=+-@\t\r" for r in rows[1:] for cell in r[1:2])
+
+
+def test_csv_leaves_empty_cells_empty(client, login_as):
+    import csv
+    import io
+    svc = service()
+    svc.email = None
+    db.session.flush()
+    login_as("curator")
+    rows = list(csv.reader(io.StringIO(client.get("/curation/services.csv").text)))
+    assert next(r for r in rows if r[0] == svc.id)[4] == ""
