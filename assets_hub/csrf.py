@@ -34,6 +34,9 @@ def init_app(app: flask.Flask) -> None:
     def _check_csrf():
         if flask.request.method in SAFE_METHODS or app.config.get("CSRF_DISABLED"):
             return None
+        if flask.request.routing_exception is not None:
+            return None  # no such page or method: nothing can change, and the 404 or 405 says so
+
         expected = flask.session.get("csrf")
         sent = flask.request.headers.get("X-CSRF-Token") or flask.request.form.get("csrf_token")
         if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):

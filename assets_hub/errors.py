@@ -118,7 +118,11 @@ def register_errorhandlers(app: flask.Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        body, status = error_response(exc.code or 500, code, exc.description or exc.name)
+        response = flask.make_response(body, status)
+        if getattr(exc, "valid_methods", None):  # a 405 says which methods would do (RFC 9110)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(OperationalError)
     def _operational(exc: OperationalError):

@@ -127,6 +127,8 @@ def _email(obj: dict, key: str, path: str) -> str | None:
     if value is not None:
         try:
             _IS_EMAIL(value)
+            if not value.isascii():  # HSDS's "email" format is the ASCII one (not "idn-email")
+                raise ValidationError("not ASCII")
         except ValidationError:
             raise RecordError(f"{path}{key}", "is not an email address") from None
     return value

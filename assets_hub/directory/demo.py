@@ -84,7 +84,8 @@ def _clean_email(raw: str) -> str | None:
     ("chadwell.information.centre.@thurrock.gov.uk", "...gov.uk/old-town-library"): those are
     left out rather than guessed at, since HSDS requires a valid email and nobody can write to
     them. Personal addresses are left out too (only team mailboxes are published)."""
-    email = raw.replace("Â\xa0", " ").replace("\xa0", " ").strip()
+    # (a no-break space mis-encoded as "Â\xa0", sometimes with the space lost: "...gov.ukÂ")
+    email = raw.replace("Â\xa0", " ").replace("\xa0", " ").replace("Â", " ").strip()
     bracketed = _BRACKETED.search(email)
     if bracketed:
         email = bracketed.group(1)
@@ -93,6 +94,8 @@ def _clean_email(raw: str) -> str | None:
     try:
         _IS_EMAIL(email)
     except ValidationError:
+        return None
+    if not email.isascii():  # HSDS's "email" format is the ASCII one
         return None
     if PERSONAL_EMAIL.match(email) and not any(w in email.lower() for w in GENERIC_EMAIL_WORDS):
         return None

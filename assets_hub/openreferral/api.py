@@ -22,7 +22,7 @@ class BadQuery(AppError):
 
 PAGING = {"page", "per_page", "format"}
 SERVICE_FILTERS = {"search", "taxonomy_term_id", "taxonomy_id", "organization_id", "modified_after"}
-TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
+TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 
 class Params:
@@ -35,6 +35,9 @@ class Params:
             raise BadQuery(f"Unknown parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}. "
                            f"This endpoint takes: {', '.join(sorted(allowed)) or 'none'}.",
                            {u[:60]: ["Not a parameter of this endpoint."] for u in unknown})
+        repeated = sorted(k for k in set(args) if len(args.getlist(k)) > 1)
+        if repeated:
+            raise BadQuery(f"Give {repeated[0]} once.", {k[:60]: ["Given more than once."] for k in repeated})
         self.args = args
 
     def text(self, name: str, max_len: int = 500) -> str | None:
@@ -46,7 +49,7 @@ class Params:
     def integer(self, name: str, default: int, minimum: int, clamp_to: int | None = None,
                 maximum: int | None = None) -> int:
         raw = self.args.get(name)
-        if raw is None or raw == "":
+        if raw is None:
             return default
         try:
             value = int(raw)
@@ -59,7 +62,9 @@ class Params:
         return min(value, clamp_to) if clamp_to else value
 
     def boolean(self, name: str) -> bool:
-        raw = (self.args.get(name) or "").strip().lower()
+        if name not in self.args:
+            return False
+        raw = self.args[name].strip().lower()  # present but empty is not a boolean (the document says so)
         if raw in TRUE:
             return True
         if raw in FALSE:
@@ -68,7 +73,7 @@ class Params:
 
     def uuid(self, name: str) -> str | None:
         value = self.args.get(name)
-        if not value:
+        if value is None:
             return None
         if not is_uuid(value):
             raise BadQuery(f"{name} must be a UUID.", {name: ["Not a UUID."]})
@@ -76,7 +81,7 @@ class Params:
 
     def when(self, name: str) -> datetime | None:
         raw = self.args.get(name)
-        if not raw:
+        if raw is None:
             return None
         try:
             value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace(" ", "+", 1)
@@ -91,7 +96,7 @@ class Params:
     def paging(self) -> tuple[int, int, bool]:
         page = self.integer("page", 1, 1)
         per_page = self.integer("per_page", openapi.DEFAULT_PER_PAGE, 1, clamp_to=openapi.MAX_PER_PAGE)
-        fmt = (self.args.get("format") or "json").lower()
+        fmt = self.args.get("format", "json").lower()
         if fmt not in ("json", "ndjson"):
             raise BadQuery("format must be json or ndjson.", {"format": ["Must be json or ndjson."]})
         return page, per_page, fmt == "ndjson"
@@ -269,10 +274,10 @@ def service_at_locations():
         from assets_hub.geo import PlaceNotFound, resolve_place
         try:
             near = (resolve_place(postcode, field="postcode"), proximity)
-        except PlaceNotFound as exc:
-            raise BadQuery(exc.message, exc.fields) from None
-    elif "proximity" in p.args:
-        raise BadQuery("proximity needs a postcode to measure from.", {"proximity": ["Needs postcode."]})
+        except PlaceNotFound as exc:  # a well-formed question about a place we do not know
+            raise NotFound(exc.message, exc.fields) from None
+    # (proximity without a postcode has nothing to measure from and is ignored, as the document says:
+    # OpenAPI cannot make one parameter depend on another, so refusing it would contradict it)
     if ndjson:
         result, distance = queries.service_at_locations_page(f, 1, 10**9, full, near)
         return _ndjson(result.items, lambda s: {**records.service_at_location_listed(s, full),

@@ -61,6 +61,9 @@ def schema_file(name: str) -> bytes | None:
     return (HSDS_DIR / "schema" / name).read_bytes() if name in known else None
 
 
+NO_NUL = "^[^\\u0000]*$"
+
+
 def document(server_url: str, licence_name: str, licence_url: str) -> dict:
     doc = copy.deepcopy(_reference())
     doc["info"] = {
@@ -89,13 +92,17 @@ def document(server_url: str, licence_name: str, licence_url: str) -> dict:
     for name in ("taxonomy_term_id", "taxonomy_id", "organization_id"):
         params[name]["schema"] = {"type": "string", "format": "uuid"}
     params["modified_after"]["schema"] = {"type": "string", "format": "date-time"}
-    params["search"]["schema"] = {"type": "string", "maxLength": 500}
+    # NUL is refused in every parameter (PostgreSQL text cannot hold it): the pattern says so.
+    params["search"]["schema"] = {"type": "string", "maxLength": 500, "pattern": NO_NUL}
     params["proximity"]["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_PROXIMITY_M,
                                      "default": DEFAULT_PROXIMITY_M}
     params["proximity"]["description"] += (f" Default {DEFAULT_PROXIMITY_M} m, at most {MAX_PROXIMITY_M} m. "
                                            "Services that name service areas are kept only if one covers the "
                                            "postcode. Results are nearest first.")
     params["postcode"]["description"] += " A full postcode, a sector (SK4 2) or a district (SK4)."
+    params["postcode"]["schema"] = {**params["postcode"].get("schema", {"type": "string"}), "maxLength": 100,
+                                    "pattern": NO_NUL}
+    params["proximity"]["description"] += " Ignored without `postcode`."
 
     ndjson = {"application/x-ndjson": {"schema": {"type": "string"}}}
     for path, item in doc["paths"].items():
@@ -110,6 +117,11 @@ def document(server_url: str, licence_name: str, licence_url: str) -> dict:
                             "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
         if path not in ("/", "/openapi.json"):
             responses["304"] = {"description": "Not modified since the `ETag`/`Last-Modified` you sent."}
+        for p in op.get("parameters", []):
+            if p.get("name") == "parent_id":  # we answer 400 to anything but a UUID
+                p["schema"] = {"type": "string", "format": "uuid"}
+        if path == "/service_at_locations":
+            responses["404"] = _error("No place with that `postcode` is known; `fields.postcode` says so.")
         if "{id}" in path:
             responses["404"] = _error("No published record has that id (ids are UUIDs).")
             for p in item.get("parameters", []):

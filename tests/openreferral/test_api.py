@@ -295,11 +295,18 @@ def test_rate_limit_answers_429_with_retry_after(database_url, index_dir):
     ("/services?format=xml", 400, "format"),
     ("/services?colour=blue", 400, "colour"),
     ("/services?search=" + "x" * 600, 400, "search"),
-    ("/service_at_locations?postcode=ZZ99%209ZZ", 400, "postcode"),
+    ("/service_at_locations?postcode=ZZ99%209ZZ", 404, "postcode"),   # well formed, not a place we know
+    ("/services?per_page=5&per_page=6", 400, "per_page"),
+    ("/services?per_page=", 400, "per_page"),
+    ("/services?modified_after=", 400, "modified_after"),
     ("/service_at_locations?postcode=SK4%202&proximity=1000000", 400, "proximity"),
     ("/service_at_locations?postcode=SK4%202&proximity=-5", 400, "proximity"),
-    ("/service_at_locations?proximity=500", 400, "proximity"),
     ("/services?search=food%00bank", 400, "search"),
+    ("/services?taxonomy_term_id=", 400, "taxonomy_term_id"),      # present but empty is not a UUID
+    ("/taxonomy_terms?taxonomy_id=", 400, "taxonomy_id"),
+    ("/taxonomy_terms?parent_id=nope", 400, "parent_id"),
+    ("/taxonomies?format=", 400, "format"),
+    ("/organizations/00000000-0000-4000-8000-000000000000?full_service=", 400, "full_service"),
 ])
 def test_bad_input_gets_a_clear_json_error(client, url, status, field):
     response = client.get(BASE + url)
@@ -358,3 +365,29 @@ def test_a_service_record_carries_its_change_log_as_hsds_metadata(client, make_u
     assert change["previous_value"] == "Heatons Befriending Circle"
     assert change["replacement_value"] == "Heatons Befriending Circle (Tuesdays)"
     assert change["last_action_type"] == "update" and change["updated_by"] == "Test curator (curator)"
+
+
+def test_proximity_without_a_postcode_is_ignored_as_the_document_says(client):
+    """OpenAPI cannot make proximity depend on postcode, so the document says it is ignored alone
+    (it was refused with 400, which contradicted the document)."""
+    alone = get_ok(client, f"{BASE}/service_at_locations?proximity=500&per_page=5").json
+    plain = get_ok(client, f"{BASE}/service_at_locations?per_page=5").json
+    assert alone == plain
+    doc = client.get(f"{BASE}/openapi.json").json
+    assert "Ignored without `postcode`" in doc["components"]["parameters"]["proximity"]["description"]
+
+
+def test_a_method_not_allowed_says_which_are(client):
+    for method in ("TRACE", "CONNECT"):  # (a POST or PATCH is refused earlier, for want of a CSRF token)
+        response = client.open(f"{BASE}/services", method=method)
+        assert response.status_code == 405, method
+        assert response.headers["Allow"].replace(" ", "").split(",") and "GET" in response.headers["Allow"]
+
+
+def test_the_document_says_nul_is_refused_and_parent_id_is_a_uuid(client):
+    doc = client.get(f"{BASE}/openapi.json").json
+    import re as _re
+    pattern = doc["components"]["parameters"]["search"]["schema"]["pattern"]
+    assert _re.fullmatch(pattern, "food bank") and not _re.fullmatch(pattern, "food\x00bank")
+    terms = doc["paths"]["/taxonomy_terms"]["get"]["parameters"]
+    assert next(p for p in terms if p.get("name") == "parent_id")["schema"]["format"] == "uuid"
