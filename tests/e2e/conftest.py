@@ -27,6 +27,7 @@ def live_server(tmp_path_factory):
 
         create_user(SYSTEM, "curator@e2e.test", "curator password 1", "curator", "E2E Curator")
         create_user(SYSTEM, "provider@e2e.test", "provider password 1", "provider", "E2E Provider")
+        create_user(SYSTEM, "admin@e2e.test", "admin password 1", "admin", "E2E Admin")
         db.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

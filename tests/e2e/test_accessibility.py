@@ -9,7 +9,8 @@ pytestmark = pytest.mark.e2e
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = ["/", "/categories", "/categories/social-connection", "/about", "/api/docs", "/login", "/suggest",
-         "/search?what=befriending&where=SK4+2", "/search?where=SK9+9ZZ", "/search?what=library&where=M1&free=1"]
+         "/search?what=befriending&where=SK4+2", "/search?where=SK9+9ZZ", "/search?what=library&where=M1&free=1",
+         "/password/forgot", "/password/reset/not-a-real-token"]
 
 
 def _violations(page) -> list[dict]:
@@ -59,9 +60,28 @@ def test_curator_forms_have_no_wcag_violations(live_server, js_page):
     js_page.get_by_label("Email address").fill("curator@e2e.test")
     js_page.get_by_label("Password").fill("curator password 1")
     js_page.get_by_role("button", name="Sign in").click()
-    for path in ("/manage/services/new", "/manage/organizations/new", "/manage/synonyms", "/curation"):
+    for path in ("/manage/services/new", "/manage/organizations/new", "/manage/synonyms", "/curation", "/account"):
         js_page.goto(live_server + path)
         assert _violations(js_page) == [], path
     js_page.goto(live_server + "/manage/services/new")
     js_page.get_by_role("button", name="Add service").click()  # every error shown at once
+    assert _violations(js_page) == []
+
+
+def test_account_and_admin_pages_have_no_wcag_violations(live_server, js_page):
+    js_page.goto(live_server + "/login")
+    js_page.get_by_label("Email address").fill("admin@e2e.test")
+    js_page.get_by_label("Password").fill("admin password 1")
+    js_page.get_by_role("button", name="Sign in").click()
+    js_page.goto(live_server + "/admin/users")
+    assert _violations(js_page) == []
+    js_page.get_by_role("button", name="Create account").click()      # the form's error state
+    assert _violations(js_page) == []
+    js_page.goto(live_server + "/account")
+    js_page.get_by_role("button", name="Change password").click()
+    assert _violations(js_page) == []
+    js_page.goto(live_server + "/search?what=befriending&where=SK4+2")
+    js_page.locator("ol.results h3 a").first.click()
+    js_page.goto(js_page.url + "/history")                               # with the curators' redaction form
+    js_page.get_by_role("button", name="Remove from history").click()   # and an action's error in place
     assert _violations(js_page) == []
