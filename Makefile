@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test install install-test serve bench-geo bench-search bench-load bench-api bench-import clean
+.PHONY: demo test install install-test serve bench-geo bench-search bench-load bench-api bench-import bench-ab clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Assets Hub needs Python 3.11 or newer")'
@@ -64,6 +64,11 @@ bench-api: install-test
 ## make bench-import: HSDS tabular packages of 10,000 and 100,000 services into PostGIS (time, peak RSS)
 bench-import: install-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/import.py
+
+## make bench-ab BASE=<commit> BENCH="api search" [ARGS="--reuse URL"]: the benchmarks from BASE and from
+## this tree on the same throwaway PostGIS, runs interleaved, each figure's ratio printed
+bench-ab: install-test
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/ab.py $(BASE) $(BENCH) -- $(ARGS)
 
 ## make bench-load: requests per second through gunicorn (2 workers) with wrk on loopback
 bench-load: install-test
