@@ -5,6 +5,7 @@ import flask
 
 from assets_hub.config import PROJECT_ROOT, load_config, secret_key
 from assets_hub.db import db
+from assets_hub import mail  # noqa: F401  (its outbox sends after each commit: registered on import)
 
 
 def create_app(overrides: dict | None = None) -> flask.Flask:

@@ -296,6 +296,21 @@ def import_hsds(path, dry_run):
     _run_import(import_path, path, dry_run)
 
 
+@main.group("outbox")
+def outbox_group():
+    """Email waiting to be sent."""
+
+
+@outbox_group.command("send")
+def outbox_send():
+    """Send the email that is due (run it from cron every few minutes: messages refused by the mail
+    server are tried again with backoff; after the last try they are marked failed for an admin)."""
+    from assets_hub.mail import deliver_due
+    done = deliver_due()
+    click.echo(f"Sent {done['sent']}; {done['retrying']} to try again later; {done['failed']} failed for good.")
+    sys.exit(1 if done["failed"] else 0)
+
+
 @main.group("export")
 def export_group():
     """Export the directory."""
@@ -327,7 +342,6 @@ def reviews_send_due(now_text):
     one. Run it from cron (daily is plenty); running it twice sends nothing twice."""
     from datetime import datetime, timezone
 
-    from assets_hub.mail import MailError
     from curation.reviews import send_due
 
     now = None
@@ -338,13 +352,8 @@ def reviews_send_due(now_text):
             click.echo("Error: --now must be an ISO 8601 date-time, e.g. 2027-01-31T09:00:00Z.", err=True)
             sys.exit(2)
         now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
-    try:
-        run = send_due(now)
-        db.commit()
-    except MailError as exc:
-        db.session.rollback()
-        click.echo(f"Error: {exc}. Nothing was recorded; the next run will try again.", err=True)
-        sys.exit(1)
+    run = send_due(now)
+    db.commit()  # the reminders and their emails together; the outbox sends them after this
     parts = [f"{len(v)} {stage}" for stage, v in run.sent.items()]
     click.echo(f"Sent reminders for {run.count} listing(s)" + (f" ({', '.join(parts)})" if parts else "")
                + f" to {len(run.recipients)} curator(s); deprioritised {len(run.deprioritised)}.")

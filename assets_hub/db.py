@@ -144,6 +144,19 @@ class DatabaseState:
 class Database:
     """The app's handle on the database: ``db.session`` is this app context's session."""
 
+    def __init__(self):
+        self._on_commit: list = []
+
+    def on_commit(self, fn):
+        """Register ``fn()`` to run after each successful commit of a request's or a command's
+        transaction (the mail outbox sends then: never for a transaction that rolled back)."""
+        self._on_commit.append(fn)
+        return fn
+
+    def _committed(self) -> None:
+        for fn in self._on_commit:
+            fn()
+
     def init_app(self, app: flask.Flask) -> None:
         engine = make_engine(app.config["DATABASE_URL"])
         app.extensions["db"] = DatabaseState(engine, sessionmaker(bind=engine, expire_on_commit=False))
@@ -152,13 +165,17 @@ class Database:
         def _end_transaction(response):
             session = flask.g.pop("db_session", None)
             if session is not None:
+                committed = False
                 try:
                     if response.status_code < 400:
                         session.commit()
+                        committed = True
                     else:
                         session.rollback()
                 finally:
                     session.close()
+                if committed:
+                    self._committed()
             return response
 
         @app.teardown_appcontext
@@ -193,6 +210,7 @@ class Database:
     def commit(self) -> None:
         """Commit the current session: for CLI commands only, at their end."""
         self.session.commit()
+        self._committed()
 
 
 db = Database()

@@ -1,32 +1,82 @@
-"""Sending email through a real SMTP server (MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, MAIL_USERNAME,
-MAIL_PASSWORD, MAIL_FROM). Without MAIL_SERVER, messages are written as .eml files to
-instance/outbox so a demo loses nothing and a person can read what would have been sent."""
+"""Email through an outbox: a message is a row written in the same transaction as the change that
+caused it, and is sent only after that transaction commits.
+
+So nothing is sent for a change that rolled back, a slow or absent mail server never holds a
+database transaction open or fails a person's action, and a refused send is tried again (with
+backoff) instead of being lost. ``deliver_due()`` sends what is due: straight after each request
+or command that queued mail commits, and from cron (``assets-hub outbox send``). Two senders never
+send one message twice: each first claims it (a short lease) in its own committed transaction.
+A message still refused after ``MAX_ATTEMPTS`` is marked failed; admins see it at /admin/mail.
+
+SMTP settings: MAIL_SERVER, MAIL_PORT, MAIL_USE_TLS, MAIL_USERNAME, MAIL_PASSWORD, MAIL_FROM.
+Without MAIL_SERVER, a message is delivered as an .eml file in instance/outbox (MAIL_OUTBOX), so a
+demo loses nothing and a person can read what would have been sent.
+"""
 from __future__ import annotations
 
+import logging
 import smtplib
 import ssl
+import threading
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
 import flask
+from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from assets_hub.config import INSTANCE_DIR
+from assets_hub.db import Base, db, utcnow, writing_by_default
+from assets_hub.ids import id_column
+
+log = logging.getLogger(__name__)
+
+# Minutes to wait after the 1st, 2nd, ... refusal; after the last the message is marked failed.
+BACKOFF_MINUTES = (1, 5, 15, 60, 240, 720)
+MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
+LEASE = timedelta(minutes=5)  # a sender that claimed a message and died: another may send it after this
 
 
 class MailError(Exception):
     pass
 
 
+class OutboxMessage(Base):
+    """One email to send. Never deleted: a sent message is kept as the record that it went."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[str] = id_column()
+    recipients: Mapped[str] = mapped_column(Text, nullable=False)  # comma-separated
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending", index=True)  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 def send(to: list[str] | str, subject: str, body: str) -> None:
-    """Send one plain-text message. Raises MailError if the server refuses or cannot be reached."""
+    """Queue one plain-text message in the current transaction; it is sent after the commit.
+    Never raises for the mail server: that is the sender's business, not the caller's."""
     recipients = [to] if isinstance(to, str) else list(dict.fromkeys(to))
     if not recipients:
         return
-    cfg = flask.current_app.config
+    db.session.add(OutboxMessage(recipients=", ".join(recipients), subject=subject[:300], body=body,
+                                 status="pending", attempts=0, next_attempt_at=utcnow()))
+    if flask.has_app_context():
+        flask.g.mail_queued = True
+
+
+def _transmit(cfg, recipients: str, subject: str, body: str) -> None:
     msg = EmailMessage()
     msg["From"] = cfg.get("MAIL_FROM") or "Assets Hub <no-reply@localhost>"
-    msg["To"] = ", ".join(recipients)
+    msg["To"] = recipients
     msg["Subject"] = subject
     msg["Message-ID"] = make_msgid(domain="assets-hub")
     msg.set_content(body)
@@ -37,11 +87,136 @@ def send(to: list[str] | str, subject: str, body: str) -> None:
         (outbox / (msg["Message-ID"].strip("<>").replace("@", "_") + ".eml")).write_bytes(bytes(msg))
         return
     try:
-        with smtplib.SMTP(server, int(cfg.get("MAIL_PORT") or 25), timeout=float(cfg.get("MAIL_TIMEOUT") or 10)) as smtp:
+        with smtplib.SMTP(server, int(cfg.get("MAIL_PORT") or 25),
+                          timeout=float(cfg.get("MAIL_TIMEOUT") or 10)) as smtp:
             if cfg.get("MAIL_USE_TLS"):
                 smtp.starttls(context=ssl.create_default_context())
             if cfg.get("MAIL_USERNAME"):
                 smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
             smtp.send_message(msg)
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"Could not send email through {server}: {exc}") from exc
+        raise MailError(f"Could not send email through {server}: {type(exc).__name__}: {exc}") from exc
+
+
+def deliver_due(session: Session | None = None, now: datetime | None = None, limit: int = 200) -> dict:
+    """Send the messages that are due. Returns {"sent": n, "retrying": n, "failed": n}.
+
+    With no ``session`` it works on a connection of its own, committing each claim and each outcome,
+    so it sees only committed messages and may run beside other senders; no transaction is open
+    while it talks to the mail server. The tests pass their own session, to send what their (never
+    committed) transaction queued."""
+    cfg = flask.current_app.config
+    own = session is None
+    undo = writing_by_default() if own else None  # SQLite: each step takes the write lock first
+    session = session or Session(db.engine, expire_on_commit=False)
+    done = {"sent": 0, "retrying": 0, "failed": 0}
+    now = now or utcnow()
+
+    def end_step():
+        session.commit() if own else session.flush()
+
+    try:
+        due = session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now))
+            .order_by(OutboxMessage.created_at).limit(limit)).all()
+        end_step()
+        for message_id in due:
+            # Claim it (locked, re-read, committed), so another sender skips it while this one sends.
+            message = session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+            claimed_until = message.claimed_until
+            if claimed_until is not None and claimed_until.tzinfo is None:
+                claimed_until = claimed_until.replace(tzinfo=now.tzinfo)
+            if message.status != "pending" or (claimed_until is not None and claimed_until > now):
+                end_step()
+                continue
+            message.claimed_until = now + LEASE
+            recipients, subject, body, attempts = message.recipients, message.subject, message.body, message.attempts
+            end_step()
+            try:
+                _transmit(cfg, recipients, subject, body)
+            except MailError as exc:
+                attempts += 1
+                error = str(exc)[:2000]
+                if attempts >= MAX_ATTEMPTS:
+                    values = {"status": "failed"}
+                    done["failed"] += 1
+                else:
+                    values = {"next_attempt_at": now + timedelta(minutes=BACKOFF_MINUTES[attempts - 1])}
+                    done["retrying"] += 1
+                values.update(attempts=attempts, last_error=error, claimed_until=None)
+                # (the error names the server, never the recipients: nothing personal in logs)
+                log.warning("Mail not sent (attempt %d): %s", attempts, error)
+            else:
+                values = {"status": "sent", "sent_at": utcnow(), "claimed_until": None, "attempts": attempts + 1}
+                done["sent"] += 1
+            session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+            end_step()
+    finally:
+        if own:
+            session.close()
+            undo()
+    return done
+
+
+def deliver_soon(app: flask.Flask) -> None:
+    """After a commit that queued mail: send it on a thread, so the person's response does not wait
+    for the mail server. Whatever this misses, the next run (or cron) sends."""
+    def run():
+        with app.app_context():
+            try:
+                deliver_due()
+            except Exception:  # never let a mail problem escape a thread unseen
+                log.exception("Sending queued mail failed")
+    if app.config.get("MAIL_SEND_AFTER_COMMIT", True):
+        thread = threading.Thread(target=run, name="assets-hub-mail", daemon=True)
+        thread.start()
+        app.extensions.setdefault("mail_threads", []).append(thread)
+
+
+def wait_for_senders(app: flask.Flask, timeout: float = 30) -> None:
+    """Wait for the sending threads started so far (tests; a command before it exits)."""
+    threads = app.extensions.get("mail_threads", [])
+    while threads:
+        threads.pop().join(timeout)
+
+
+@db.on_commit
+def _after_commit() -> None:
+    """What a commit that queued mail does next: a request hands it to a thread; a command (which
+    is about to exit) sends it before returning."""
+    if not flask.g.pop("mail_queued", False):
+        return
+    app = flask.current_app._get_current_object()
+    if flask.has_request_context():
+        deliver_soon(app)
+    else:
+        deliver_due()
+
+
+def counts() -> dict[str, int]:
+    from sqlalchemy import func
+    return dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
+
+
+def problems(limit: int = 100) -> list[OutboxMessage]:
+    """Messages that failed for good, and those waiting to be tried again, newest first."""
+    return list(db.session.scalars(select(OutboxMessage).where(
+        or_(OutboxMessage.status == "failed", (OutboxMessage.status == "pending") & (OutboxMessage.attempts > 0)))
+        .order_by(OutboxMessage.created_at.desc()).limit(limit)))
+
+
+def retry(actor, message_id: str) -> OutboxMessage:
+    """An admin sends a failed message again (it goes back in the queue, due now)."""
+    from assets_hub.accounts.permissions import require_role
+    from assets_hub.errors import NotFound
+    require_role(actor, "admin", action="resend mail")
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFound("There is no such message.")
+    if message.status != "sent":
+        message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
+        message.claimed_until = None
+        db.session.flush()
+        flask.g.mail_queued = True
+    return message

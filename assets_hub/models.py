@@ -4,6 +4,7 @@ from assets_hub.directory.models import (Accessibility, Address, Attribute, Cont
                                          Language, Location, Organization, Phone, Schedule, Service,
                                          ServiceArea, ServiceAtLocation, Taxonomy, TaxonomyTerm)
 from assets_hub.geo.models import LocalAuthority, Postcode  # noqa: F401
+from assets_hub.mail import OutboxMessage  # noqa: F401
 from search.models import SearchChange, Synonym  # noqa: F401
 from curation.models import (Claim, CuratorArea, DuplicateFlag, HistoryRedaction, ListingChange, ListingVersion, PendingChange, ReviewReminder,  # noqa: F401
                              Suggestion)

@@ -129,13 +129,26 @@ ROLES = ("admin", "curator", "provider", "link_worker", "timebank_coordinator", 
 
 
 class Inbox:
+    """What reached the loopback SMTP server. Reading ``messages`` first sends what the test's own
+    transaction queued in the outbox (a test never commits, so the after-commit sender cannot see
+    it): through the same real SMTP server, by the same code the sender runs."""
+
     def __init__(self):
-        self.messages: list[email.message.Message] = []
+        self.received: list[email.message.Message] = []
+
+    @property
+    def messages(self) -> list[email.message.Message]:
+        import flask
+
+        from assets_hub.mail import deliver_due
+        if flask.has_app_context():  # (aiosmtpd looks its handler's attributes over, outside any)
+            deliver_due(session=db.session)
+        return self.received
 
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content)
         msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(msg)
+        self.received.append(msg)
         return "250 OK"
 
 

@@ -185,3 +185,23 @@ def send_reset(user_id):
     user = services.send_password_reset(current_user, user_id, _reset_link)
     flask.flash(f"Emailed {user.display_name} a link to choose a new password.")
     return flask.redirect(flask.url_for("accounts.users"))
+
+
+# ------------------------------------------------------------------ mail that did not go
+
+@bp.get("/admin/mail")
+@login_required
+def mail_problems():
+    from assets_hub import mail
+    require_role(current_user, "admin", action="see the mail queue")
+    return flask.render_template("accounts/mail.html", counts=mail.counts(), problems=mail.problems())
+
+
+@bp.post("/admin/mail/<message_id>/retry")
+@login_required
+@shows_errors_on(lambda **_: mail_problems())
+def retry_mail(message_id):
+    from assets_hub import mail
+    mail.retry(current_user, message_id)
+    flask.flash("The message will be sent again now.")
+    return flask.redirect(flask.url_for("accounts.mail_problems"))

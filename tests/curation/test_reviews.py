@@ -77,15 +77,25 @@ def test_a_long_overdue_listing_gets_one_email_at_its_current_stage(smtp, listin
     assert run.sent == {"urgent": [(sid, "Heatons Befriending Circle")]} and len(smtp.messages) == 1
 
 
-def test_nothing_is_recorded_if_the_mail_server_is_down(ctx, listing):
-    from assets_hub.mail import MailError
-    ctx.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nobody listening
+def test_reminders_wait_in_the_outbox_while_the_mail_server_is_down(ctx, listing, smtp):
+    """(Before the outbox, a mail server that was down failed the run and recorded nothing.) The
+    reminder is recorded with its email, which is sent once when the server is back."""
+    from assets_hub.mail import OutboxMessage, deliver_due
+    up = ctx.config["MAIL_PORT"]
+    ctx.config.update(MAIL_PORT=free_port())  # nobody listening
     try:
-        with pytest.raises(MailError):
-            reviews.send_due(datetime(2027, 1, 5, tzinfo=timezone.utc))
+        reviews.send_due(datetime(2027, 1, 5, tzinfo=timezone.utc))
+        assert deliver_due(session=db.session) == {"sent": 0, "retrying": 1, "failed": 0}
     finally:
-        ctx.config.update(MAIL_SERVER="", MAIL_PORT=25)
-    assert db.session.scalar(select(ReviewReminder.id).where(ReviewReminder.service_id == listing[0])) is None
+        ctx.config.update(MAIL_PORT=up)
+    assert db.session.scalar(select(ReviewReminder.id).where(ReviewReminder.service_id == listing[0]))
+    waiting = db.session.scalar(select(OutboxMessage).where(OutboxMessage.status == "pending"))
+    assert waiting.attempts == 1 and "Could not send email" in waiting.last_error
+    assert smtp.received == []                                         # not due again yet
+    later = datetime.now(timezone.utc) + timedelta(minutes=2)
+    assert deliver_due(session=db.session, now=later)["sent"] == 1
+    assert deliver_due(session=db.session, now=later + timedelta(hours=1))["sent"] == 0
+    assert len(smtp.received) == 1 and smtp.received[0]["Subject"].startswith("Review reminders")
 
 
 def test_deprioritised_listings_go_last_in_search(ctx, listing):
