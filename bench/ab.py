@@ -38,7 +38,7 @@ def figures(output: str) -> dict[str, list[float]]:
         numbers = NUMBER.findall(line)
         if not numbers:
             continue
-        key = NUMBER.sub("#", line).strip()
+        key = NUMBER.sub("#", line.split("[")[0]).strip()  # (a bracketed list varies in length: not the label)
         while key in out:  # the same shape twice (e.g. two runs of one size): keep both
             key += " "
         out[key] = [float(n.replace(",", "")) for n in numbers]
@@ -66,13 +66,13 @@ def compare(base_runs: list[dict], head_runs: list[dict]) -> None:
                 head = statistics.median(r[key][i] for r in head_runs)
             except IndexError:
                 continue
-            if base == head:  # counts, sizes, settings: the same on both sides
+            if abs(head - base) <= 0.01 * abs(base):  # counts, sizes, settings: the same on both sides
                 continue
             ratio = f"{head / base:9.2f}" if base else "        -"
             print(f"{key[:width]:<{width}}  {base:10.2f} {head:10.2f} {ratio}   (figure {i + 1})")
-    missing = [k for k in set(base_runs[0]) ^ set(head_runs[0])]
-    if missing:
-        print(f"({len(missing)} figure lines are on one side only; their labels changed)")
+    for side, runs in (("base", base_runs), ("this tree", head_runs)):
+        for key in sorted(set().union(*runs) - set(keys)):
+            print(f"  not compared (not in every run, or only in the {side}'s output): {key[:100]}")
 
 
 def main() -> None:
