@@ -7,6 +7,27 @@ from contextlib import contextmanager
 import requests
 from werkzeug.serving import make_server
 
+from assets_hub import create_app
+from assets_hub.db import db
+
+
+def demo_app(tmp_path_factory, label: str, users=(), **config):
+    """An app on a database of its own (PostgreSQL or SQLite, as the run is), loaded with the demo
+    data, with these (email, password, role, name) accounts created and committed."""
+    from tests.conftest import create_database, load_demo_database
+
+    url = create_database(tmp_path_factory.mktemp(label), label)
+    index = tmp_path_factory.mktemp(label + "-index")
+    load_demo_database(url, index)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": label, "SEARCH_INDEX_DIR": str(index), **config})
+    with app.app_context():
+        from assets_hub.accounts.permissions import SYSTEM
+        from assets_hub.accounts.services import create_user
+        for email, password, role, name in users:
+            create_user(SYSTEM, email, password, role, name)
+        db.commit()
+    return app
+
 
 @contextmanager
 def serve(app):

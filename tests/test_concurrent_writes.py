@@ -7,32 +7,26 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from assets_hub import create_app
 from assets_hub.db import db
-from tests.conftest import create_database, load_demo_database
-from tests.live import Visitor, at_once, serve
+from tests.live import Visitor, at_once, demo_app, serve
 
 PASSWORD = "concurrent password 1"
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    url = create_database(tmp_path_factory.mktemp("busy"), "busy")
-    index = tmp_path_factory.mktemp("busy-index")
-    load_demo_database(url, index)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "busy", "SEARCH_INDEX_DIR": str(index),
-                      "MAIL_SERVER": "", "MAIL_OUTBOX": str(tmp_path_factory.mktemp("outbox"))})
+    app = demo_app(tmp_path_factory, "busy", users=[
+        *((f"provider{i}@busy.test", PASSWORD, "provider", f"Provider {i}") for i in range(4)),
+        *((f"curator{i}@busy.test", PASSWORD, "curator", f"Curator {i}") for i in range(2)),
+        ("keeper@busy.test", PASSWORD, "provider", "Keeper")],
+        MAIL_SERVER="", MAIL_OUTBOX=str(tmp_path_factory.mktemp("outbox")))
     with app.app_context():
+        from assets_hub.accounts.models import User
         from assets_hub.accounts.permissions import SYSTEM
-        from assets_hub.accounts.services import create_user
         from assets_hub.directory.models import Service
         from curation import workflow
 
-        for i in range(4):
-            create_user(SYSTEM, f"provider{i}@busy.test", PASSWORD, "provider", f"Provider {i}")
-        for i in range(2):
-            create_user(SYSTEM, f"curator{i}@busy.test", PASSWORD, "curator", f"Curator {i}")
-        keeper = create_user(SYSTEM, "keeper@busy.test", PASSWORD, "provider", "Keeper")
+        keeper = db.session.scalar(select(User).where(User.email == "keeper@busy.test"))
         first, second = db.session.scalars(select(Service).order_by(Service.name).limit(2))
         claim = workflow.request_claim(keeper, service_id=second.id)
         workflow.decide_claim(SYSTEM, claim.id, "confirm")

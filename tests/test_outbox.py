@@ -10,33 +10,26 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from assets_hub import create_app, mail
+from assets_hub import mail
 from assets_hub.db import db
 from assets_hub.mail import OutboxMessage, deliver_due
-from tests.conftest import Inbox, create_database, free_port, load_demo_database
-from tests.live import Visitor, at_once, serve
+from tests.conftest import Inbox, free_port
+from tests.live import Visitor, at_once, demo_app, serve
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    url = create_database(tmp_path_factory.mktemp("outbox"), "outbox")
-    index = tmp_path_factory.mktemp("outbox-index")
-    load_demo_database(url, index)
     port = free_port()
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "outbox", "SEARCH_INDEX_DIR": str(index),
-                      "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": port, "MAIL_TIMEOUT": 2})
+    app = demo_app(tmp_path_factory, "outbox", users=(
+        ("curator@outbox.test", "outbox password 1", "curator", "Outbox Curator"),
+        ("provider@outbox.test", "outbox password 1", "provider", "Outbox Provider")),
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_TIMEOUT=2)
 
     @app.post("/test-only/queue-then-fail")
     def _queue_then_fail():  # a request that queues mail and then fails
         mail.send("nobody@example.org", "Should never arrive", "x")
         flask.abort(422)
 
-    with app.app_context():
-        from assets_hub.accounts.permissions import SYSTEM
-        from assets_hub.accounts.services import create_user
-        create_user(SYSTEM, "curator@outbox.test", "outbox password 1", "curator", "Outbox Curator")
-        create_user(SYSTEM, "provider@outbox.test", "outbox password 1", "provider", "Outbox Provider")
-        db.commit()
     yield app, port
     db.state(app).engine.dispose()
 

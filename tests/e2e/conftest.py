@@ -2,38 +2,24 @@
 from __future__ import annotations
 
 import os
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-from assets_hub import create_app
 from assets_hub.db import db
-from tests.conftest import create_database, load_demo_database
+from tests.live import demo_app, serve
 
 CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    url = create_database(tmp_path_factory.mktemp("e2e"), "e2e")
-    index = tmp_path_factory.mktemp("e2e-index")
-    load_demo_database(url, index)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "e2e", "SEARCH_INDEX_DIR": str(index),
-                      "MAIL_SERVER": "", "MAIL_OUTBOX": str(tmp_path_factory.mktemp("outbox"))})
-    with app.app_context():
-        from assets_hub.accounts.permissions import SYSTEM
-        from assets_hub.accounts.services import create_user
-
-        create_user(SYSTEM, "curator@e2e.test", "curator password 1", "curator", "E2E Curator")
-        create_user(SYSTEM, "provider@e2e.test", "provider password 1", "provider", "E2E Provider")
-        create_user(SYSTEM, "admin@e2e.test", "admin password 1", "admin", "E2E Admin")
-        db.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    app = demo_app(tmp_path_factory, "e2e", users=(
+        ("curator@e2e.test", "curator password 1", "curator", "E2E Curator"),
+        ("provider@e2e.test", "provider password 1", "provider", "E2E Provider"),
+        ("admin@e2e.test", "admin password 1", "admin", "E2E Admin")),
+        MAIL_SERVER="", MAIL_OUTBOX=str(tmp_path_factory.mktemp("outbox")))
+    with serve(app) as base:
+        yield base
     db.state(app).engine.dispose()
 
 
