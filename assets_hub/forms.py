@@ -1,10 +1,13 @@
 """Reading HTML forms and JSON bodies through marshmallow schemas, the same way for both."""
 from __future__ import annotations
 
+import functools
+
 import flask
 from marshmallow import Schema, ValidationError
 
-from assets_hub.errors import AppError, Invalid, _flatten
+from assets_hub.db import db
+from assets_hub.errors import AppError, Invalid, Unauthorised, _flatten, wants_json
 
 
 def form_data(multi: tuple[str, ...] = ()) -> dict:
@@ -53,10 +56,6 @@ def shows_errors_on(page):
     is shown on the page the person came from, in words, with the error's status, instead of a
     bare error page. ``page(**view_args)`` renders that page; it reads ``g.action_error``.
     JSON clients and sign-in redirects are answered as before."""
-    import functools
-
-    from assets_hub.errors import Unauthorised, wants_json
-
     def wrap(view):
         @functools.wraps(view)
         def run(**kwargs):
@@ -65,7 +64,6 @@ def shows_errors_on(page):
             except AppError as exc:
                 if isinstance(exc, Unauthorised) or wants_json():
                     raise
-                from assets_hub.db import db
                 db.session.rollback()  # the page shows what is stored, not the failed action's flushes
                 flask.g.action_error = exc
                 flask.g.action_target = next(iter(kwargs.values()), None)  # which item's form failed
