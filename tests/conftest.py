@@ -67,8 +67,13 @@ def database_url(tmp_path_factory, index_dir):
 
 @pytest.fixture(scope="session")
 def app(database_url, index_dir):
+    # MAIL_SEND_AFTER_COMMIT off: a test's requests "commit" only savepoints, so a sender thread
+    # would find nothing of theirs, yet it would write to the shared database while other tests
+    # hold transactions open. These tests read mail through the smtp fixture; tests/test_outbox.py
+    # tests the real after-commit sending on an app and database of its own.
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "test-secret",
-                      "SERVER_NAME": "localhost", "SEARCH_INDEX_DIR": str(index_dir)})
+                      "SERVER_NAME": "localhost", "SEARCH_INDEX_DIR": str(index_dir),
+                      "MAIL_SEND_AFTER_COMMIT": False})
     yield app
     db.state(app).engine.dispose()
 
