@@ -42,6 +42,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+def aware(value: datetime) -> datetime:
+    """A stored time as UTC-aware (SQLite gives timezone-naive datetimes back)."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def great_circle_m(lat1, lon1, lat2, lon2):
     """Haversine distance in metres on the sphere PostGIS uses."""
     if lat1 is None or lon1 is None or lat2 is None or lon2 is None:

@@ -24,11 +24,13 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import flask
-from sqlalchemy import DateTime, Integer, String, Text, or_, select, update
+from sqlalchemy import DateTime, Integer, String, Text, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from assets_hub.accounts.permissions import require_role
 from assets_hub.config import INSTANCE_DIR
 from assets_hub.db import Base, db, utcnow, writing_by_default
+from assets_hub.errors import NotFound
 from assets_hub.ids import id_column
 
 log = logging.getLogger(__name__)
@@ -195,7 +197,6 @@ def _after_commit() -> None:
 
 
 def counts() -> dict[str, int]:
-    from sqlalchemy import func
     return dict(db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
 
 
@@ -208,8 +209,6 @@ def problems(limit: int = 100) -> list[OutboxMessage]:
 
 def retry(actor, message_id: str) -> OutboxMessage:
     """An admin sends a failed message again (it goes back in the queue, due now)."""
-    from assets_hub.accounts.permissions import require_role
-    from assets_hub.errors import NotFound
     require_role(actor, "admin", action="resend mail")
     message = db.session.get(OutboxMessage, message_id)
     if message is None:

@@ -6,14 +6,14 @@ stages are recorded."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import flask
 from sqlalchemy import select
 
 from assets_hub.accounts.models import User
 from assets_hub.accounts.permissions import CURATORS, require_role
-from assets_hub.db import db, utcnow
+from assets_hub.db import aware, db, utcnow
 from assets_hub.directory.models import Service
 from assets_hub.directory.services import VISIBLE_STATUSES, get_service
 from curation.models import ReviewReminder
@@ -22,12 +22,8 @@ STAGES = ("first", "reminder", "urgent")
 STAGE_WORDS = {"first": "due for review soon", "reminder": "due for review now", "urgent": "overdue for review (urgent)"}
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def due_date(last_reviewed: datetime) -> datetime:
-    return _aware(last_reviewed) + timedelta(days=flask.current_app.config["REVIEW_INTERVAL_DAYS"])
+    return aware(last_reviewed) + timedelta(days=flask.current_app.config["REVIEW_INTERVAL_DAYS"])
 
 
 def stage_at(due: datetime, now: datetime) -> str | None:
@@ -64,7 +60,7 @@ def send_due(now: datetime | None = None) -> Run:
     listings whose urgent reminder went unanswered for the grace period. One digest email to the
     curators per run; nothing is recorded for a stage unless its email went out."""
     from assets_hub import mail
-    now = _aware(now or utcnow())
+    now = aware(now or utcnow())
     cfg = flask.current_app.config
     interval = timedelta(days=cfg["REVIEW_INTERVAL_DAYS"])
     earliest = min(cfg["REVIEW_REMINDER_DAYS"])
@@ -76,7 +72,7 @@ def send_due(now: datetime | None = None) -> Run:
     run = Run()
     if not rows:
         return run
-    sent = {(sid, _aware(due), stage): _aware(at) for sid, due, stage, at in session.execute(
+    sent = {(sid, aware(due), stage): aware(at) for sid, due, stage, at in session.execute(
         select(ReviewReminder.service_id, ReviewReminder.due_on, ReviewReminder.stage, ReviewReminder.sent_at)
         .where(ReviewReminder.service_id.in_([r.id for r in rows])))}
     pending: list[tuple[str, str, datetime, str]] = []

@@ -15,7 +15,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from assets_hub.accounts.models import ROLE_LABELS, ROLES, AccountEvent, PasswordReset, User
 from assets_hub.accounts.permissions import SYSTEM, require_role
-from assets_hub.db import db, utcnow
+from assets_hub import mail
+from assets_hub.db import aware, db, utcnow
 from assets_hub.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from assets_hub.ids import is_uuid
 
@@ -231,8 +232,6 @@ def _token_hash(token: str) -> str:
 
 
 def _send_reset(user: User, actor, link_for) -> None:
-    from assets_hub import mail
-
     token = secrets.token_urlsafe(32)
     db.session.add(PasswordReset(user_id=user.id, token_hash=_token_hash(token),
                                  expires_at=utcnow() + RESET_LIFETIME))
@@ -269,15 +268,10 @@ def reset_for_token(token: str) -> PasswordReset:
     """The unused, unexpired reset a link's token names. Raises Invalid otherwise."""
     reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token or "")))
     now = utcnow()
-    if reset is None or reset.used_at is not None or _aware(reset.expires_at) <= now:
+    if reset is None or reset.used_at is not None or aware(reset.expires_at) <= now:
         raise Invalid("This link has expired or was used already. Ask for a new one.",
                       {"_link": ["Ask for a new link."]})
     return reset
-
-
-def _aware(value):
-    from datetime import timezone
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def reset_password(token: str, new: str, repeat: str) -> User:

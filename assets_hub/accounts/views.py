@@ -6,6 +6,7 @@ import flask
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
+from assets_hub import mail
 from assets_hub.accounts import services
 from assets_hub.accounts.models import LEAST_PRIVILEGE, ROLE_LABELS, ROLES, User
 from assets_hub.accounts.permissions import require_role
@@ -192,7 +193,6 @@ def send_reset(user_id):
 @bp.get("/admin/mail")
 @login_required
 def mail_problems():
-    from assets_hub import mail
     require_role(current_user, "admin", action="see the mail queue")
     return flask.render_template("accounts/mail.html", counts=mail.counts(), problems=mail.problems())
 
@@ -201,7 +201,6 @@ def mail_problems():
 @login_required
 @shows_errors_on(lambda **_: mail_problems())
 def retry_mail(message_id):
-    from assets_hub import mail
     mail.retry(current_user, message_id)
     flask.flash("The message will be sent again now.")
     return flask.redirect(flask.url_for("accounts.mail_problems"))
