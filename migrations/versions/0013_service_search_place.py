@@ -15,87 +15,132 @@ same search). Drawn areas (GeoJSON) are few and still come from service_area.
 Kept like the rest of the row: statement-level triggers on service_at_location (its point follows
 its location: 0011) and on service_area refresh the services they belong to. PostgreSQL only.
 """
-from pathlib import Path
-
 from alembic import op
-from alembic.util import load_python_file
 
 revision = '0013'
 down_revision = '0012'
 branch_labels = None
 depends_on = None
 
-
-HERE = Path(__file__).parent
-# (a migration's file name starts with a digit, so it is loaded as alembic loads it, not imported)
-# The previous migration: its columns, visibility, trigger helpers and (for downgrade) refresh.
-PREVIOUS = load_python_file(HERE, next(HERE.glob("0012_*.py")).name)
-COPIED, VISIBLE = PREVIOUS.COPIED, PREVIOUS.VISIBLE
-create_statement_triggers = PREVIOUS.create_statement_triggers
-drop_statement_triggers = PREVIOUS.drop_statement_triggers
-DERIVED = PREVIOUS.DERIVED + ("geom", "area_codes")
-
-
-def column_lists(derived: tuple) -> list[str]:
-    """The refresh's lists of columns, in the forms 0012 wrote them (most specific first)."""
-    columns = COPIED + derived
-    return [", ".join(f"{c} = EXCLUDED.{c}" for c in columns), ", ".join("d." + c for c in columns),
-            ", ".join("EXCLUDED." + c for c in columns), ", ".join(columns)]
-
-
-def extend_refresh(sql: str, derived_before: tuple, derived_after: tuple, edits: list[tuple[str, str]]) -> str:
-    """A refresh function's SQL with derived columns added: its four lists of columns, then each
-    (old, new) edit. Each piece must be found exactly once (later migrations extend it too)."""
-    for old, new in [*zip(column_lists(derived_before), column_lists(derived_after)), *edits]:
-        assert sql.count(old) == 1, old
-        sql = sql.replace(old, new)
-    return sql
-
-
-# 0012's refresh, with the points of the service's locations (one MultiPoint) and its areas' codes.
-REFRESH = extend_refresh(PREVIOUS.REFRESH, PREVIOUS.DERIVED, DERIVED, [
-    ("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"),
-    ("\n  FROM service s\n", """,
+# The statements as this migration first ran them, frozen: a migration never loads another, so
+# later changes to the search document (search/document_pg.sql is today's) cannot change
+# what this one did. PostgreSQL only.
+UPGRADE = [
+    "ALTER TABLE service_search ADD COLUMN geom geography, ADD COLUMN area_codes text[] NOT NULL DEFAULT '{}'",
+    '''
+CREATE OR REPLACE FUNCTION service_search_refresh(ids text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM service_search WHERE id = ANY(ids)
+    AND id NOT IN (SELECT id FROM service WHERE id = ANY(ids) AND status IN ('active', 'temporarily closed'));
+  INSERT INTO service_search AS d (id, name, organization_id, status, last_reviewed_at, deprioritised_at, minimum_age, maximum_age, self_referral, professional_referral, delivered_in_person, delivered_online, delivered_by_phone, sort_name, search_free, search_terms, search_vector, geom, area_codes)
+  SELECT s.id, s.name, s.organization_id, s.status, s.last_reviewed_at, s.deprioritised_at, s.minimum_age, s.maximum_age, s.self_referral, s.professional_referral, s.delivered_in_person, s.delivered_online, s.delivered_by_phone, lower(s.name),
+         EXISTS (SELECT 1 FROM cost_option c WHERE c.service_id = s.id AND c.amount = 0),
+         coalesce(t.terms, '{}'),
+         setweight(to_tsvector('english', coalesce(s.name, '')), 'A') ||
+         setweight(to_tsvector('english', coalesce(t.cats, '')), 'B') ||
+         setweight(to_tsvector('english', coalesce(s.description, '')), 'C') ||
+         setweight(to_tsvector('english', coalesce(o.name, '')), 'D'),
          g.geom,
          coalesce((SELECT array_agg(DISTINCT a.area_code::text) FROM service_area a
                     WHERE a.service_id = s.id AND a.area_code IS NOT NULL), '{}')
   FROM service s
-"""),
-    ("\n  WHERE s.id = ANY(ids)", """
+  LEFT JOIN organization o ON o.id = s.organization_id
+  LEFT JOIN LATERAL (
+    SELECT (SELECT string_agg(tt.name || ' ' || coalesce(p.name, ''), ' ')
+              FROM attribute a JOIN taxonomy_term tt ON tt.id = a.taxonomy_term_id
+              LEFT JOIN taxonomy_term p ON p.id = tt.parent_id WHERE a.service_id = s.id) AS cats,
+           (WITH RECURSIVE up(id, parent_id) AS (
+                SELECT tt.id, tt.parent_id FROM attribute a JOIN taxonomy_term tt ON tt.id = a.taxonomy_term_id
+                WHERE a.service_id = s.id
+              UNION
+                SELECT p.id, p.parent_id FROM up JOIN taxonomy_term p ON p.id = up.parent_id)
+            SELECT array_agg(DISTINCT up.id::text) FROM up) AS terms) t ON true
   LEFT JOIN LATERAL (SELECT ST_Collect(sl.geom::geometry)::geography AS geom FROM service_at_location sl
                      WHERE sl.service_id = s.id AND sl.geom IS NOT NULL) g ON true
-  WHERE s.id = ANY(ids)"""),
-    ("\n  ON CONFLICT", """
+  WHERE s.id = ANY(ids) AND s.status IN ('active', 'temporarily closed')
   -- rows near each other on the same pages: a place's candidates in a bulk-written table are read
   -- from a few hundred pages, not one page each
   ORDER BY ST_GeoHash(g.geom::geometry, 6)
-  ON CONFLICT"""),
-])
+  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, organization_id = EXCLUDED.organization_id, status = EXCLUDED.status, last_reviewed_at = EXCLUDED.last_reviewed_at, deprioritised_at = EXCLUDED.deprioritised_at, minimum_age = EXCLUDED.minimum_age, maximum_age = EXCLUDED.maximum_age, self_referral = EXCLUDED.self_referral, professional_referral = EXCLUDED.professional_referral, delivered_in_person = EXCLUDED.delivered_in_person, delivered_online = EXCLUDED.delivered_online, delivered_by_phone = EXCLUDED.delivered_by_phone, sort_name = EXCLUDED.sort_name, search_free = EXCLUDED.search_free, search_terms = EXCLUDED.search_terms, search_vector = EXCLUDED.search_vector, geom = EXCLUDED.geom, area_codes = EXCLUDED.area_codes
+  WHERE (d.name, d.organization_id, d.status, d.last_reviewed_at, d.deprioritised_at, d.minimum_age, d.maximum_age, d.self_referral, d.professional_referral, d.delivered_in_person, d.delivered_online, d.delivered_by_phone, d.sort_name, d.search_free, d.search_terms, d.search_vector, d.geom, d.area_codes)
+        IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.organization_id, EXCLUDED.status, EXCLUDED.last_reviewed_at, EXCLUDED.deprioritised_at, EXCLUDED.minimum_age, EXCLUDED.maximum_age, EXCLUDED.self_referral, EXCLUDED.professional_referral, EXCLUDED.delivered_in_person, EXCLUDED.delivered_online, EXCLUDED.delivered_by_phone, EXCLUDED.sort_name, EXCLUDED.search_free, EXCLUDED.search_terms, EXCLUDED.search_vector, EXCLUDED.geom, EXCLUDED.area_codes);
+END $$
+''',
+    'CREATE FUNCTION service_at_location_search_ins() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM service_search_touch(ARRAY(SELECT DISTINCT service_id FROM new_rows WHERE service_id IS NOT NULL)); RETURN NULL; END $$',
+    'CREATE TRIGGER service_at_location_search_ins AFTER INSERT ON service_at_location REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION service_at_location_search_ins()',
+    'CREATE FUNCTION service_at_location_search_del() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM service_search_touch(ARRAY(SELECT DISTINCT service_id FROM old_rows WHERE service_id IS NOT NULL)); RETURN NULL; END $$',
+    'CREATE TRIGGER service_at_location_search_del AFTER DELETE ON service_at_location REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION service_at_location_search_del()',
+    'CREATE FUNCTION service_at_location_search_upd() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM service_search_touch(ARRAY(SELECT service_id FROM new_rows WHERE service_id IS NOT NULL UNION SELECT service_id FROM old_rows WHERE service_id IS NOT NULL)); RETURN NULL; END $$',
+    'CREATE TRIGGER service_at_location_search_upd AFTER UPDATE ON service_at_location REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION service_at_location_search_upd()',
+    'CREATE FUNCTION service_area_search_ins() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM service_search_touch(ARRAY(SELECT DISTINCT service_id FROM new_rows WHERE service_id IS NOT NULL)); RETURN NULL; END $$',
+    'CREATE TRIGGER service_area_search_ins AFTER INSERT ON service_area REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION service_area_search_ins()',
+    'CREATE FUNCTION service_area_search_del() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM service_search_touch(ARRAY(SELECT DISTINCT service_id FROM old_rows WHERE service_id IS NOT NULL)); RETURN NULL; END $$',
+    'CREATE TRIGGER service_area_search_del AFTER DELETE ON service_area REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION service_area_search_del()',
+    'CREATE FUNCTION service_area_search_upd() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM service_search_touch(ARRAY(SELECT service_id FROM new_rows WHERE service_id IS NOT NULL UNION SELECT service_id FROM old_rows WHERE service_id IS NOT NULL)); RETURN NULL; END $$',
+    'CREATE TRIGGER service_area_search_upd AFTER UPDATE ON service_area REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION service_area_search_upd()',
+    'SELECT service_search_refresh(ARRAY(SELECT service_id FROM service_at_location UNION SELECT service_id FROM service_area))',
+    'CREATE INDEX ix_service_search_geom ON service_search USING gist (geom)',
+    'CREATE INDEX ix_service_search_area_codes ON service_search USING gin (area_codes)',
+    'ANALYZE service_search',
+]
 
-# Locations and areas, by the services they belong to (old and new owners on update): the same
-# bodies as 0012's attribute triggers.
-TRIGGER_FUNCTIONS = {name.replace("attribute", table): body
-                     for table in ("service_at_location", "service_area")
-                     for name, body in PREVIOUS.TRIGGER_FUNCTIONS.items() if name.startswith("attribute")}
+DOWNGRADE = [
+    'DROP TRIGGER service_at_location_search_ins ON service_at_location',
+    'DROP FUNCTION service_at_location_search_ins()',
+    'DROP TRIGGER service_at_location_search_del ON service_at_location',
+    'DROP FUNCTION service_at_location_search_del()',
+    'DROP TRIGGER service_at_location_search_upd ON service_at_location',
+    'DROP FUNCTION service_at_location_search_upd()',
+    'DROP TRIGGER service_area_search_ins ON service_area',
+    'DROP FUNCTION service_area_search_ins()',
+    'DROP TRIGGER service_area_search_del ON service_area',
+    'DROP FUNCTION service_area_search_del()',
+    'DROP TRIGGER service_area_search_upd ON service_area',
+    'DROP FUNCTION service_area_search_upd()',
+    'ALTER TABLE service_search DROP COLUMN geom, DROP COLUMN area_codes',
+    '''
+CREATE OR REPLACE FUNCTION service_search_refresh(ids text[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  DELETE FROM service_search WHERE id = ANY(ids)
+    AND id NOT IN (SELECT id FROM service WHERE id = ANY(ids) AND status IN ('active', 'temporarily closed'));
+  INSERT INTO service_search AS d (id, name, organization_id, status, last_reviewed_at, deprioritised_at, minimum_age, maximum_age, self_referral, professional_referral, delivered_in_person, delivered_online, delivered_by_phone, sort_name, search_free, search_terms, search_vector)
+  SELECT s.id, s.name, s.organization_id, s.status, s.last_reviewed_at, s.deprioritised_at, s.minimum_age, s.maximum_age, s.self_referral, s.professional_referral, s.delivered_in_person, s.delivered_online, s.delivered_by_phone, lower(s.name),
+         EXISTS (SELECT 1 FROM cost_option c WHERE c.service_id = s.id AND c.amount = 0),
+         coalesce(t.terms, '{}'),
+         setweight(to_tsvector('english', coalesce(s.name, '')), 'A') ||
+         setweight(to_tsvector('english', coalesce(t.cats, '')), 'B') ||
+         setweight(to_tsvector('english', coalesce(s.description, '')), 'C') ||
+         setweight(to_tsvector('english', coalesce(o.name, '')), 'D')
+  FROM service s
+  LEFT JOIN organization o ON o.id = s.organization_id
+  LEFT JOIN LATERAL (
+    SELECT (SELECT string_agg(tt.name || ' ' || coalesce(p.name, ''), ' ')
+              FROM attribute a JOIN taxonomy_term tt ON tt.id = a.taxonomy_term_id
+              LEFT JOIN taxonomy_term p ON p.id = tt.parent_id WHERE a.service_id = s.id) AS cats,
+           (WITH RECURSIVE up(id, parent_id) AS (
+                SELECT tt.id, tt.parent_id FROM attribute a JOIN taxonomy_term tt ON tt.id = a.taxonomy_term_id
+                WHERE a.service_id = s.id
+              UNION
+                SELECT p.id, p.parent_id FROM up JOIN taxonomy_term p ON p.id = up.parent_id)
+            SELECT array_agg(DISTINCT up.id::text) FROM up) AS terms) t ON true
+  WHERE s.id = ANY(ids) AND s.status IN ('active', 'temporarily closed')
+  ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, organization_id = EXCLUDED.organization_id, status = EXCLUDED.status, last_reviewed_at = EXCLUDED.last_reviewed_at, deprioritised_at = EXCLUDED.deprioritised_at, minimum_age = EXCLUDED.minimum_age, maximum_age = EXCLUDED.maximum_age, self_referral = EXCLUDED.self_referral, professional_referral = EXCLUDED.professional_referral, delivered_in_person = EXCLUDED.delivered_in_person, delivered_online = EXCLUDED.delivered_online, delivered_by_phone = EXCLUDED.delivered_by_phone, sort_name = EXCLUDED.sort_name, search_free = EXCLUDED.search_free, search_terms = EXCLUDED.search_terms, search_vector = EXCLUDED.search_vector
+  WHERE (d.name, d.organization_id, d.status, d.last_reviewed_at, d.deprioritised_at, d.minimum_age, d.maximum_age, d.self_referral, d.professional_referral, d.delivered_in_person, d.delivered_online, d.delivered_by_phone, d.sort_name, d.search_free, d.search_terms, d.search_vector)
+        IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.organization_id, EXCLUDED.status, EXCLUDED.last_reviewed_at, EXCLUDED.deprioritised_at, EXCLUDED.minimum_age, EXCLUDED.maximum_age, EXCLUDED.self_referral, EXCLUDED.professional_referral, EXCLUDED.delivered_in_person, EXCLUDED.delivered_online, EXCLUDED.delivered_by_phone, EXCLUDED.sort_name, EXCLUDED.search_free, EXCLUDED.search_terms, EXCLUDED.search_vector);
+END $$
+''',
+]
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("ALTER TABLE service_search ADD COLUMN geom geography, "
-               "ADD COLUMN area_codes text[] NOT NULL DEFAULT '{}'")
-    op.execute(REFRESH)
-    create_statement_triggers(TRIGGER_FUNCTIONS)
-    op.execute("SELECT service_search_refresh(ARRAY(SELECT service_id FROM service_at_location"
-               " UNION SELECT service_id FROM service_area))")
-    op.execute("CREATE INDEX ix_service_search_geom ON service_search USING gist (geom)")
-    op.execute("CREATE INDEX ix_service_search_area_codes ON service_search USING gin (area_codes)")
-    op.execute("ANALYZE service_search")
+    for statement in UPGRADE:
+        op.execute(statement)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    drop_statement_triggers(TRIGGER_FUNCTIONS)
-    op.execute("ALTER TABLE service_search DROP COLUMN geom, DROP COLUMN area_codes")
-    op.execute(PREVIOUS.REFRESH.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1))
+    for statement in DOWNGRADE:
+        op.execute(statement)
