@@ -1,88 +1,14 @@
-"""Assets Hub: a curated directory of community assets."""
+"""Assets Hub: a curated directory of community assets.
+
+The package is the core layer (config, db, errors, accounts, geo, the mail outbox) and holds the
+directory and the Open Referral API; ``assets_hub.app`` on top puts every domain together.
+"""
 from __future__ import annotations
 
-import flask
 
-from assets_hub.config import PROJECT_ROOT, load_config, secret_key
-from assets_hub.db import db
-from assets_hub import mail  # noqa: F401  (its outbox sends after each commit: registered on import)
+def create_app(overrides: dict | None = None):
+    """The app factory (``assets_hub.app.create_app``). Imported when called, not here: the factory
+    loads every domain, and importing ``assets_hub.db`` must not."""
+    from assets_hub.app import create_app as make_app
 
-
-def create_app(overrides: dict | None = None) -> flask.Flask:
-    app = flask.Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), static_folder="static")
-    app.config.update(load_config())
-    if overrides:
-        app.config.update(overrides)
-    if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key()
-
-    db.init_app(app)
-
-    from assets_hub import csrf
-    from assets_hub.accounts import auth
-    from assets_hub.errors import register_errorhandlers
-
-    register_input_guard(app)  # first, so no other hook sees a NUL character
-    auth.init_app(app)
-    csrf.init_app(app)
-    register_blueprints(app)
-    from assets_hub.openreferral.api import init_app as init_openreferral
-    init_openreferral(app)
-    register_errorhandlers(app)
-    register_template_helpers(app)
-    register_security_headers(app)
-    return app
-
-
-def register_input_guard(app: flask.Flask) -> None:
-    """NUL characters are never meaningful in this app's input and PostgreSQL text cannot hold them:
-    refuse them up front, naming the field, instead of failing deep inside a query."""
-    from assets_hub.errors import Invalid
-
-    @app.before_request
-    def _refuse_nul():
-        req = flask.request
-        for source in (req.args, req.form):
-            for key, value in source.items(multi=True):
-                if "\x00" in key or "\x00" in value:
-                    err = Invalid(f"“{key.replace(chr(0), '')}” contains a character that is not allowed.",
-                                  {key.replace("\x00", ""): ["Contains a character that is not allowed."]})
-                    if req.path.startswith("/api/v3/"):  # the Open Referral API answers 400 to any bad query
-                        err.status, err.code = 400, "bad_query"
-                    raise err
-        if req.is_json and b"\\u0000" in (req.get_data(cache=True) or b""):
-            raise Invalid("The JSON contains a character that is not allowed (\\u0000).",
-                          {"_body": ["Contains a NUL character."]})
-
-
-def register_blueprints(app: flask.Flask) -> None:
-    from assets_hub.accounts.views import bp as accounts_bp
-    from assets_hub.directory.api import bp as directory_api_bp
-    from assets_hub.directory.views import bp as directory_bp
-    from assets_hub.geo.api import bp as geo_api_bp
-    from curation.views import bp as curation_bp
-    from search.views import bp as search_bp
-
-    for bp in (directory_bp, accounts_bp, directory_api_bp, geo_api_bp, search_bp, curation_bp):
-        app.register_blueprint(bp)
-
-
-def register_template_helpers(app: flask.Flask) -> None:
-    from assets_hub.directory import presenters
-
-    app.jinja_env.globals.update(site_name=app.config["SITE_NAME"])
-    app.jinja_env.filters.update(presenters.FILTERS)
-
-
-def register_security_headers(app: flask.Flask) -> None:
-    @app.after_request
-    def _headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.mimetype == "text/html":
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; "
-                "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-        return response
+    return make_app(overrides)

@@ -6,6 +6,8 @@ import secrets
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The HSDS 3.0 standard as published (schemas, the OpenAPI document, the tabular package descriptor).
+HSDS_DIR = PROJECT_ROOT / "assets_hub" / "data" / "hsds"
 INSTANCE_DIR = Path(os.environ.get("ASSETS_HUB_INSTANCE", PROJECT_ROOT / "instance"))
 
 

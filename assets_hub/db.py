@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextvars
 import math
 import select
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import flask
-from sqlalchemy import MetaData, String, any_, bindparam, create_engine, event
+from sqlalchemy import MetaData, String, any_, bindparam, create_engine, event, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -253,9 +254,7 @@ def one_of(column, values):
 def create_scratch_database(server_url: str, prefix: str) -> str:
     """A new, empty PostgreSQL database on the server of ``server_url`` (tests and benchmarks);
     returns its URL. ``drop_database`` removes it."""
-    import uuid
 
-    from sqlalchemy import text
 
     base = normalise_url(server_url)
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
@@ -267,7 +266,6 @@ def create_scratch_database(server_url: str, prefix: str) -> str:
 
 
 def drop_database(url: str) -> None:
-    from sqlalchemy import text
 
     server, _, name = normalise_url(url).rpartition("/")
     admin = make_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")

@@ -52,6 +52,19 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class Stale(Conflict):
+    """A change made to a version of a record that is no longer the latest. Refused, so nobody's
+    change is overwritten unseen: ``current`` is the version now, ``changes`` what changed since
+    (lines a person can read), also given under the field "version"."""
+
+    code = "stale"
+
+    def __init__(self, message: str, current: int, changes: list[str]):
+        super().__init__(message, {"version": changes or ["Changed since you opened it."]})
+        self.current = current
+        self.changes = changes
+
+
 def _flatten(messages, prefix="") -> dict[str, list[str]]:
     """marshmallow's nested error dict -> {"field.sub": ["reason", ...]}."""
     out: dict[str, list[str]] = {}

@@ -54,7 +54,8 @@ def errors_from(exc: AppError) -> dict:
 def shows_errors_on(page):
     """For a POST action that has no form page of its own (a button on another page): an AppError
     is shown on the page the person came from, in words, with the error's status, instead of a
-    bare error page. ``page(**view_args)`` renders that page; it reads ``g.action_error``.
+    bare error page. ``page(**view_args)`` renders that page (``page`` may be the page's endpoint
+    name, so a package need not import another's views); it reads ``g.action_error``.
     JSON clients and sign-in redirects are answered as before."""
     def wrap(view):
         @functools.wraps(view)
@@ -67,7 +68,8 @@ def shows_errors_on(page):
                 db.session.rollback()  # the page shows what is stored, not the failed action's flushes
                 flask.g.action_error = exc
                 flask.g.action_target = next(iter(kwargs.values()), None)  # which item's form failed
-                body = page(**kwargs)
+                show = flask.current_app.view_functions[page] if isinstance(page, str) else page
+                body = show(**kwargs)
                 return (body[0] if isinstance(body, tuple) else body), exc.status
         return run
     return wrap

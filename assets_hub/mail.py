@@ -27,11 +27,11 @@ import flask
 from sqlalchemy import DateTime, Integer, String, Text, func, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from assets_hub.accounts.permissions import require_role
 from assets_hub.config import INSTANCE_DIR
 from assets_hub.db import Base, db, utcnow, writing_by_default
 from assets_hub.errors import NotFound
 from assets_hub.ids import id_column
+from assets_hub.roles import require_role
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,6 @@
 """What a curator sees first: the queue, claims, suggestions, reviews due, recent changes, counts."""
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import flask
@@ -9,14 +8,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from assets_hub.accounts.models import User
-from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db, utcnow
 from assets_hub.directory.models import Address, Organization, Service, ServiceArea, ServiceAtLocation
 from assets_hub.directory.services import VISIBLE_STATUSES
 from assets_hub.geo.models import LocalAuthority, Postcode
+from assets_hub.roles import CURATORS, require_role
+from curation import scope
+from curation.duplicates import open_flags
 from curation.models import Claim, ListingVersion, PendingChange
 from curation.suggestions import KINDS, open_suggestions
-
+from curation.workflow import conflicts, proposed_name, proposed_values
 
 
 def listings_per_authority(visible) -> list[tuple[str, int]]:
@@ -57,8 +58,6 @@ def listing_names(service_ids=(), organization_ids=(), user_ids=()) -> tuple[dic
 def data(actor) -> dict:
     require_role(actor, *CURATORS, action="see the curation dashboard")
     session = db.session
-    from curation.duplicates import open_flags
-    from curation.workflow import proposed_name
     changes = list(session.scalars(select(PendingChange).where(PendingChange.status == "pending")
                                    .order_by(PendingChange.submitted_at)))
     claim_rows = list(session.scalars(select(Claim).where(Claim.status == "requested").order_by(Claim.created_at)))
@@ -72,7 +71,8 @@ def data(actor) -> dict:
 
     queue = [{"change": c, "by": users.get(c.submitted_by, "(removed)"),
               "service": name_of(c.service_id) if c.service_id else proposed_name(c),
-              "proposed": json.loads(c.payload), "fields": [f for f in c.fields.split(",") if f]} for c in changes]
+              "proposed": proposed_values(c), "fields": [f for f in c.fields.split(",") if f],
+              "conflicts": conflicts(c) if c.service_id else {}} for c in changes]
     claims = [{"claim": c, "by": users.get(c.user_id, "(removed)"),
                "listing": name_of(c.service_id) if c.service_id else orgs.get(c.organization_id, "(removed)")}
               for c in claim_rows]
@@ -90,7 +90,6 @@ def data(actor) -> dict:
     count = lambda q: session.scalar(select(func.count()).select_from(q.subquery()))  # noqa: E731
     recent = [{"v": v, "service": name_of(v.service_id)} for v in versions]
     areas = listings_per_authority(visible)
-    from curation import scope
     scoped = scope.areas_of(actor)
     if scoped is not None:  # a curator of some councils sees what is theirs
         covered = {}

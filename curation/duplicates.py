@@ -10,12 +10,13 @@ from difflib import SequenceMatcher
 
 from sqlalchemy import func, or_, select, text
 
-from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db, one_of, utcnow
 from assets_hub.directory.models import Attribute, Location, Phone, Service, ServiceArea, ServiceAtLocation
 from assets_hub.errors import Conflict, Invalid, NotFound
+from assets_hub.geo import nearby
 from assets_hub.ids import is_uuid
-from curation import history
+from assets_hub.roles import CURATORS, actor_label, require_role
+from curation import history, scope
 from curation.models import Claim, DuplicateFlag, PendingChange
 
 NEAR_M = 250        # "a short distance": the same building or the next street
@@ -101,7 +102,6 @@ def find_for(service_ids: list[str]) -> dict[tuple[str, str], set[str]]:
             if similar(names[sid], other_name):
                 add(sid, other, "similar name close by")
     else:
-        from assets_hub.geo import nearby
         spots = session.execute(select(ServiceAtLocation.service_id, Location.latitude, Location.longitude)
                                 .join(Location, Location.id == ServiceAtLocation.location_id)
                                 .where(ServiceAtLocation.service_id.in_(ids), Location.latitude.is_not(None))).all()
@@ -145,7 +145,6 @@ def _flag(flag_id: str) -> DuplicateFlag:
 
 
 def _require_pair_in_scope(actor, f: DuplicateFlag) -> None:
-    from curation import scope
     scope.require_covers(actor, f.service_id)
     scope.require_covers(actor, f.other_id)
 
@@ -157,7 +156,7 @@ def dismiss(actor, flag_id: str) -> DuplicateFlag:
     _require_pair_in_scope(actor, f)
     if f.status != "open":
         raise Conflict(f"This pair was {f.status} already.")
-    f.status, f.decided_by = "dismissed", history.actor_label(actor)
+    f.status, f.decided_by = "dismissed", actor_label(actor)
     db.session.flush()
     return f
 
@@ -209,7 +208,7 @@ def merge(actor, flag_id: str, keep_id: str) -> Service:
         change.status, change.reason = "withdrawn", f"The listing was merged into {keep.name}."
     gone.status, gone.merged_into_id, gone.updated_at = "defunct", keep_id, utcnow()
     keep.updated_at = utcnow()
-    f.status, f.decided_by = "merged", history.actor_label(actor)
+    f.status, f.decided_by = "merged", actor_label(actor)
     session.flush()
     history.record(actor, keep_id, before_keep, "merge", f"Merged “{gone.name}” ({gone_id}) into this listing")
     history.record(actor, gone_id, before_gone, "merge", f"Merged into “{keep.name}” ({keep_id})")

@@ -7,9 +7,9 @@ from typing import Iterator
 
 from sqlalchemy import select
 
-from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db
 from assets_hub.directory.models import Organization, Service
+from assets_hub.roles import CURATORS, require_role
 
 COLUMNS = ("id", "name", "organization", "status", "email", "url", "last_reviewed_at", "updated_at",
            "deprioritised_at", "self_referral", "professional_referral")

@@ -8,27 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from assets_hub.db import db, insert_rows, one_of, utcnow
+from assets_hub.directory import records
 from assets_hub.directory.models import Service
+from assets_hub.directory.records import full_service_options
 from assets_hub.errors import NotFound
 from assets_hub.ids import new_id
+from assets_hub.roles import actor_label
 from curation.models import ListingChange, ListingVersion
 
 VOLATILE = {"last_modified"}  # changes on every write; not a change anyone made
-
-
-ROLE_NAMES = {"admin": "administrator", "curator": "curator", "provider": "provider",
-              "link_worker": "link worker", "timebank_coordinator": "time bank coordinator", "member": "member"}
-
-
-def actor_label(actor) -> str:
-    """Who made a change, as the public history shows it: a name and a role, never an email address."""
-    if actor is None:
-        return "system"
-    if isinstance(actor, str):
-        return actor[:254]
-    name = getattr(actor, "display_name", None) or "someone"
-    role = ROLE_NAMES.get(getattr(actor, "role", None), "system")
-    return f"{name} ({role})"[:254]
 
 
 def normalise(value):
@@ -45,13 +33,11 @@ def normalise(value):
 
 
 def snapshot(service: Service) -> dict:
-    from assets_hub.openreferral import records
     record = records.service_full(service)
     return normalise({k: v for k, v in record.items() if k not in VOLATILE})
 
 
 def load_for_snapshot(service_id: str) -> Service:
-    from assets_hub.openreferral.queries import full_service_options
     session = db.session
     session.flush()
     session.expire_all()  # everything pending is flushed; reload so the snapshot shows the rows as stored
@@ -143,7 +129,6 @@ def write_many(actor, items: list[tuple[str, dict | None, dict]], action: str, n
 def record_organization(actor, org, action: str) -> None:
     """An organisation's own change log (HSDS metadata rows): its services' versions carry its
     name as they show it; this records the organisation itself being created or changed."""
-    from assets_hub.openreferral import records
     now, who = utcnow(), actor_label(actor)
     db.session.add_all([ListingChange(resource_id=org.id, resource_type="organization", last_action_date=now,
                                       last_action_type=action, field_name=field, previous_value="",

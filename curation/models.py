@@ -102,8 +102,15 @@ class PendingChange(Base):
                                                    index=True)
     organization_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("organization.id",
                                                                                      ondelete="CASCADE"))
-    payload: Mapped[str] = mapped_column(Text, nullable=False)  # JSON of the validated form data
+    # JSON of the proposed values: for a change, only the fields the provider changed (with the
+    # fields that travel with them, e.g. a whole address); for a new service, the whole form.
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
     fields: Mapped[str] = mapped_column(Text, nullable=False, default="")  # comma-separated, for the queue
+    # A change: the listing's version it was made against, and those fields' values as they stood
+    # then, so a curator approving it sees which of them someone has changed since (a conflict to
+    # settle) instead of overwriting that later change. None on changes proposed before 0022.
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    base_values: Mapped[str | None] = mapped_column(Text)
     submitted_by: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="CASCADE"),
                                               nullable=False, index=True)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

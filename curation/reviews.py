@@ -11,12 +11,15 @@ from datetime import datetime, timedelta
 import flask
 from sqlalchemy import select
 
+from assets_hub import mail
 from assets_hub.accounts.models import User
-from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import aware, db, utcnow
 from assets_hub.directory.models import Service
 from assets_hub.directory.services import VISIBLE_STATUSES, get_service
-from curation.models import ReviewReminder
+from assets_hub.roles import CURATORS, require_role
+from curation import history, scope
+from curation.models import Claim, ReviewReminder
+from curation.scope import listing_areas
 
 STAGES = ("first", "reminder", "urgent")
 STAGE_WORDS = {"first": "due for review soon", "reminder": "due for review now", "urgent": "overdue for review (urgent)"}
@@ -49,7 +52,6 @@ class Run:
 
 def _curators() -> list[tuple[str, set[str] | None]]:
     """(email, the local authorities they look after or None for everywhere) for each active curator."""
-    from curation import scope
     users = db.session.scalars(select(User).where(User.role.in_(CURATORS), User.active.is_(True))
                                .order_by(User.email)).all()
     return [(u.email, scope.areas_of(u)) for u in users]
@@ -59,7 +61,6 @@ def send_due(now: datetime | None = None) -> Run:
     """Send every reminder that is due at ``now`` (default: the current time) and deprioritise
     listings whose urgent reminder went unanswered for the grace period. One digest email to the
     curators per run; nothing is recorded for a stage unless its email went out."""
-    from assets_hub import mail
     now = aware(now or utcnow())
     cfg = flask.current_app.config
     interval = timedelta(days=cfg["REVIEW_INTERVAL_DAYS"])
@@ -88,7 +89,6 @@ def send_due(now: datetime | None = None) -> Run:
     run.recipients = [email for email, _ in curators]
     where = {}
     if any(areas is not None for _, areas in curators):
-        from curation.scope import listing_areas
         where = {sid: listing_areas(sid) for sid in {p[0] for p in pending} | {d[0] for d in run.deprioritised}}
     for email, areas in curators:  # each curator hears about the listings they look after
         mine = pending if areas is None else [p for p in pending if where[p[0]] & areas]
@@ -116,7 +116,6 @@ def send_due(now: datetime | None = None) -> Run:
 
 def _claimants(service_ids: list[str]) -> dict[str, list[str]]:
     """{service id: emails of its confirmed claimants (of the service or its organisation)}."""
-    from curation.models import Claim
     if not service_ids:
         return {}
     session = db.session
@@ -156,7 +155,6 @@ def confirm_still_correct(actor, service_id: str) -> Service:
     """One click: the listing was checked and is right. Starts a new review cycle and lifts any
     deprioritisation. Curators and admins."""
     require_role(actor, *CURATORS, action="confirm listings")
-    from curation import history, scope
     scope.require_covers(actor, service_id)
     before = history.current_state(service_id)
     svc = get_service(service_id)

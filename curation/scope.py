@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from assets_hub.accounts.permissions import SYSTEM
 from assets_hub.db import db
 from assets_hub.directory.models import Address, Location, Service, ServiceArea, ServiceAtLocation
 from assets_hub.errors import Forbidden, Invalid
 from assets_hub.geo.models import LocalAuthority
+from assets_hub.geo.postcodes import lookup_postcode
+from assets_hub.roles import SYSTEM, require_role
 from curation.models import CuratorArea
 
 
@@ -24,7 +25,6 @@ def areas_of(actor) -> set[str] | None:
 
 
 def listing_areas(service_id: str) -> set[str]:
-    from assets_hub.geo.postcodes import lookup_postcode
     session = db.session
     codes = set(session.scalars(select(ServiceArea.area_code).where(ServiceArea.service_id == service_id,
                                                                     ServiceArea.area_type == "local_authority")))
@@ -63,7 +63,6 @@ def require_covers_organization(actor, organization_id: str) -> None:
 def set_areas(actor, user, names_or_codes: list[str]) -> list[str]:
     """Limit a curator to these local authorities (names or ONS codes); an empty list means everywhere.
     Admins only."""
-    from assets_hub.accounts.permissions import require_role
     require_role(actor, "admin", action="set curators' areas")
     if user.role != "curator":
         raise Invalid("Only curators have areas.", {"areas": ["Not a curator."]})

@@ -5,11 +5,12 @@ import json
 
 from sqlalchemy import select
 
-from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db
 from assets_hub.directory.services import get_service
 from assets_hub.errors import Conflict, Invalid
-from curation import history
+from assets_hub.roles import CURATORS, actor_label, require_role
+from curation import history, scope
+from curation.hsds.importer import apply_record
 from curation.models import HistoryRedaction, ListingChange, ListingVersion
 
 REDACTED = "[redacted]"
@@ -20,10 +21,8 @@ def restore_version(actor, service_id: str, number: int):
     version ("Restored version N"), so nothing is lost. Curators and admins only."""
     require_role(actor, *CURATORS, action="restore earlier versions")
     get_service(service_id)  # NotFound for an unknown service
-    from curation import scope
     scope.require_covers(actor, service_id)
     version = history.get_version(service_id, number)
-    from curation.hsds_import import apply_record
     record = json.loads(version.snapshot)
     report = apply_record(record, actor, "restore", f"Restored version {number}")
     return report.updated > 0
@@ -38,7 +37,6 @@ def redact_history(actor, service_id: str, value: str, reason: str) -> HistoryRe
     is still on the listing: remove it there first, or the next change would show it again)."""
     require_role(actor, *CURATORS, action="redact history")
     get_service(service_id)
-    from curation import scope
     scope.require_covers(actor, service_id)
     value, reason = (value or "").strip(), (reason or "").strip()
     if len(value) < 3:
@@ -73,7 +71,7 @@ def redact_history(actor, service_id: str, value: str, reason: str) -> HistoryRe
     if not count:
         raise Invalid("That text is not in this listing's history.", {"value": ["Not found in the history."]})
     redaction = HistoryRedaction(service_id=service_id, reason=reason[:2000], occurrences=count,
-                                 redacted_by=history.actor_label(actor))
+                                 redacted_by=actor_label(actor))
     db.session.add(redaction)
     db.session.flush()
     return redaction

@@ -5,13 +5,14 @@ import re
 
 from sqlalchemy import select
 
+from assets_hub import mail
 from assets_hub.accounts.models import User
-from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db, utcnow
 from assets_hub.directory.services import get_service
 from assets_hub.errors import Conflict, Invalid, NotFound
 from assets_hub.ids import is_uuid
-from curation.history import actor_label
+from assets_hub.roles import CURATORS, actor_label, require_role
+from curation import scope
 from curation.models import Suggestion
 
 KINDS = {
@@ -82,7 +83,6 @@ def resolve(actor, suggestion_id: str, resolution: str) -> Suggestion:
     suggestion = db.session.get(Suggestion, suggestion_id) if is_uuid(suggestion_id) else None
     if suggestion is None:
         raise NotFound("There is no such suggestion.")
-    from curation import scope
     scope.require_covers(actor, suggestion.service_id)
     if suggestion.status == "resolved":
         raise Conflict("This suggestion was resolved already.")
@@ -94,7 +94,6 @@ def resolve(actor, suggestion_id: str, resolution: str) -> Suggestion:
     db.session.flush()
     to = suggestion.email or (db.session.get(User, suggestion.user_id).email if suggestion.user_id else None)
     if to:
-        from assets_hub import mail
         what = (get_service(suggestion.service_id).name if suggestion.service_id
                 else suggestion.details.splitlines()[0])
         mail.send(to, f"Thank you for telling us about {what}",

@@ -1,4 +1,5 @@
-"""Curation pages: a listing's history (public) and restoring a version (curators)."""
+"""Curation pages: the forms that add and change listings, a listing's history (public) and
+restoring a version, claims, the review queue, suggestions and the curators' dashboard."""
 from __future__ import annotations
 
 import json
@@ -6,12 +7,149 @@ import json
 import flask
 from flask_login import current_user, login_required
 
-from assets_hub.directory import views as directory_views
+from assets_hub.directory import services as directory
+from assets_hub.directory.models import SERVICE_STATUSES
+from assets_hub.directory.schemas import OrganizationCreateSchema, ServiceCreateSchema, ServiceUpdateSchema
 from assets_hub.directory.services import get_service
-from assets_hub.forms import shows_errors_on
-from curation import history, reviews, services
+from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES
+from assets_hub.errors import AppError, Stale
+from assets_hub.forms import errors_from, form_data, load_or_errors, shows_errors_on
+from assets_hub.roles import CURATORS, require_role
+from curation import dashboard as board, duplicates, history, listings, reviews, services, suggestions, workflow
+from curation.dashboard import listing_names
+from curation.exports import services_csv_rows
+from curation.listings import FLAGS, MULTI
 
 bp = flask.Blueprint("curation", __name__)
+
+
+@bp.app_context_processor
+def _listing_claim():
+    def listing_claim(service) -> str | None:
+        """The signed-in person's claim on a listing, for its page: "holder", "waiting" or None."""
+        if workflow.active_claim(current_user, service) is not None:
+            return "holder"
+        return "waiting" if workflow.claim_waiting(current_user, service) else None
+    return {"listing_claim": listing_claim}
+
+
+# ------------------------------------------------------------------ the forms that add and change listings
+
+@bp.route("/manage/organizations/new", methods=["GET", "POST"])
+@login_required
+def new_organization():
+    require_role(current_user, *CURATORS, action="add organisations")
+    errors, values = {}, {}
+    if flask.request.method == "POST":
+        values = form_data()
+        data, errors = load_or_errors(OrganizationCreateSchema(), values)
+        if data:
+            try:
+                org = listings.create_organization(current_user, data)
+            except AppError as exc:
+                errors = errors_from(exc)
+            else:
+                flask.flash(f"Added {org.name}.")
+                return flask.redirect(flask.url_for("directory.organization", org_id=org.id))
+    return flask.render_template("directory/organization_form.html", errors=errors, values=values), \
+        (422 if errors else 200)
+
+
+def _service_form(template_values: dict, errors: dict, service=None, claim=None, organizations=None,
+                  version=None, status=None):
+    return flask.render_template("directory/service_form.html", errors=errors, values=template_values,
+                                 service=service, claim=claim, proposing=organizations is not None,
+                                 organizations=organizations if organizations is not None
+                                 else directory.list_organizations(), version=version,
+                                 categories=directory.all_categories(), statuses=SERVICE_STATUSES,
+                                 languages=LANGUAGES, accessibility=ACCESSIBILITY), \
+        (status or (422 if errors else 200))
+
+
+@bp.route("/manage/services/new", methods=["GET", "POST"])
+@login_required
+def new_service():
+    """Curators add a service; a provider who looks after an organisation proposes one for it,
+    which waits for a curator."""
+    proposing = current_user.role not in CURATORS
+    organizations = None
+    if proposing:
+        organizations = workflow.claimed_organizations(current_user)
+        if not organizations:
+            require_role(current_user, *CURATORS, action="add services")
+    errors: dict = {}
+    values: dict = {"organization_id": flask.request.args.get("organization_id", ""), "status": "active"}
+    if flask.request.method == "POST":
+        values = form_data(multi=MULTI)
+        data, errors = load_or_errors(ServiceCreateSchema(), values)
+        if data:
+            try:
+                outcome = workflow.add_listing(current_user, values)
+            except AppError as exc:
+                errors = errors_from(exc)
+            else:
+                if not outcome.published:
+                    flask.flash("Thank you. A curator will check the new listing before it appears.")
+                    return flask.redirect(flask.url_for("curation.my_listings"))
+                flask.flash(f"Added {outcome.service.name}.")
+                return flask.redirect(flask.url_for("directory.service", service_id=outcome.service.id))
+    return _service_form(values, errors, organizations=organizations)
+
+
+def _version_field() -> int | None:
+    try:
+        return int(flask.request.form.get("version", ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/manage/services/<service_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_service(service_id):
+    """Curators change a listing directly; a provider who looks after it proposes a change that
+    waits for a curator (or is published at once if the curator trusts them). The form carries
+    the version it was opened at: if someone saved a change since, saving is refused with what
+    they changed, and the form keeps what this person typed."""
+    svc = get_service(service_id)
+    claim = None
+    if current_user.role not in CURATORS:
+        claim = workflow.active_claim(current_user, svc)
+        if claim is None:
+            require_role(current_user, *CURATORS, action="change services")
+    errors: dict = {}
+    status = None
+    version = listings.version_of(service_id)
+    if flask.request.method == "POST":
+        values = form_data(multi=MULTI)
+        # A form sends every field: an emptied field means "clear it", an unticked box "no".
+        for name in ("url", "email", "phone", "application_process", "fees_description",
+                     "eligibility_description", "minimum_age", "maximum_age", "areas", "area_geojson"):
+            values.setdefault(name, None)
+        for name in MULTI:
+            values.setdefault(name, [])
+        for name in ("is_free", *FLAGS):
+            values.setdefault(name, "off")
+        based_on = _version_field()
+        values.pop("version", None)
+        data, errors = load_or_errors(ServiceUpdateSchema(), values)
+        if data:
+            try:
+                outcome = workflow.edit_listing(current_user, service_id, values, based_on=based_on)
+            except Stale as exc:
+                errors = {"_form": [exc.message], "_changes": [f"Changed since: {c}" for c in exc.changes]}
+                based_on, status = exc.current, exc.status  # saving again now means: mine, having seen theirs
+            except AppError as exc:
+                errors = errors_from(exc)
+            else:
+                if not outcome.published:
+                    flask.flash("Thank you. A curator will check your changes; the listing stays as it is until then.")
+                else:
+                    flask.flash(f"Saved {svc.name}.")
+                return flask.redirect(flask.url_for("directory.service", service_id=service_id))
+        version = based_on if based_on is not None else version
+    else:
+        values = listings.service_form_values(svc)
+    return _service_form(values, errors, service=svc, claim=claim, version=version, status=status)
 
 
 def _pretty(value: str) -> str:
@@ -60,7 +198,7 @@ def restore(service_id, number):
 
 @bp.post("/services/<service_id>/confirm")
 @login_required
-@shows_errors_on(directory_views.service)
+@shows_errors_on("directory.service")
 def confirm(service_id):
     """ "Still correct": one click counts as a review."""
     svc = reviews.confirm_still_correct(current_user, service_id)
@@ -72,9 +210,8 @@ def confirm(service_id):
 
 @bp.post("/services/<service_id>/claim")
 @login_required
-@shows_errors_on(directory_views.service)
+@shows_errors_on("directory.service")
 def claim_service(service_id):
-    from curation import workflow
     workflow.request_claim(current_user, service_id=service_id, message=flask.request.form.get("message", ""))
     flask.flash("Thank you. A curator will check your claim and email you.")
     return flask.redirect(flask.url_for("directory.service", service_id=service_id))
@@ -83,7 +220,6 @@ def claim_service(service_id):
 @bp.get("/my/listings")
 @login_required
 def my_listings():
-    from curation import workflow
     claims, changes = workflow.my_listings(current_user)
     return flask.render_template("curation/my_listings.html", claims=claims, changes=changes,
                                  can_propose=bool(workflow.claimed_organizations(current_user)),
@@ -92,7 +228,6 @@ def my_listings():
 
 
 def _names(claims, changes) -> dict[str, str]:
-    from curation.dashboard import listing_names
     services, orgs, _ = listing_names([x.service_id for x in list(claims) + list(changes)],
                                       [c.organization_id for c in claims])
     return {**services, **orgs}
@@ -102,7 +237,6 @@ def _names(claims, changes) -> dict[str, str]:
 @login_required
 @shows_errors_on(lambda **_: dashboard())
 def decide_claim(claim_id):
-    from curation import workflow
     form = flask.request.form
     claim = workflow.decide_claim(current_user, claim_id, form.get("decision", ""), reason=form.get("reason", ""),
                                   lead=form.get("lead") == "on" or None, trusted=form.get("trusted") == "on")
@@ -114,8 +248,8 @@ def decide_claim(claim_id):
 @login_required
 @shows_errors_on(lambda **_: dashboard())
 def approve_change(change_id):
-    from curation import workflow
-    svc = workflow.approve(current_user, change_id)
+    settle = {k[len("settle_"):]: v for k, v in flask.request.form.items() if k.startswith("settle_")}
+    svc = workflow.approve(current_user, change_id, settle)
     flask.flash(f"Published the changes to {svc.name}.")
     return flask.redirect(flask.url_for("curation.dashboard") + "#queue")
 
@@ -124,7 +258,6 @@ def approve_change(change_id):
 @login_required
 @shows_errors_on(lambda **_: dashboard())
 def send_back_change(change_id):
-    from curation import workflow
     workflow.send_back(current_user, change_id, flask.request.form.get("reason", ""))
     flask.flash("Sent back with your reason.")
     return flask.redirect(flask.url_for("curation.dashboard") + "#queue")
@@ -134,9 +267,6 @@ def send_back_change(change_id):
 
 @bp.route("/services/<service_id>/report", methods=["GET", "POST"])
 def report_problem(service_id):
-    from assets_hub.errors import AppError
-    from assets_hub.forms import errors_from
-    from curation import suggestions
     svc = get_service(service_id)
     errors, values = {}, {}
     if flask.request.method == "POST":
@@ -155,9 +285,6 @@ def report_problem(service_id):
 
 @bp.route("/suggest", methods=["GET", "POST"])
 def suggest_service():
-    from assets_hub.errors import AppError
-    from assets_hub.forms import errors_from
-    from curation import suggestions
     errors, values = {}, {}
     if flask.request.method == "POST":
         values = flask.request.form.to_dict()
@@ -176,7 +303,6 @@ def suggest_service():
 @login_required
 @shows_errors_on(lambda **_: dashboard())
 def resolve_suggestion(suggestion_id):
-    from curation import suggestions
     suggestions.resolve(current_user, suggestion_id, flask.request.form.get("resolution", ""))
     flask.flash("Resolved; the person who told us has been emailed.")
     return flask.redirect(flask.url_for("curation.dashboard") + "#suggestions")
@@ -185,7 +311,6 @@ def resolve_suggestion(suggestion_id):
 @bp.get("/curation")
 @login_required
 def dashboard():
-    from curation import dashboard as board
     return flask.render_template("curation/dashboard.html", d=board.data(current_user))
 
 
@@ -193,7 +318,6 @@ def dashboard():
 @login_required
 def services_csv():
     """Every listing as one CSV row (a quick spreadsheet; the HSDS package is the full export)."""
-    from curation.exports import services_csv_rows
     rows = services_csv_rows(current_user)
     response = flask.Response(flask.stream_with_context(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="services.csv"'
@@ -204,7 +328,6 @@ def services_csv():
 @login_required
 @shows_errors_on(lambda **_: dashboard())
 def decide_duplicate(flag_id):
-    from curation import duplicates
     keep = flask.request.form.get("keep", "")
     if keep == "dismiss":
         duplicates.dismiss(current_user, flag_id)

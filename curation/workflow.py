@@ -3,17 +3,21 @@ may do it: providers claim and propose; curators (and admins) decide, approve an
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
+from assets_hub import mail
 from assets_hub.accounts.models import User
-from assets_hub.accounts.permissions import CURATORS, has_role, require_role
 from assets_hub.db import db, utcnow
 from assets_hub.directory import services as directory
 from assets_hub.directory.models import Organization, Service
-from assets_hub.errors import Conflict, Forbidden, Invalid, NotFound
+from assets_hub.directory.schemas import ServiceCreateSchema, ServiceUpdateSchema
+from assets_hub.errors import Conflict, Forbidden, Invalid, NotFound, _flatten
+from assets_hub.geo.postcodes import lookup_postcode
 from assets_hub.ids import is_uuid
-from curation.history import actor_label
+from assets_hub.roles import CURATORS, actor_label, has_role, require_role
+from curation import listings, scope
 from curation.models import Claim, PendingChange
 
 CLAIMANTS = ("provider",)
@@ -66,7 +70,6 @@ def decide_claim(actor, claim_id: str, decision: str, *, reason: str = "", lead:
     ``lead=True`` makes this one the lead instead. ``trusted`` claimants publish without the queue."""
     require_role(actor, *CURATORS, action="decide claims")
     claim = get_claim(claim_id, for_update=True)
-    from curation import scope
     if claim.service_id:
         scope.require_covers(actor, claim.service_id)
     else:
@@ -115,7 +118,6 @@ def _listing_name(claim: Claim) -> str:
 
 
 def _notify_claimant(claim: Claim) -> None:
-    from assets_hub import mail
     user = db.session.get(User, claim.user_id)
     name = _listing_name(claim)
     words = {"confirmed": f"Your claim to look after “{name}” was confirmed. You can now suggest changes to it.",
@@ -151,10 +153,49 @@ def claimant_emails(service: Service) -> list[str]:
 
 # ------------------------------------------------------------------ the review queue
 
-def propose_update(actor, service_id: str, values: dict, fields: list[str]) -> PendingChange | Service:
+@dataclass
+class Outcome:
+    """What became of an edit: published at once, or waiting in the queue as ``change``."""
+    published: bool
+    service: Service | None = None
+    change: PendingChange | None = None
+
+
+def edit_listing(actor, service_id: str, values: dict, based_on: int | None = None) -> Outcome:
+    """Someone changes a listing (the edit form sends every field; the JSON API just those it
+    changes). A curator's change is published; a claimant's is proposed (published at once if
+    their claim is trusted). ``based_on``: the version they started from (a later one: Stale)."""
+    if has_role(actor, *CURATORS):
+        data = _load(ServiceUpdateSchema(), values, partial=True)
+        return Outcome(True, listings.update_service(actor, service_id, data, based_on=based_on))
+    result = propose_update(actor, service_id, values, based_on=based_on)
+    if isinstance(result, Service):
+        return Outcome(True, result)
+    return Outcome(False, directory.get_service(service_id), result)
+
+
+def add_listing(actor, values: dict) -> Outcome:
+    """Someone adds a service: a curator's is published; a provider's for an organisation they
+    look after waits for a curator."""
+    if has_role(actor, *CURATORS):
+        return Outcome(True, listings.create_service(actor, _load(ServiceCreateSchema(), values)))
+    return Outcome(False, None, propose_new_service(actor, values))
+
+
+def _load(schema, values: dict, partial: bool = False) -> dict:
+    errors = schema.validate(values, partial=partial)
+    if errors:
+        raise Invalid("Check the highlighted fields.", _flatten(errors))
+    return schema.load(values, partial=partial)
+
+
+def propose_update(actor, service_id: str, values: dict, fields: list[str] | None = None,
+                   based_on: int | None = None) -> PendingChange | Service:
     """A claimant's edit. With a trusted claim it is published at once (returns the Service);
     otherwise it waits in the queue (returns the PendingChange) and the listing stays as it is.
-    ``values`` are the form's values (validated again when approved); ``fields`` what changed."""
+    Only what the claimant changed is proposed (``fields``, or those of ``values`` that differ
+    from the listing), against the version they started from, so approving it later changes
+    nothing else. ``values`` are validated again when approved."""
     service = directory.get_service(service_id)
     if has_role(actor, *CURATORS):
         raise Invalid("Curators edit listings directly.", {"_": ["Use the edit form."]})
@@ -162,25 +203,52 @@ def propose_update(actor, service_id: str, values: dict, fields: list[str]) -> P
     claim = active_claim(actor, service)
     if claim is None:
         raise Forbidden("Only the people who look after this listing may change it. Claim it first.")
+    listings.require_current(service_id, based_on)
+    current = listings.service_form_values(service)
+    if fields is None:
+        fields = listings.changed_fields(current, values)
     if not fields:
         raise Invalid("You did not change anything.", {"_": ["Nothing changed."]})
-    from assets_hub.directory.schemas import ServiceUpdateSchema
-    errors = ServiceUpdateSchema().validate(values, partial=True)
-    if errors:
-        from assets_hub.errors import _flatten
-        raise Invalid("Check the highlighted fields.", _flatten(errors))
+    proposed = {k: values.get(k) for k in listings.with_companions(fields, values)}
+    data = _load(ServiceUpdateSchema(), proposed, partial=True)
     # Moving a listing to another organisation or changing its status (closing it, say) always
     # waits for a curator, even from a trusted claimant.
-    needs_review = (("organization_id" in values and str(values["organization_id"]) != service.organization_id)
-                    or ("status" in values and values["status"] != service.status))
+    needs_review = (("organization_id" in proposed and str(proposed["organization_id"]) != service.organization_id)
+                    or ("status" in proposed and proposed["status"] != service.status))
     if claim.trusted and not needs_review:  # the claim, checked just above, is the permission
-        data = ServiceUpdateSchema().load(values, partial=True)
-        return directory.apply_service_update(f"{actor.display_name} (trusted provider)", service_id, data)
-    change = PendingChange(kind="service_update", service_id=service_id, payload=json.dumps(values),
-                           fields=",".join(fields), submitted_by=actor.id)
+        return listings.publish(f"{actor.display_name} (trusted provider)", service_id, data)
+    change = PendingChange(kind="service_update", service_id=service_id, payload=json.dumps(proposed),
+                           fields=",".join(fields), submitted_by=actor.id,
+                           base_version=listings.version_of(service_id),
+                           base_values=json.dumps({k: current.get(k) for k in proposed}, default=str))
     db.session.add(change)
     db.session.flush()
     return change
+
+
+def proposed_values(change: PendingChange) -> dict:
+    """The values a queued change would publish (a change queued before proposals kept only their
+    changes held the whole form: just its changed fields)."""
+    values = json.loads(change.payload)
+    if change.kind == "service_update" and change.base_values is None:
+        keep = listings.with_companions([f for f in change.fields.split(",") if f], values)
+        values = {k: v for k, v in values.items() if k in keep}
+    return values
+
+
+def conflicts(change: PendingChange, service: Service | None = None) -> dict[str, dict]:
+    """The fields of a queued change that someone changed on the listing after it was proposed:
+    {field: {"then": value when proposed, "now": value on the listing, "proposed": value}}.
+    Approving it must settle each one: keep what the listing says now, or take the proposal."""
+    if change.kind != "service_update" or change.base_values is None or change.status != "pending":
+        return {}
+    service = service or directory.get_service(change.service_id)
+    then, now = json.loads(change.base_values), listings.service_form_values(service)
+    out = {}
+    for field, proposed in json.loads(change.payload).items():
+        if listings.same(now.get(field)) not in (listings.same(then.get(field)), listings.same(proposed)):
+            out[field] = {"then": then.get(field), "now": now.get(field), "proposed": proposed}
+    return out
 
 
 def claimed_organizations(actor) -> list[Organization]:
@@ -200,10 +268,8 @@ def propose_new_service(actor, values: dict) -> PendingChange:
     org_id = str(values.get("organization_id"))
     if org_id not in {o.id for o in claimed_organizations(actor)}:
         raise Forbidden("You can propose services only for organisations you look after. Claim the organisation first.")
-    from assets_hub.directory.schemas import ServiceCreateSchema
     errors = ServiceCreateSchema().validate(values)
     if errors:
-        from assets_hub.errors import _flatten
         raise Invalid("Check the highlighted fields.", _flatten(errors))
     change = PendingChange(kind="service_create", organization_id=org_id, payload=json.dumps(values),
                            fields=",".join(k for k, v in values.items() if v not in (None, "", [], "off")),
@@ -222,23 +288,37 @@ def queue(status: str = "pending") -> list[PendingChange]:
                                    .order_by(PendingChange.submitted_at)))
 
 
-def approve(actor, change_id: str) -> Service:
-    """Publish a pending change. Curators and admins. The history names the curator and the proposer."""
+def approve(actor, change_id: str, settle: dict[str, str] | None = None) -> Service:
+    """Publish a pending change. Curators and admins. The history names the curator and the proposer.
+
+    A field someone changed on the listing since the change was proposed is a conflict: ``settle``
+    says for each whether to keep what the listing says ("keep") or take the proposal ("take").
+    Unsettled conflicts refuse the approval (Conflict, naming the fields); nothing is overwritten
+    unseen."""
     require_role(actor, *CURATORS, action="approve changes")
     change = get_change(change_id, for_update=True)
-    from curation import scope
     scope.require_covers(actor, change.service_id)
     if change.status != "pending":
         raise Conflict(f"This change was {change.status.replace('_', ' ')} already.")
     if change.kind == "service_create":
         return _approve_new(actor, change)
-    from assets_hub.directory.schemas import ServiceUpdateSchema
-    data = ServiceUpdateSchema().load(json.loads(change.payload), partial=True)
+    values = proposed_values(change)
+    settle = settle or {}
+    found = conflicts(change)
+    unsettled = [f for f in found if settle.get(f) not in ("keep", "take")]
+    if unsettled:
+        names = ", ".join(f.replace("_", " ") for f in unsettled)
+        raise Conflict(f"Since this was proposed, someone changed {names} on the listing. Choose for each "
+                       "whether to keep what the listing says now or take the proposal, then publish.",
+                       {f"settle_{f}": ["Changed on the listing since this was proposed."] for f in unsettled})
+    kept = [f for f in found if settle.get(f) == "keep"]
+    values = {k: v for k, v in values.items() if k not in kept}
+    data = _load(ServiceUpdateSchema(), values, partial=True)
     proposer = db.session.get(User, change.submitted_by)
-    service = directory.update_service(actor, change.service_id, data, note=_approval_note(proposer, actor))
+    note = _approval_note(proposer, actor) + (f"; kept the listing's {', '.join(kept)}" if kept else "")
+    service = listings.update_service(actor, change.service_id, data, note=note)
     change.status, change.reviewed_by, change.reviewed_at = "approved", actor_label(actor), utcnow()
     db.session.flush()
-    from assets_hub import mail
     mail.send(proposer.email, f"Published: {service.name}",
               f"Your changes to “{service.name}” ({change.fields.replace(',', ', ')}) are now live.")
     return service
@@ -246,25 +326,21 @@ def approve(actor, change_id: str) -> Service:
 
 def _approve_new(actor, change: PendingChange) -> Service:
     """Create the proposed service; its proposer looks after it from now on (a confirmed claim)."""
-    from assets_hub.directory.schemas import ServiceCreateSchema
-    from curation import scope
     values = json.loads(change.payload)
     areas = scope.areas_of(actor)
     if areas is not None:
-        from assets_hub.geo.postcodes import lookup_postcode
         where = lookup_postcode(values.get("postcode") or "")
         if where is None or where.lad_code not in areas:
             scope.require_covers_organization(actor, change.organization_id)
     data = ServiceCreateSchema().load(values)
     proposer = db.session.get(User, change.submitted_by)
-    service = directory.create_service(actor, data, note=_approval_note(proposer, actor))
+    service = listings.create_service(actor, data, note=_approval_note(proposer, actor))
     change.service_id = service.id
     change.status, change.reviewed_by, change.reviewed_at = "approved", actor_label(actor), utcnow()
     db.session.add(Claim(user_id=proposer.id, service_id=service.id, status="confirmed", is_lead=True,
                          decided_by=actor_label(actor), decided_at=utcnow(),
                          message="Proposed this listing"))
     db.session.flush()
-    from assets_hub import mail
     mail.send(proposer.email, f"Published: {service.name}", f"Your new listing “{service.name}” is now live.")
     return service
 
@@ -273,7 +349,6 @@ def send_back(actor, change_id: str, reason: str) -> PendingChange:
     """Return a change to its proposer with a reason they will see. Curators and admins."""
     require_role(actor, *CURATORS, action="send changes back")
     change = get_change(change_id, for_update=True)
-    from curation import scope
     scope.require_covers(actor, change.service_id)
     if change.status != "pending":
         raise Conflict(f"This change was {change.status.replace('_', ' ')} already.")
@@ -283,7 +358,6 @@ def send_back(actor, change_id: str, reason: str) -> PendingChange:
     change.status, change.reason = "sent_back", reason
     change.reviewed_by, change.reviewed_at = actor_label(actor), utcnow()
     db.session.flush()
-    from assets_hub import mail
     proposer = db.session.get(User, change.submitted_by)
     name = change_title(change)
     mail.send(proposer.email, f"Sent back: {name}",

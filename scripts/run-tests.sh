@@ -11,7 +11,10 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = "0" ] && command -v apt-get >/de
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null
 fi
 
+echo "== The layer contract (pyproject.toml [tool.importlinter]): imports only go down"
+lint-imports --no-cache
+
 echo "== PostgreSQL + PostGIS: full suite"
-scripts/with-postgres.sh bash -c 'TEST_DATABASE_URL="$DATABASE_URL" python -m pytest -q -p no:cacheprovider'
+scripts/with-postgres.sh bash -c 'TEST_DATABASE_URL="$DATABASE_URL" python -m pytest -q -p no:cacheprovider -n 2'
 echo "== Embedded SQLite: core suite"
-env -u DATABASE_URL -u TEST_DATABASE_URL python -m pytest -q -p no:cacheprovider -m "not pg_only and not e2e"
+env -u DATABASE_URL -u TEST_DATABASE_URL python -m pytest -q -p no:cacheprovider -n 2 -m "not pg_only and not e2e"

@@ -6,14 +6,16 @@ The engine is chosen by the database: PostgreSQL + PostGIS searches in one SQL s
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import column, func, literal_column, select, table
 
 from assets_hub.db import db
 from assets_hub.directory.models import Service, summary_of
 from assets_hub.geo import Place, resolve_place
+from search import engine_pg, engine_sqlite, engine_whoosh
 from search.query import SearchQuery
 from search.results import EngineResult, Hit
 from search.text import expand, load_synonyms, tokens
@@ -51,12 +53,21 @@ class SearchOutcome:
         return " and ".join(parts) if parts else "listed in this directory"
 
 
-def _engine():
+SEARCH_DOC = table("service_search", column("id"), column("search_vector"))
+
+
+def ids_matching_words(text: str):
+    """The visible services whose words match every word of ``text``, for a query to filter by
+    (the Open Referral API's ``search``): PostgreSQL's search documents, or the embedded index."""
     if db.is_postgres:
-        from search import engine_pg
-        return engine_pg
-    from search import engine_sqlite
-    return engine_sqlite
+        query = func.websearch_to_tsquery(literal_column("'english'::regconfig"), text)
+        return select(SEARCH_DOC.c.id).where(SEARCH_DOC.c.search_vector.op("@@")(query))
+    words = re.findall(r"\w+", text.lower())[:20]
+    return list(engine_whoosh.text_scores([[w] for w in words], "and", visible_only=True)) if words else []
+
+
+def _engine():
+    return engine_pg if db.is_postgres else engine_sqlite
 
 
 FILTER_WORDS = {"free": ("free", True), "monday": ("open_day", "MO"), "tuesday": ("open_day", "TU"),

@@ -22,6 +22,7 @@ names come from ``service`` and ``organization`` for its rows only.
 """
 from __future__ import annotations
 
+import time
 from contextlib import nullcontext
 from datetime import datetime
 from functools import lru_cache
@@ -31,10 +32,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from assets_hub.db import db
+from assets_hub.directory.areas import place_codes
 from assets_hub.directory.models import summary_of
 from assets_hub.directory.services import get_category
 from assets_hub.errors import Invalid, NotFound
-from assets_hub.geo.areas import place_codes
 from search.filters import LONDON, now_day_time
 from search.query import ACCESSIBILITY, SearchQuery
 from search.results import EngineResult, Hit
@@ -429,7 +430,6 @@ def optimise() -> dict:
     order), so run it again after large imports, or now and then as listings change. It locks
     the search table while it runs (2-3 s at 100,000 services): searches wait, they do not fail.
     """
-    import time
 
     started = time.monotonic()
     session = db.session

@@ -6,12 +6,11 @@ import heapq
 from sqlalchemy import Column, MetaData, String, Table, insert, select
 
 from assets_hub.db import db
+from assets_hub.directory.areas import areas_covering
 from assets_hub.directory.models import Organization, Service, ServiceAtLocation
 from assets_hub.geo import nearby
-from assets_hub.geo.areas import areas_covering
 from search import engine_whoosh
-from search.filters import category_term_ids, empty_facets, facet_counts
-from search.filters import conditions as filter_conditions
+from search.filters import category_term_ids, conditions as filter_conditions, empty_facets, facet_counts
 from search.results import EngineResult, Hit
 
 _temp = MetaData()

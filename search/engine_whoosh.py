@@ -15,7 +15,9 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 from whoosh import index as windex
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, STORED, TEXT, Schema
@@ -63,7 +65,6 @@ _current: dict[str, _Held] = {}
 
 
 def index_dir() -> Path:
-    from flask import current_app
     return Path(current_app.config["SEARCH_INDEX_DIR"])
 
 
@@ -130,7 +131,6 @@ def apply_changes(path: Path | None = None, engine=None, on_stage=None) -> int:
 
     Reads on its own connection, so changes not yet committed (or rolled back) are never seen.
     """
-    from sqlalchemy.orm import Session
 
     path = path or index_dir()
     engine = engine or db.engine

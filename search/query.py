@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES  # noqa: F401 (re-exported)
+from assets_hub.directory.vocab import ACCESSIBILITY, DAY_NAMES, LANGUAGES, WEEKDAYS  # noqa: F401 (re-exported)
 
 SORTS = ("best", "nearest", "az", "reviewed")
 SORT_LABELS = {"best": "Best match", "nearest": "Nearest", "az": "A to Z", "reviewed": "Recently reviewed"}
-DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-DAY_LABELS = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")))
+DAYS, DAY_LABELS = WEEKDAYS, DAY_NAMES
 ACCESS = {"self": "Refer yourself", "professional": "Professional referral"}
 DELIVERY = {"in_person": "In person", "online": "Online", "phone": "By phone"}
 

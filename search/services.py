@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db
 from assets_hub.errors import Invalid
+from assets_hub.roles import CURATORS, require_role
 from search.models import Synonym
 from search.text import forget_synonyms, parse_synonym_text
 

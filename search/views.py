@@ -6,22 +6,15 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db
 from assets_hub.directory.models import Location, ServiceAtLocation
 from assets_hub.directory.services import category_choices
 from assets_hub.errors import AppError, Invalid
 from assets_hub.forms import errors_from
+from assets_hub.roles import CURATORS, require_role
 from search import TIER_LABELS, run_search
-from search.query import (
-    ACCESS,
-    ACCESSIBILITY,
-    DAY_LABELS,
-    DELIVERY,
-    LANGUAGES,
-    SORT_LABELS,
-    load_query,
-)
+from search.query import ACCESS, ACCESSIBILITY, DAY_LABELS, DELIVERY, LANGUAGES, SORT_LABELS, load_query
+from search.services import replace_synonyms, synonyms_as_text
 
 bp = flask.Blueprint("search", __name__)
 
@@ -130,7 +123,6 @@ def map_view():
 @bp.route("/manage/synonyms", methods=["GET", "POST"])
 @login_required
 def synonyms():
-    from search.services import replace_synonyms, synonyms_as_text
 
     require_role(current_user, *CURATORS, action="edit search synonyms")
     errors: dict = {}

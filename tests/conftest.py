@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from assets_hub import create_app
-from assets_hub.cli import upgrade_database
+from assets_hub.migrate import upgrade_database
 from assets_hub.db import create_scratch_database, db
 
 PG = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
@@ -105,7 +105,7 @@ def csrf_token(client) -> str:
 
 @pytest.fixture
 def make_user(ctx):
-    from assets_hub.accounts.permissions import SYSTEM
+    from assets_hub.roles import SYSTEM
     from assets_hub.accounts.services import create_user
 
     def _make(role: str, email: str | None = None, password: str = "correct horse battery"):
@@ -127,7 +127,7 @@ def login_as(client, make_user):
     return _login
 
 
-ROLES = ("admin", "curator", "provider", "link_worker", "timebank_coordinator", "member")
+from assets_hub.roles import ROLES  # noqa: E402  (every role, for the tests that try each)
 
 
 # ------------------------------------------------------------------ mail: a real SMTP server on loopback

@@ -21,7 +21,7 @@ def demo_app(tmp_path_factory, label: str, users=(), **config):
     load_demo_database(url, index)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": label, "SEARCH_INDEX_DIR": str(index), **config})
     with app.app_context():
-        from assets_hub.accounts.permissions import SYSTEM
+        from assets_hub.roles import SYSTEM
         from assets_hub.accounts.services import create_user
         for email, password, role, name in users:
             create_user(SYSTEM, email, password, role, name)

@@ -22,7 +22,7 @@ def site(tmp_path_factory):
         MAIL_SERVER="", MAIL_OUTBOX=str(tmp_path_factory.mktemp("outbox")))
     with app.app_context():
         from assets_hub.accounts.models import User
-        from assets_hub.accounts.permissions import SYSTEM
+        from assets_hub.roles import SYSTEM
         from assets_hub.directory.models import Service
         from curation import workflow
 

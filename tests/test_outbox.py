@@ -147,7 +147,7 @@ def test_a_message_refused_every_time_is_marked_failed_and_an_admin_can_send_it_
         assert failed.status == "failed" and failed.attempts == mail.MAX_ATTEMPTS
         failed_id = failed.id
         db.session.rollback()
-        from assets_hub.accounts.permissions import SYSTEM
+        from assets_hub.roles import SYSTEM
         from assets_hub.accounts.services import create_user
         admin_email = f"admin-{free_port()}@outbox.test"
         create_user(SYSTEM, admin_email, "outbox password 1", "admin", "Outbox Admin")

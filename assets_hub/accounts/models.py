@@ -8,18 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from assets_hub.db import Base, utcnow
 from assets_hub.ids import UUID_LEN, id_column
-
-ROLES = ("admin", "curator", "provider", "link_worker", "timebank_coordinator", "member")
-# The role a new account starts with unless an admin chooses another: the one that may do least.
-LEAST_PRIVILEGE = "member"
-ROLE_LABELS = {
-    "admin": "Administrator",
-    "curator": "Curator",
-    "provider": "Service provider",
-    "link_worker": "Link worker",
-    "timebank_coordinator": "Time bank coordinator",
-    "member": "Time bank member",
-}
+from assets_hub.roles import ROLE_LABELS
 
 
 class User(UserMixin, Base):

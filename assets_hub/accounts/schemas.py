@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from assets_hub.accounts.models import LEAST_PRIVILEGE, ROLES
+from assets_hub.roles import LEAST_PRIVILEGE, ROLES
 
 
 def _strip(value):

@@ -13,12 +13,12 @@ from limits import parse, storage, strategies
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from assets_hub.accounts.models import ROLE_LABELS, ROLES, AccountEvent, PasswordReset, User
-from assets_hub.accounts.permissions import SYSTEM, require_role
 from assets_hub import mail
+from assets_hub.accounts.models import AccountEvent, PasswordReset, User
 from assets_hub.db import aware, db, utcnow
 from assets_hub.errors import AppError, Conflict, Forbidden, Invalid, NotFound
 from assets_hub.ids import is_uuid
+from assets_hub.roles import ROLE_LABELS, ROLES, SYSTEM, actor_label, require_role
 
 # A hash to compare against when the email is unknown, so a wrong email costs as long as a
 # wrong password and response times do not reveal which accounts exist.
@@ -36,7 +36,7 @@ def who(actor) -> str:
     """An actor as account events name it: a name and a role, never an email address."""
     if actor is None or actor is SYSTEM:
         return "system"
-    return f"{actor.display_name} ({ROLE_LABELS.get(actor.role, actor.role)})"[:254]
+    return actor_label(actor, ROLE_LABELS)
 
 
 def _record(user: User, action: str, actor, detail: str = "") -> None:

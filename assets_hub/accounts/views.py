@@ -6,16 +6,25 @@ import flask
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from assets_hub import mail
+from assets_hub import csrf, mail
 from assets_hub.accounts import services
-from assets_hub.accounts.models import LEAST_PRIVILEGE, ROLE_LABELS, ROLES, User
-from assets_hub.accounts.permissions import require_role
+from assets_hub.accounts.models import User
 from assets_hub.accounts.schemas import LoginSchema, UserCreateSchema
 from assets_hub.db import db
 from assets_hub.errors import AppError, Invalid
 from assets_hub.forms import errors_from, form_data, load_or_errors, shows_errors_on
+from assets_hub.roles import LEAST_PRIVILEGE, ROLE_LABELS, ROLES, require_role
 
 bp = flask.Blueprint("accounts", __name__)
+
+
+@bp.get("/api/session")
+def session_info():
+    """The CSRF token a JSON client sends back in X-CSRF-Token, and who is signed in."""
+    user = None
+    if current_user.is_authenticated:
+        user = {"id": current_user.id, "email": current_user.email, "role": current_user.role}
+    return {"csrf_token": csrf.token(), "user": user}
 
 
 def _safe_next(target: str | None) -> str:

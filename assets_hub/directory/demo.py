@@ -18,17 +18,17 @@ from marshmallow import ValidationError, validate
 from sqlalchemy import select
 
 from assets_hub.db import db, utcnow
-from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Location, Organization, Phone,
-                                         Language, Schedule, Service, ServiceAtLocation)
+from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Language, Location,
+                                         Organization, Phone, Schedule, Service, ServiceAtLocation)
 from assets_hub.directory.services import resolve_areas
 from assets_hub.directory.taxonomy import term_ids_by_code
+from assets_hub.directory.vocab import ACCESSIBILITY, DAY_NAMES, LANGUAGES as LANGUAGE_NAMES
 from assets_hub.geo.models import Postcode
-from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES as LANGUAGE_NAMES
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 NAMESPACE = uuid.UUID("6f1c1f5e-3b7e-4e43-9d4b-6a3f0b7c2a10")
-DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-DAY_CODES = dict(zip(DAYS, ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]))
+DAYS = list(DAY_NAMES.values())
+DAY_CODES = {name: code for code, name in DAY_NAMES.items()}
 HOURS_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$")
 LIBRARY_TYPES = {
     "LAL": "run by the council", "LAL-": "run by the council, unstaffed (for example a book drop)",

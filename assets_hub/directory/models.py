@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
-                        Numeric, String, Text, UniqueConstraint, false, true)
-from sqlalchemy import text as sql_text
+from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String,
+                        Text, UniqueConstraint, false, text as sql_text, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets_hub.db import Base, utcnow
@@ -23,7 +22,6 @@ from assets_hub.ids import UUID_LEN, id_column
 SERVICE_STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 LOCATION_TYPES = ("physical", "postal", "virtual")
 AREA_TYPES = ("local_authority", "region", "country", "geojson", "text")
-WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 def fk(target: str, nullable: bool = True, ondelete: str = "CASCADE"):

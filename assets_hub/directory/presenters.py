@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-DAY_NAMES = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday", "FR": "Friday",
-             "SA": "Saturday", "SU": "Sunday"}
-DAY_ORDER = list(DAY_NAMES)
+from assets_hub.directory.vocab import DAY_NAMES, WEEKDAYS as DAY_ORDER
 
 
 def opening_times(schedules) -> list[tuple[str, str]]:
@@ -93,4 +91,13 @@ def web_address(url: str | None) -> str | None:
     return None
 
 
-FILTERS = {"web_address": web_address, "long_date": long_date, "distance": distance, "tel_href": tel_href, "field_label": field_label}
+def show_value(value) -> str:
+    """A form value for people: lists joined, an empty value "(cleared)"."""
+    if value in (None, "", [], "off", False):
+        return "(cleared)"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return "yes" if value in (True, "on") else str(value)
+
+
+FILTERS = {"show_value": show_value, "web_address": web_address, "long_date": long_date, "distance": distance, "tel_href": tel_href, "field_label": field_label}

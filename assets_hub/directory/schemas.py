@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema)
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from assets_hub.directory.models import SERVICE_STATUSES
 from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES
@@ -146,3 +146,44 @@ class ServiceCreateSchema(_Stripped):
 
 class ServiceUpdateSchema(ServiceCreateSchema):
     """Same fields; in a PATCH only the fields sent change."""
+
+
+# ------------------------------------------------------------------ what the JSON API answers
+
+class ServiceOutSchema(Schema):
+    id = fields.String()
+    organization_id = fields.String()
+    name = fields.String()
+    description = fields.String()
+    status = fields.String()
+    url = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    minimum_age = fields.Integer(allow_none=True)
+    maximum_age = fields.Integer(allow_none=True)
+    application_process = fields.String(allow_none=True)
+    last_reviewed_at = fields.DateTime(allow_none=True)
+    categories = fields.Method("_categories")
+    service_areas = fields.Method("_areas")
+    locations = fields.Method("_locations")
+
+    def _categories(self, s):
+        return [{"id": t.id, "code": t.code, "name": t.name} for t in s.taxonomy_terms]
+
+    def _areas(self, s):
+        return [{"name": a.name, "area_type": a.area_type, "area_code": a.area_code} for a in s.service_areas]
+
+    def _locations(self, s):
+        out = []
+        for sal in s.service_at_locations:
+            loc = sal.location
+            out.append({"id": loc.id, "name": loc.name, "latitude": loc.latitude, "longitude": loc.longitude,
+                        "postal_code": loc.postal_code})
+        return out
+
+
+class OrganizationOutSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    description = fields.String()
+    email = fields.String(allow_none=True)
+    website = fields.String(allow_none=True)

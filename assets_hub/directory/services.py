@@ -1,7 +1,9 @@
-"""Directory operations: create and change listings, read them for the public pages.
+"""The directory's listings: reading them for the public pages, and building or changing the
+rows of one from validated data.
 
-Every function takes the acting user first, checks permission, and only flushes: the request
-(or CLI command) commits.
+The builders here check no permission and write no history: every change to a listing goes through
+``curation.listings``, which checks who may make it, calls these, and records the version. Nothing
+here commits: the request (or CLI command) does.
 """
 from __future__ import annotations
 
@@ -11,17 +13,17 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from assets_hub.accounts.permissions import CURATORS, require_role
 from assets_hub.db import db, utcnow
+from assets_hub.directory.areas import validate_geojson_area
 from assets_hub.directory.models import (Accessibility, Address, Attribute, CostOption, Language, Location,
                                          Organization, Phone, Service, ServiceArea, ServiceAtLocation, Taxonomy,
                                          TaxonomyTerm)
-from assets_hub.errors import Forbidden, Invalid, NotFound
-from assets_hub.geo.areas import validate_geojson_area
+from assets_hub.directory.records import full_service_options
+from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES
+from assets_hub.errors import Invalid, NotFound
 from assets_hub.geo.models import LocalAuthority
 from assets_hub.geo.postcodes import lookup_postcode, parse_postcode
 from assets_hub.ids import is_uuid
-from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES
 
 VISIBLE_STATUSES = ("active", "temporarily closed")
 NATIONAL_AREAS = {"K02000001": "United Kingdom", "K03000001": "Great Britain"}
@@ -35,9 +37,8 @@ SERVICE_FIELDS = ("name", "description", "status", "url", "email", "application_
 
 # ------------------------------------------------------------------ organisations
 
-def create_organization(actor, data: dict) -> Organization:
-    """Create an organisation. Curators and admins only. Raises Unauthorised, Forbidden."""
-    require_role(actor, *CURATORS, action="add organisations")
+def new_organization(data: dict) -> Organization:
+    """Add an organisation (and its phone) from validated data."""
     org = Organization(name=data["name"], description=data.get("description") or "", email=data.get("email"),
                        website=data.get("website"), legal_status=data.get("legal_status"),
                        last_reviewed_at=utcnow())
@@ -47,8 +48,6 @@ def create_organization(actor, data: dict) -> Organization:
     if data.get("phone"):
         session.add(Phone(organization_id=org.id, number=data["phone"]))
         session.flush()
-    from curation import history
-    history.record_organization(actor, org, "create")
     return org
 
 
@@ -69,13 +68,9 @@ def list_organizations() -> list[Organization]:
 
 # ------------------------------------------------------------------ services
 
-def create_service(actor, data: dict, note: str | None = None) -> Service:
-    """Create a service with its location, categories and areas. Curators and admins only.
-
-    Raises Unauthorised, Forbidden, Invalid (naming the field: unknown organisation, postcode,
-    category or area).
-    """
-    require_role(actor, *CURATORS, action="add services")
+def new_service(data: dict) -> Service:
+    """Add a service with its location, categories and areas from validated data.
+    Raises Invalid (naming the field: unknown organisation, postcode, category or area)."""
     session = db.session
     org = session.get(Organization, data["organization_id"])
     if org is None:
@@ -87,36 +82,11 @@ def create_service(actor, data: dict, note: str | None = None) -> Service:
     session.flush()
     _apply_related(service, data)
     session.flush()
-    from curation import duplicates, history, scope
-    # Like every other action, creating is limited to the curator's areas: judged on the listing
-    # as written (its address and areas); refused, the request rolls the whole of it back.
-    if not scope.covers(actor, service.id):
-        message = ("You can add listings only in the areas you look after. Give an address or an area "
-                   "there, or ask a curator who looks after that area.")
-        raise Forbidden(message, {"_form": [message]})
-    history.record(actor, service.id, None, "create", note)
-    duplicates.flag([service.id])
     return service
 
 
-def update_service(actor, service_id: str, data: dict, note: str | None = None) -> Service:
-    """Change the fields present in ``data``. Curators and admins only (within their areas).
-    ``note`` goes into the history entry (e.g. who proposed an approved change).
-
-    Raises Unauthorised, Forbidden, NotFound, Invalid.
-    """
-    require_role(actor, *CURATORS, action="change services")
-    from curation import scope
-    scope.require_covers(actor, service_id)
-    return apply_service_update(actor, service_id, data, note)
-
-
-def apply_service_update(author, service_id: str, data: dict, note: str | None = None) -> Service:
-    """Write a change whose permission the caller has checked (``update_service`` for curators,
-    the curation workflow for a trusted claimant), and record it as ``author`` in the history."""
-    from curation import history
-    before = history.current_state(service_id)
-    service = get_service(service_id)
+def change_service(service: Service, data: dict) -> None:
+    """Change the fields present in ``data`` (validated) on ``service``. Raises Invalid."""
     session = db.session
     if "organization_id" in data and data["organization_id"] != service.organization_id:
         if session.get(Organization, data["organization_id"]) is None:
@@ -128,8 +98,6 @@ def apply_service_update(author, service_id: str, data: dict, note: str | None =
     _apply_related(service, data)
     service.updated_at = utcnow()
     session.flush()
-    history.record(author, service.id, before, "update", note)
-    return get_service(service.id)
 
 
 def _apply_related(service: Service, data: dict) -> None:
@@ -287,11 +255,15 @@ def resolve_areas(text: str) -> list[ServiceArea]:
     return out
 
 
-def get_service(service_id: str) -> Service:
-    """A service with everything its page shows. Raises NotFound."""
+def get_service(service_id: str, *, visible_only: bool = False, full_record: bool = False,
+                not_found: str = "There is no service at that address.") -> Service:
+    """A service with everything its page shows (``full_record``: everything its HSDS record
+    shows). ``visible_only``: only a listing the public may see (active or temporarily closed),
+    as the Open Referral API gives them; otherwise any, as curators and its own page see it.
+    Raises NotFound with ``not_found``."""
     if not is_uuid(service_id):
-        raise NotFound("There is no service at that address.")
-    service = db.session.get(Service, service_id, options=[
+        raise NotFound(not_found)
+    options = full_service_options() if full_record else [
         selectinload(Service.organization),
         selectinload(Service.service_at_locations).selectinload(ServiceAtLocation.location)
         .selectinload(Location.addresses),
@@ -301,9 +273,13 @@ def get_service(service_id: str) -> Service:
         selectinload(Service.service_areas), selectinload(Service.phones), selectinload(Service.contacts),
         selectinload(Service.schedules), selectinload(Service.cost_options), selectinload(Service.languages),
         selectinload(Service.attributes).selectinload(Attribute.taxonomy_term),
-    ])
+    ]
+    stmt = select(Service).where(Service.id == service_id).options(*options)
+    if visible_only:
+        stmt = stmt.where(Service.status.in_(VISIBLE_STATUSES))
+    service = db.session.scalar(stmt)
     if service is None:
-        raise NotFound("There is no service at that address.")
+        raise NotFound(not_found)
     return service
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
 
-from assets_hub.db import EARTH_RADIUS_M, db
+from assets_hub.db import EARTH_RADIUS_M, db, great_circle_m
 from assets_hub.errors import Invalid
 from assets_hub.geo.models import LocalAuthority, Postcode
 from assets_hub.geo.postcodes import lookup_postcode, parse_postcode
@@ -122,7 +122,6 @@ def _place_for_point(lat: float, lon: float) -> Place:
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    from assets_hub.db import great_circle_m
     return great_circle_m(lat1, lon1, lat2, lon2)
 
 

@@ -8,9 +8,12 @@ import flask
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from assets_hub.errors import AppError, NotFound
+from assets_hub.directory import records, services as directory
+from assets_hub.errors import AppError, NotFound, error_response
+from assets_hub.geo import PlaceNotFound, resolve_place
 from assets_hub.ids import is_uuid
-from assets_hub.openreferral import openapi, queries, records
+from assets_hub.openreferral import openapi, queries
+from curation.history import metadata_for
 
 bp = flask.Blueprint("openreferral", __name__, url_prefix="/api/v3")
 
@@ -184,8 +187,9 @@ def services():
 @bp.get("/services/<service_id>")
 def service(service_id):
     Params(set())
-    from curation.history import metadata_for
-    svc = queries.get_service(service_id)
+    svc = directory.get_service(service_id, visible_only=True, full_record=True,
+                                not_found=f"There is no service with the id “{service_id[:60]}”"
+                                          + ("." if is_uuid(service_id) else ": ids are UUIDs."))
     body = records.service_full(svc)
     body["metadata"] = metadata_for(svc.id, limit=100)  # the listing's change log (newest first)
     return _record(body, _latest(svc.updated_at, svc.organization.updated_at))
@@ -271,7 +275,6 @@ def service_at_locations():
     proximity = p.integer("proximity", openapi.DEFAULT_PROXIMITY_M, 1, maximum=openapi.MAX_PROXIMITY_M)
     near = None
     if postcode:
-        from assets_hub.geo import PlaceNotFound, resolve_place
         try:
             near = (resolve_place(postcode, field="postcode"), proximity)
         except PlaceNotFound as exc:  # a well-formed question about a place we do not know
@@ -324,7 +327,6 @@ def init_app(app: flask.Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc):
-        from assets_hub.errors import error_response
         return error_response(429, "too_many_requests",
                               f"Too many requests from this client (the limit is {exc.limit.limit}). "
                               "Wait for the number of seconds in the Retry-After header and try again.")

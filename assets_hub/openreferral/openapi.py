@@ -10,9 +10,9 @@ from __future__ import annotations
 import copy
 import json
 from functools import lru_cache
-from pathlib import Path
 
-HSDS_DIR = Path(__file__).resolve().parent / "hsds"
+from assets_hub.config import HSDS_DIR
+
 HSDS_VERSION = "3.0"
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 50

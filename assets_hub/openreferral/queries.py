@@ -6,42 +6,26 @@ leak a pending change; inactive and defunct services are left out as they are fr
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
 
-from sqlalchemy import column, exists, func, literal_column, select, table
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
+import search
 from assets_hub.db import db
-from assets_hub.directory.models import (Attribute, Location, Organization, Service, ServiceArea, ServiceAtLocation,
-                                         Taxonomy, TaxonomyTerm)
+from assets_hub.directory.areas import areas_covering
+from assets_hub.directory.models import (Attribute, Organization, Service, ServiceArea, ServiceAtLocation, Taxonomy,
+                                         TaxonomyTerm)
+from assets_hub.directory.records import full_service_options, location_options
 from assets_hub.directory.services import VISIBLE_STATUSES, descendant_ids
 from assets_hub.errors import NotFound
+from assets_hub.geo import nearby
 from assets_hub.ids import is_uuid
 
+
 # The search document PostgreSQL keeps per service (migration 0012): words are matched there.
-SEARCH_DOC = table("service_search", column("id"), column("search_vector"))
-
-
-def _location_options(path):
-    return [path.selectinload(Location.addresses), path.selectinload(Location.accessibility),
-            path.selectinload(Location.phones), path.selectinload(Location.schedules)]
-
-
-def full_service_options(prefix=None):
-    """Eager loads for a fully nested service (one query per relation, not per row)."""
-    def p(rel):
-        return prefix.selectinload(rel) if prefix is not None else selectinload(rel)
-    sal = p(Service.service_at_locations)
-    return [p(Service.organization), p(Service.phones), p(Service.schedules), p(Service.service_areas),
-            p(Service.languages), p(Service.cost_options), p(Service.contacts),
-            p(Service.attributes).selectinload(Attribute.taxonomy_term).selectinload(TaxonomyTerm.taxonomy),
-            sal.selectinload(ServiceAtLocation.schedules),
-            *_location_options(sal.selectinload(ServiceAtLocation.location))]
-
-
 @dataclass
 class ServiceFilter:
     search: str | None = None
@@ -49,10 +33,6 @@ class ServiceFilter:
     taxonomy_id: str | None = None
     organization_id: str | None = None
     modified_after: datetime | None = None
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())[:20]
 
 
 def service_conditions(f: ServiceFilter) -> list:
@@ -69,14 +49,7 @@ def service_conditions(f: ServiceFilter) -> list:
                                   Attribute.taxonomy_term_id == TaxonomyTerm.id,
                                   TaxonomyTerm.taxonomy_id == f.taxonomy_id))
     if f.search and f.search.strip():
-        if db.is_postgres:
-            query = func.websearch_to_tsquery(literal_column("'english'::regconfig"), f.search)
-            out.append(Service.id.in_(select(SEARCH_DOC.c.id).where(SEARCH_DOC.c.search_vector.op("@@")(query))))
-        else:
-            from search import engine_whoosh
-            words = _words(f.search)
-            ids = list(engine_whoosh.text_scores([[w] for w in words], "and", visible_only=True)) if words else []
-            out.append(Service.id.in_(ids))
+        out.append(Service.id.in_(search.ids_matching_words(f.search)))
     return out
 
 
@@ -138,15 +111,6 @@ def _require_id(value: str, what: str) -> None:
         raise NotFound(f"There is no {what} with the id “{value[:60]}”: ids are UUIDs.")
 
 
-def get_service(service_id: str) -> Service:
-    _require_id(service_id, "service")
-    svc = db.session.scalar(select(Service).where(Service.id == service_id, Service.status.in_(VISIBLE_STATUSES))
-                            .options(*full_service_options()))
-    if svc is None:
-        raise NotFound(f"There is no service with the id “{service_id}”.")
-    return svc
-
-
 def organizations_page(search: str | None, page: int, per_page: int) -> Page:
     where = []
     if search and search.strip():
@@ -159,7 +123,7 @@ def organizations_page(search: str | None, page: int, per_page: int) -> Page:
 def get_organization(org_id: str) -> Organization:
     _require_id(org_id, "organization")
     org = db.session.get(Organization, org_id, options=[
-        selectinload(Organization.phones), *_location_options(selectinload(Organization.locations))])
+        selectinload(Organization.phones), *location_options(selectinload(Organization.locations))])
     if org is None:
         raise NotFound(f"There is no organization with the id “{org_id}”.")
     return org
@@ -219,7 +183,7 @@ def get_term(term_id: str) -> TaxonomyTerm:
 def _sal_options(full: bool):
     if full:
         return [selectinload(ServiceAtLocation.schedules),
-                *_location_options(selectinload(ServiceAtLocation.location)),
+                *location_options(selectinload(ServiceAtLocation.location)),
                 *full_service_options(selectinload(ServiceAtLocation.service))]
     return [selectinload(ServiceAtLocation.location), selectinload(ServiceAtLocation.service)]
 
@@ -245,8 +209,6 @@ def service_at_locations_page(f: ServiceFilter, page: int, per_page: int, full: 
         stmt = base.order_by(Service.name, ServiceAtLocation.id).options(*_sal_options(full))
         count = select(func.count()).select_from(ServiceAtLocation).join(Service).where(*where)
         return _page(stmt, count, page, per_page), {}
-    from assets_hub.geo import nearby
-    from assets_hub.geo.areas import areas_covering
     place, metres = near
     distance = {n.location_id: n.distance_m for n in nearby(place.latitude, place.longitude, metres)}
     if not distance:

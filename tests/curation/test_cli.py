@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assets_hub.cli import upgrade_database
+from assets_hub.migrate import upgrade_database
 from tests.conftest import create_database
 
 CLI = str(Path(sys.executable).with_name("assets-hub"))
@@ -55,9 +55,10 @@ def test_a_large_import_suggests_ordering_the_search_table(tmp_path, monkeypatch
     from click.testing import CliRunner
 
     import assets_hub.cli as cli
+    import curation.cli
     url = create_database(tmp_path, "optimise_hint")
     upgrade_database(url)
-    monkeypatch.setattr(cli, "OPTIMISE_AFTER", 2)
+    monkeypatch.setattr(curation.cli, "OPTIMISE_AFTER", 2)
     path = tmp_path / "two.ndjson"
     org = {"id": str(uuid.uuid4()), "name": "Hint Trust"}
     path.write_text("".join(json.dumps({"id": str(uuid.uuid4()), "name": f"Hint service {i}", "status": "active",

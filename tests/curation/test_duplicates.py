@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from assets_hub.db import db
-from assets_hub.directory import services
+from curation import listings
 from assets_hub.directory.models import Service
 from assets_hub.errors import Conflict, Forbidden, Unauthorised
 from curation import duplicates, history
-from curation.hsds_import import import_path
+from curation.hsds.importer import import_path
 from curation.models import DuplicateFlag
 from tests.conftest import ROLES, csrf_token
 
@@ -28,7 +28,7 @@ def create_copy(curator, **changes) -> Service:
             "status": "active", "description": "Friendly visits.", "postcode": loc.postal_code,
             "address_1": "2 Some Road", "city": "Stockport"}
     data.update(changes)
-    return services.create_service(curator, data)
+    return listings.create_service(curator, data)
 
 
 def flags_for(sid):
@@ -135,7 +135,7 @@ def test_a_merged_or_defunct_listing_cannot_be_the_one_kept(ctx, make_user):
     assert "merged into another listing already" in refused.value.message
     assert db.session.get(Service, second.id).merged_into_id is None   # nothing moved
     third = create_copy(curator, name="The Heatons Befriending Circle Club")
-    services.update_service(curator, third.id, {"status": "defunct"})
+    listings.update_service(curator, third.id, {"status": "defunct"})
     pair = next(f for f in flags_for(third.id) if second.id in (f.service_id, f.other_id))
     with pytest.raises(Conflict) as refused:
         duplicates.merge(curator, pair.id, third.id)

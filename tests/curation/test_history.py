@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from assets_hub.accounts.permissions import SYSTEM
+from assets_hub.roles import SYSTEM
 from assets_hub.db import db
-from assets_hub.directory import services
+from curation import listings
 from assets_hub.directory.models import Service
 from assets_hub.errors import Forbidden, Unauthorised
 from curation import history
@@ -22,7 +22,7 @@ def befriending_id() -> str:
 def test_an_edit_records_who_when_which_fields_old_and_new(ctx, make_user):
     curator = make_user("curator")
     sid = befriending_id()
-    services.update_service(curator, sid, {"name": "Heatons Befriending", "minimum_age": 55})
+    listings.update_service(curator, sid, {"name": "Heatons Befriending", "minimum_age": 55})
     views = history.versions(sid)
     assert len(views) == 1 and views[0].version.action == "update"
     assert views[0].version.updated_by == "Test curator (curator)"  # a name and role, never an email
@@ -31,14 +31,14 @@ def test_an_edit_records_who_when_which_fields_old_and_new(ctx, make_user):
     assert fields["minimum_age"][1] == "55"
     assert set(fields) == {"name", "minimum_age"}
     # nothing changed -> no new version
-    services.update_service(curator, sid, {"name": "Heatons Befriending"})
+    listings.update_service(curator, sid, {"name": "Heatons Befriending"})
     assert len(history.versions(sid)) == 1
 
 
 def test_create_is_version_one(ctx, make_user):
     curator = make_user("curator")
     org = db.session.scalar(select(Service.organization_id).where(Service.name == "Heatons Befriending Circle"))
-    svc = services.create_service(curator, {"organization_id": org, "name": "Knit and Natter", "status": "active",
+    svc = listings.create_service(curator, {"organization_id": org, "name": "Knit and Natter", "status": "active",
                                             "description": "A friendly knitting group."})
     views = history.versions(svc.id)
     assert [v.version.number for v in views] == [1] and views[0].version.action == "create"
@@ -48,8 +48,8 @@ def test_create_is_version_one(ctx, make_user):
 def test_restore_brings_back_an_earlier_version_as_a_new_one(ctx, make_user):
     curator = make_user("curator")
     sid = befriending_id()
-    services.update_service(curator, sid, {"name": "Second name", "phone": "0161 496 0999"})
-    services.update_service(curator, sid, {"name": "Third name"})
+    listings.update_service(curator, sid, {"name": "Second name", "phone": "0161 496 0999"})
+    listings.update_service(curator, sid, {"name": "Third name"})
     assert [v.version.number for v in history.versions(sid)] == [2, 1]
     # version 1 is the first change; restore the state before any change is not a version, so
     # restore version 1 ("Second name", new phone) from version 2 ("Third name")
@@ -69,8 +69,8 @@ def test_restore_brings_back_an_earlier_version_as_a_new_one(ctx, make_user):
 def test_who_may_restore(ctx, make_user, role):
     curator = make_user("curator")
     sid = befriending_id()
-    services.update_service(curator, sid, {"name": "Changed"})
-    services.update_service(curator, sid, {"name": "Changed again"})
+    listings.update_service(curator, sid, {"name": "Changed"})
+    listings.update_service(curator, sid, {"name": "Changed again"})
     user = make_user(role)
     if role in ("admin", "curator"):
         assert restore_version(user, sid, 1)
@@ -83,7 +83,7 @@ def test_who_may_restore(ctx, make_user, role):
 
 def test_history_page_and_restore_over_http(client, login_as):
     sid = befriending_id()
-    services.update_service(SYSTEM, sid, {"name": "Heatons Befrienders"})
+    listings.update_service(SYSTEM, sid, {"name": "Heatons Befrienders"})
     page = client.get(f"/services/{sid}/history")
     assert page.status_code == 200
     assert "Heatons Befriending Circle" in page.text and "Heatons Befrienders" in page.text
@@ -96,8 +96,8 @@ def test_history_page_and_restore_over_http(client, login_as):
 
 def test_curator_restores_over_http(client, login_as):
     sid = befriending_id()
-    services.update_service(SYSTEM, sid, {"name": "First change"})
-    services.update_service(SYSTEM, sid, {"name": "Second change"})
+    listings.update_service(SYSTEM, sid, {"name": "First change"})
+    listings.update_service(SYSTEM, sid, {"name": "Second change"})
     login_as("curator")
     page = client.get(f"/services/{sid}/history")
     assert "Restore version 1" in page.text and "Restore version 2" not in page.text  # the newest is current
@@ -133,7 +133,7 @@ def test_saving_the_edit_form_unchanged_records_nothing(client, login_as):
 
 def test_creating_an_organisation_is_recorded(ctx, make_user):
     from curation.models import ListingChange
-    org = services.create_organization(make_user("curator"), {"name": "Heaton Moor Knitters", "description": "A group"})
+    org = listings.create_organization(make_user("curator"), {"name": "Heaton Moor Knitters", "description": "A group"})
     rows = db.session.scalars(select(ListingChange).where(ListingChange.resource_id == org.id)).all()
     assert {(r.resource_type, r.last_action_type, r.field_name, r.replacement_value) for r in rows} >= {
         ("organization", "create", "name", "Heaton Moor Knitters")}

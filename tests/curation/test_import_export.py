@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from assets_hub import create_app
-from assets_hub.cli import upgrade_database
+from assets_hub.migrate import upgrade_database
 from assets_hub.db import db
 from assets_hub.directory.models import Location, Service
 from assets_hub.directory.services import VISIBLE_STATUSES
-from curation.hsds_export import export_package
-from curation.hsds_import import import_path
+from curation.hsds.export import export_package
+from curation.hsds.importer import import_path
 from curation.models import ListingChange, ListingVersion
 from search import run_search
 from search.query import SearchQuery
@@ -157,7 +157,7 @@ def test_a_changed_row_updates_that_service_with_field_history(ctx, package):
 def test_an_import_refreshes_search_per_batch_and_later_writes_at_once(ctx, package, make_user):
     """The importer defers the search table's refresh to the end of each batch; after it, the
     transaction refreshes as it writes again."""
-    from assets_hub.directory.services import update_service
+    from curation.listings import update_service
 
     def rename(rows):
         befriending_row(rows)["name"] = "Heatons Befriending Circle and Lunch Club"
@@ -326,7 +326,7 @@ def test_json_files(ctx, tmp_path, client):
 
 
 def test_big_json_is_refused_with_advice(ctx, tmp_path):
-    from curation import hsds_files
+    from curation.hsds import files as hsds_files
     path = tmp_path / "big.json"
     path.write_text("[" + ",".join(["{}"] * 1000) + "]")
     original = hsds_files.JSON_MAX_BYTES

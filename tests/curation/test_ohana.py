@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from assets_hub.db import db
 from assets_hub.directory.models import Location, Service
-from curation.ohana import import_ohana, uid
+from curation.hsds.ohana import import_ohana, uid
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "ohana-san-mateo-csv"
 

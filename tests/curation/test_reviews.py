@@ -147,7 +147,7 @@ def test_claimants_hear_about_their_own_listing(smtp, listing, make_user):
 
 
 def test_a_scoped_curator_hears_only_about_their_areas(smtp, listing, make_user):
-    from assets_hub.accounts.permissions import SYSTEM
+    from assets_hub.roles import SYSTEM
     from curation import scope
     edinburgh = make_user("curator", "edinburgh-curator@example.org")
     scope.set_areas(SYSTEM, edinburgh, ["City of Edinburgh"])

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from assets_hub.accounts.permissions import SYSTEM
+from assets_hub.roles import SYSTEM
 from assets_hub.db import db
-from assets_hub.directory import services
+from curation import listings
 from assets_hub.directory.models import Service
 from assets_hub.errors import Forbidden, Invalid
 from curation import scope, workflow
@@ -42,7 +42,7 @@ def test_a_stockport_curator_acts_on_stockport_listings_only(ctx, make_user, smt
         workflow.approve(stockport, there.id)
     assert "outside the areas you look after (Stockport)" in refused.value.message
     with pytest.raises(Forbidden):
-        services.update_service(stockport, sid("Leith Lunch and Befriending Club"), {"name": "X"})
+        listings.update_service(stockport, sid("Leith Lunch and Befriending Club"), {"name": "X"})
     workflow.approve(everywhere, there.id)  # an unscoped curator covers everywhere
 
 

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import select
 
 from assets_hub.db import db
-from assets_hub.directory import services
+from curation import listings as services  # every change to a listing goes through curation
 from assets_hub.directory.models import Organization, Service
 from assets_hub.errors import Forbidden, Unauthorised
 from tests.conftest import ROLES, csrf_token

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select, text
 
 from assets_hub import create_app
-from assets_hub.cli import upgrade_database
+from assets_hub.migrate import upgrade_database
 from assets_hub.db import db
 from assets_hub.directory.models import Organization, Service
 from tests.conftest import create_database, csrf_token

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select, text
 
 from assets_hub import create_app
-from assets_hub.cli import upgrade_database
+from assets_hub.migrate import upgrade_database
 from assets_hub.db import db, great_circle_m
 from assets_hub.directory.models import Location, Organization
 from assets_hub.geo import nearby

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from assets_hub import create_app
 from assets_hub.db import db
 from assets_hub.directory.models import Organization, Service, ServiceAtLocation, TaxonomyTerm
-from assets_hub.openreferral.openapi import HSDS_DIR
+from assets_hub.config import HSDS_DIR
 
 BASE = "/api/v3"
 
@@ -356,7 +356,7 @@ def test_api_needs_no_key_or_session(client):
 
 
 def test_a_service_record_carries_its_change_log_as_hsds_metadata(client, make_user):
-    from assets_hub.directory import services
+    from curation import listings as services  # (every change to a listing goes through curation)
     sid = service_id("Heatons Befriending Circle")
     services.update_service(make_user("curator"), sid, {"name": "Heatons Befriending Circle (Tuesdays)"})
     record = get_ok(client, f"{BASE}/services/{sid}").json

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from assets_hub import create_app
 from assets_hub.db import db
-from assets_hub.openreferral.openapi import HSDS_DIR
+from assets_hub.config import HSDS_DIR
 
 ST = str(Path(sys.executable).with_name("st"))
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text
 from whoosh import index as windex
 
 from assets_hub import create_app
-from assets_hub.cli import upgrade_database
+from assets_hub.migrate import upgrade_database
 from assets_hub.db import db
 from assets_hub.directory.models import Organization, Service
 from search import engine_whoosh

@@ -144,7 +144,8 @@ def test_free_and_categories_follow_an_edit_at_once(ctx, make_user):
     """What the free filter and the category filter and facets read is kept with the listing, in
     the same transaction (PostgreSQL keeps it in columns by trigger; a term moved to another
     parent moves its services with it)."""
-    from assets_hub.directory.services import get_category, update_service
+    from assets_hub.directory.services import get_category
+    from curation.listings import update_service
     curator = make_user("curator")
     walk = "Reddish Vale Walking Group"
     sid = db.session.scalar(select(Service.id).where(Service.name == walk))
@@ -171,7 +172,7 @@ def test_free_and_categories_follow_an_edit_at_once(ctx, make_user):
 def test_a_new_or_moved_location_is_searched_where_it_now_is(ctx, make_user):
     """The place index follows a listing's location in the same transaction: a new service is
     near its address at once, and a moved one is near its new place and no longer near the old."""
-    from assets_hub.directory.services import create_service, update_service
+    from curation.listings import create_service, update_service
     curator = make_user("curator")
     org = db.session.scalar(select(Service.organization_id).where(Service.name == "Reddish Vale Walking Group"))
     new = create_service(curator, {"organization_id": org, "name": "Portobello Knit and Natter", "status": "active",
@@ -509,7 +510,8 @@ def test_the_search_document_follows_each_change_in_the_same_transaction(ctx, ma
     a category renamed, a listing withdrawn and brought back, one deleted. (The embedded engine
     follows committed changes through its feed: tests/search/test_change_feed.py.)"""
     from assets_hub.directory.models import Organization, TaxonomyTerm
-    from assets_hub.directory.services import get_category, update_service
+    from assets_hub.directory.services import get_category
+    from curation.listings import update_service
     curator = make_user("curator")
     walk = db.session.scalar(select(Service).where(Service.name == "Reddish Vale Walking Group"))
     assert "Reddish Vale Walking Group" not in names(what="zanzibarish")

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Iterable
 
@@ -20,78 +21,20 @@ from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from assets_hub.db import db, insert_rows, one_of, utcnow
+from assets_hub.directory.areas import validate_geojson_area
 from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Language, Location,
                                          Organization, Phone, Schedule, Service, ServiceArea, ServiceAtLocation,
                                          Taxonomy, TaxonomyTerm)
+from assets_hub.directory.records import full_service_options
 from assets_hub.directory.schemas import PHONE_RE
+from assets_hub.errors import Invalid
+from assets_hub.geo.postcodes import lookup_postcode
 from assets_hub.ids import is_uuid
-from curation import history
+from curation import duplicates, history
+from curation.hsds import files as hsds_files
+from curation.hsds.report import Report
 
 BATCH = 1000
-MAX_PROBLEMS = 1000
-
-
-@dataclass
-class Problem:
-    file: str
-    row: int | str
-    field: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.file}, row {self.row}, {self.field}: {self.problem}"
-
-
-@dataclass
-class Report:
-    source: str
-    dry_run: bool = False
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    committed: bool = False
-    # per-import working state (not part of the printed report)
-    seen_orgs: set = field(default_factory=set, repr=False)         # organisations written so far
-    pending_parents: dict = field(default_factory=dict, repr=False)  # term id -> parent not yet known
-    analyzed_at: int = field(default=0, repr=False)                 # rows written at the last ANALYZE
-
-    def problem(self, file, row, fld, text) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(Problem(file, row, fld, text))
-
-    def warn(self, file, row, fld, text) -> None:
-        if len(self.warnings) < MAX_PROBLEMS:
-            self.warnings.append(Problem(file, row, fld, text))
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def lines(self) -> list[str]:
-        out = [f"{'Dry run of' if self.dry_run else 'Import of'} {self.source}:",
-               f"  created {self.created:,}, updated {self.updated:,}, unchanged {self.unchanged:,}, "
-               f"rejected {self.rejected:,}"]
-        if self.duplicates:
-            out.append(f"  {self.duplicates:,} likely duplicate pair(s) flagged for curators")
-        if self.problems:
-            out.append(f"  {len(self.problems):,} problem(s){' (first ' + str(MAX_PROBLEMS) + ')' if len(self.problems) >= MAX_PROBLEMS else ''}:")
-            out += [f"    {p}" for p in self.problems]
-        if self.warnings:
-            out.append(f"  {len(self.warnings):,} warning(s):")
-            out += [f"    {w}" for w in self.warnings[:200]]
-        if self.dry_run:
-            out.append("  Nothing was changed (dry run).")
-        elif self.committed:
-            out.append("  Committed.")
-        else:
-            out.append("  Nothing was changed: fix the problems above and import again.")
-        return out
-
-
 class RecordError(Exception):
     def __init__(self, field_name: str, problem: str):
         super().__init__(problem)
@@ -267,7 +210,6 @@ def _location(loc: dict, path: str, rows: Rows, report: Report, file: str, line)
                           "postal_code": _str(a, "postal_code", ap, 10, required=True),
                           "country": _str(a, "country", ap, 2, default="GB").upper(), "address_type": address_type})
     if lat is None and addresses:
-        from assets_hub.geo.postcodes import lookup_postcode
         found = lookup_postcode(addresses[0]["postal_code"])
         if found is not None and found.latitude is not None:
             lat, lon = Decimal(str(found.latitude)), Decimal(str(found.longitude))
@@ -362,8 +304,6 @@ def to_rows(rec: dict, report: Report, file: str, line) -> Rows:
         if area_type in ("local_authority", "region", "country") and not code:
             raise RecordError(f"{path}area_code", f"is required for a {area_type} area")
         if area_type == "geojson":
-            from assets_hub.errors import Invalid
-            from assets_hub.geo.areas import validate_geojson_area
             try:
                 extent = validate_geojson_area(extent, field=f"{path}extent")
             except Invalid as exc:
@@ -569,7 +509,6 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
         before.update(latest)
         missing = existing - set(latest)
         if missing:
-            from assets_hub.openreferral.queries import full_service_options
             for svc in session.scalars(select(Service).where(one_of(Service.id, missing))
                                        .options(*full_service_options())):
                 before[svc.id] = history.snapshot(svc)
@@ -634,7 +573,6 @@ def _write_batch(batch: list[tuple[Rows, int]], report: Report, actor, source: s
     history.write_many(actor, items, action, note or f"Imported from {source}", now)
     created = [r.service["id"] for r in todo if r.service["id"] not in existing]
     if created and action == "import":
-        from curation import duplicates
         session.flush()
         report.duplicates += duplicates.flag(created)
 
@@ -851,9 +789,7 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
 
 def import_path(path, actor=None, dry_run: bool = False) -> Report:
     """An HSDS tabular package (a folder, or its datapackage.json), a JSON file or an NDJSON file."""
-    from pathlib import Path
 
-    from curation import hsds_files
     path = Path(path)
     report = Report(str(path), dry_run)
     if not path.exists():
@@ -883,7 +819,6 @@ def file_problem(report: Report, exc) -> Report:
 def apply_record(record: dict, actor, action: str, note: str) -> Report:
     """Write one full service record as the service's new state, inside the caller's transaction
     (restoring a version uses this). Raises Invalid naming the first problem."""
-    from assets_hub.errors import Invalid
     report = Report("record")
     try:
         rows = to_rows(record, report, "record", 1)

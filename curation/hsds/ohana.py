@@ -12,11 +12,14 @@ import csv
 import uuid
 from pathlib import Path
 
-from curation.hsds_files import FileProblem
+from assets_hub.directory.vocab import DAY_NAMES, WEEKDAYS
+from curation.hsds.files import FileProblem
+from curation.hsds.importer import Report, file_problem, import_records
 
 NS = uuid.UUID("6f1d7f4e-2c39-4b8a-9e61-0b5c3f0a7d21")
-DAYS = {"monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH", "friday": "FR", "saturday": "SA",
-        "sunday": "SU", "1": "MO", "2": "TU", "3": "WE", "4": "TH", "5": "FR", "6": "SA", "7": "SU"}
+# Ohana names a weekday in words or numbers from 1 (Monday)
+DAYS = {**{name.lower(): code for code, name in DAY_NAMES.items()},
+        **{str(n): code for n, code in enumerate(WEEKDAYS, start=1)}}
 REQUIRED = {"organizations.csv": ("id", "name"), "locations.csv": ("id", "organization_id", "name"),
             "services.csv": ("id", "location_id", "name")}
 
@@ -160,7 +163,6 @@ def ohana_records(folder: Path):
 
 
 def import_ohana(path, actor=None, dry_run: bool = False):
-    from curation.hsds_import import Report, file_problem, import_records
     path = Path(path)
     report = Report(str(path), dry_run)
     if not path.is_dir():

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from sqlalchemy.orm import selectinload
+
 from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Language, Location,
                                          Organization, Phone, Schedule, Service, ServiceArea, ServiceAtLocation,
                                          Taxonomy, TaxonomyTerm)
@@ -185,3 +187,22 @@ def service_at_location_listed(sal: ServiceAtLocation, full: bool) -> dict:
     out["location"] = _clean(_fields(sal.location, ("id", "location_type", "name", "latitude", "longitude")))
     out["service"] = service_brief(sal.service)
     return out
+
+
+# ------------------------------------------------------------------ loading a record's rows
+
+def location_options(path):
+    return [path.selectinload(Location.addresses), path.selectinload(Location.accessibility),
+            path.selectinload(Location.phones), path.selectinload(Location.schedules)]
+
+
+def full_service_options(prefix=None):
+    """Eager loads for a fully nested service (one query per relation, not per row)."""
+    def p(rel):
+        return prefix.selectinload(rel) if prefix is not None else selectinload(rel)
+    sal = p(Service.service_at_locations)
+    return [p(Service.organization), p(Service.phones), p(Service.schedules), p(Service.service_areas),
+            p(Service.languages), p(Service.cost_options), p(Service.contacts),
+            p(Service.attributes).selectinload(Attribute.taxonomy_term).selectinload(TaxonomyTerm.taxonomy),
+            sal.selectinload(ServiceAtLocation.schedules),
+            *location_options(sal.selectinload(ServiceAtLocation.location))]

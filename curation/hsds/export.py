@@ -16,12 +16,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from assets_hub.config import HSDS_DIR
 from assets_hub.db import db
 from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Language, Location,
                                          Organization, Phone, Schedule, Service, ServiceArea, ServiceAtLocation,
                                          Taxonomy, TaxonomyTerm)
-from assets_hub.openreferral.openapi import HSDS_DIR
-from assets_hub.openreferral.records import iso_text
+from assets_hub.directory.records import iso_text
 
 EXTRA = {
     "service": ["self_referral", "professional_referral", "delivered_in_person", "delivered_online",

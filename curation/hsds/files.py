@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from curation.hsds_import import Report
+from curation.hsds.report import Report
 
 JSON_MAX_BYTES = 100 * 1024 * 1024
 FIELD_MAX = 1024 * 1024  # one CSV field: 1 MB is far beyond any real description

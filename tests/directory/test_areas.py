@@ -4,11 +4,11 @@ import pytest
 from sqlalchemy import select
 
 from assets_hub.db import db
-from assets_hub.directory import services
+from curation import listings as services  # every change to a listing goes through curation
 from assets_hub.directory.models import Organization
 from assets_hub.errors import Invalid
 from assets_hub.geo import resolve_place
-from assets_hub.geo.areas import areas_covering, geojson_contains, validate_geojson_area
+from assets_hub.directory.areas import areas_covering, geojson_contains, validate_geojson_area
 from tests.conftest import csrf_token
 
 # A box around the Heatons (Stockport, SK4) with a hole over Heaton Chapel.

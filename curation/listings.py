@@ -1,0 +1,164 @@
+"""Writing a listing: the one way every change reaches a service or an organisation.
+
+The forms, the JSON API, approvals of queued changes and trusted claimants all call these, so
+each change is checked (role, the curator's areas, the version it was made against), written
+through the directory's builders, recorded as a version in the history and checked for
+duplicates, in the caller's transaction. Who may propose rather than publish is decided one
+level up, in ``curation.workflow``.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from assets_hub.db import db
+from assets_hub.directory import services as directory
+from assets_hub.directory.models import Organization, Service
+from assets_hub.errors import Forbidden, Stale
+from assets_hub.roles import CURATORS, require_role
+from curation import duplicates, history, scope
+from curation.models import ListingChange, ListingVersion
+
+# The edit form's fields that are lists, and its tick boxes.
+MULTI = ("categories", "languages", "accessibility")
+FLAGS = ("self_referral", "professional_referral", "delivered_in_person", "delivered_online", "delivered_by_phone")
+# Fields that only make sense together: a proposal changing one carries the others as they are in
+# the form (a new postcode with its street; a drawn area with its name).
+TOGETHER = (("postcode", "address_1", "address_2", "city", "location_name", "latitude", "longitude"),
+            ("area_geojson", "area_name"))
+
+
+# ------------------------------------------------------------------ versions
+
+def version_of(service_id: str) -> int:
+    """The number of the listing's latest version (0 before its first)."""
+    return db.session.scalar(select(func.coalesce(func.max(ListingVersion.number), 0))
+                             .where(ListingVersion.service_id == service_id))
+
+
+def changes_since(service_id: str, number: int) -> list[str]:
+    """What changed after version ``number``, one line per version: "name, phones (Sam (curator), 7 Dec 2026)"."""
+    rows = db.session.execute(
+        select(ListingVersion.number, ListingVersion.updated_by, ListingVersion.created_at, ListingChange.field_name)
+        .outerjoin(ListingChange, ListingChange.version_id == ListingVersion.id)
+        .where(ListingVersion.service_id == service_id, ListingVersion.number > number)
+        .order_by(ListingVersion.number, ListingChange.field_name)).all()
+    lines: dict[int, tuple[str, str, list[str]]] = {}
+    for n, who, when, field in rows:
+        entry = lines.setdefault(n, (who, when.strftime("%-d %b %Y %H:%M"), []))
+        if field:
+            entry[2].append(field.replace("_", " "))
+    return [f"{', '.join(fields) or 'the listing'} ({who}, {when})" for who, when, fields in lines.values()]
+
+
+def require_current(service_id: str, based_on: int | None) -> None:
+    """Refuse a change made to an older version than the latest (None: the caller did not say)."""
+    if based_on is None:
+        return
+    now = version_of(service_id)
+    if now != based_on:
+        raise Stale("Someone changed this listing after you opened it, so your changes were not saved. "
+                    "Check what they changed, then save again.", now, changes_since(service_id, based_on))
+
+
+# ------------------------------------------------------------------ writing
+
+def create_organization(actor, data: dict) -> Organization:
+    """Add an organisation. Curators and admins only. Raises Unauthorised, Forbidden."""
+    require_role(actor, *CURATORS, action="add organisations")
+    org = directory.new_organization(data)
+    history.record_organization(actor, org, "create")
+    return org
+
+
+def create_service(actor, data: dict, note: str | None = None) -> Service:
+    """Add a service with its location, categories and areas. Curators and admins only, in their
+    areas. Raises Unauthorised, Forbidden, Invalid (naming the field)."""
+    require_role(actor, *CURATORS, action="add services")
+    service = directory.new_service(data)
+    # Like every other action, creating is limited to the curator's areas: judged on the listing
+    # as written (its address and areas); refused, the request rolls the whole of it back.
+    if not scope.covers(actor, service.id):
+        message = ("You can add listings only in the areas you look after. Give an address or an area "
+                   "there, or ask a curator who looks after that area.")
+        raise Forbidden(message, {"_form": [message]})
+    history.record(actor, service.id, None, "create", note)
+    duplicates.flag([service.id])
+    return service
+
+
+def update_service(actor, service_id: str, data: dict, note: str | None = None,
+                   based_on: int | None = None) -> Service:
+    """Change the fields present in ``data``. Curators and admins only (within their areas).
+    ``based_on``: the version the change was made against; a later one refuses it (Stale).
+    ``note`` goes into the history entry (e.g. who proposed an approved change).
+
+    Raises Unauthorised, Forbidden, NotFound, Invalid, Stale.
+    """
+    require_role(actor, *CURATORS, action="change services")
+    scope.require_covers(actor, service_id)
+    return publish(actor, service_id, data, note, based_on)
+
+
+def publish(author, service_id: str, data: dict, note: str | None = None, based_on: int | None = None) -> Service:
+    """Write a change whose permission the caller has checked (``update_service`` for curators,
+    the workflow for a trusted claimant) and record it as ``author`` in the history."""
+    require_current(service_id, based_on)
+    before = history.current_state(service_id)
+    service = directory.get_service(service_id)
+    directory.change_service(service, data)
+    history.record(author, service.id, before, "update", note)
+    return directory.get_service(service.id)
+
+
+# ------------------------------------------------------------------ the edit form's values
+
+def service_form_values(svc: Service) -> dict:
+    """A listing as the edit form shows it (and as proposals are compared with)."""
+    values = {f: getattr(svc, f) for f in directory.SERVICE_FIELDS}
+    for flag in FLAGS:
+        values[flag] = "on" if values[flag] else None
+    values["languages"] = [lang.code for lang in svc.languages]
+    values["accessibility"] = sorted({a.details for sal in svc.service_at_locations
+                                      for a in sal.location.accessibility})
+    values.update(organization_id=svc.organization_id,
+                  phone=svc.phones[0].number if svc.phones else None,
+                  is_free="on" if any(c.amount == 0 for c in svc.cost_options) else None,
+                  categories=[a.taxonomy_term_id for a in svc.attributes],
+                  areas=", ".join(a.name for a in svc.service_areas if a.area_code))
+    drawn = [a for a in svc.service_areas if a.area_type == "geojson"]
+    if drawn:
+        values.update(area_name=drawn[0].name, area_geojson=drawn[0].extent)
+    if svc.service_at_locations:
+        loc = svc.service_at_locations[0].location
+        values["location_name"] = loc.name
+        if not loc.addresses:  # coordinates only when there is no postcode to place it from
+            values.update(latitude=loc.latitude, longitude=loc.longitude)
+        else:
+            a = loc.addresses[0]
+            values.update(address_1=a.address_1, address_2=a.address_2, city=a.city, postcode=a.postal_code)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def same(value) -> object:
+    """A form value compared as a person reads it: empty is empty, lists in any order, text trimmed."""
+    if value in (None, "", [], "off", False):
+        return None
+    if value is True:
+        return "on"
+    if isinstance(value, list):
+        return sorted(str(v) for v in value)
+    return str(value).strip()
+
+
+def changed_fields(current: dict, proposed: dict) -> list[str]:
+    """The fields of ``proposed`` whose value differs from ``current``."""
+    return [k for k in proposed if same(proposed[k]) != same(current.get(k))]
+
+
+def with_companions(fields: list[str], values: dict) -> list[str]:
+    """``fields`` and, for each, the fields that go with it (``TOGETHER``) that ``values`` has."""
+    out = list(dict.fromkeys(fields))
+    for group in TOGETHER:
+        if any(f in out for f in group):
+            out += [f for f in group if f in values and f not in out]
+    return out

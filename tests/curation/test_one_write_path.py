@@ -1,0 +1,166 @@
+"""One way to change a listing, that loses nothing: a save made to an older version is refused
+with what changed since (forms and PATCH with If-Match); a provider's proposal carries only what
+they changed, so approving it keeps later edits; a field changed on both sides is settled by the
+curator, never overwritten unseen. Providers can propose through the JSON API too."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assets_hub.accounts.models import User
+from assets_hub.db import db
+from assets_hub.directory.models import Service
+from assets_hub.errors import Conflict
+from curation import history, listings, workflow
+from curation.models import PendingChange
+from tests.conftest import csrf_token
+from tests.factories import ClaimFactory, ServiceFactory, UserFactory
+
+
+def form_of(page: str) -> dict:
+    """The edit form's hidden version, as the browser would send it back."""
+    return {"version": re.search(r'name="version" value="(\d+)"', page).group(1)}
+
+
+def edit(client, svc, version, **changes):
+    values = {"organization_id": svc.organization_id, "name": svc.name, "description": svc.description,
+              "status": svc.status, "version": version, "csrf_token": csrf_token(client), **changes}
+    return client.post(f"/manage/services/{svc.id}/edit", data=values)
+
+
+def test_a_stale_form_save_is_refused_with_what_changed_and_keeps_what_was_typed(client, login_as):
+    svc = ServiceFactory(name="Reddish Coffee Morning")
+    login_as("curator")
+    opened = form_of(client.get(f"/manage/services/{svc.id}/edit").text)["version"]
+    other = UserFactory(role="curator", display_name="Bea")
+    listings.update_service(other, svc.id, {"name": "Reddish Coffee and Chat"})  # saved while the form is open
+    db.session.flush()
+
+    refused = edit(client, svc, opened, name="Reddish Coffee Club", description="Now on Thursdays too")
+    assert refused.status_code == 409
+    assert "Someone changed this listing after you opened it" in refused.text
+    assert "name (Bea (curator)" in refused.text  # what changed, and who changed it
+    assert "Now on Thursdays too" in refused.text and 'value="Reddish Coffee Club"' in refused.text
+    assert db.session.get(Service, svc.id).name == "Reddish Coffee and Chat"  # the other curator's save stands
+
+    again = edit(client, svc, form_of(refused.text)["version"], name="Reddish Coffee Club",
+                 description="Now on Thursdays too")  # saved again, having seen theirs
+    assert again.status_code == 302
+    assert db.session.get(Service, svc.id).name == "Reddish Coffee Club"
+    assert [v.version.updated_by for v in history.versions(svc.id)][:2] == ["Test curator (curator)", "Bea (curator)"]
+
+
+def test_patch_honours_if_match_and_answers_with_an_etag(client, login_as):
+    svc = ServiceFactory()
+    login_as("curator")
+    headers = {"X-CSRF-Token": csrf_token(client)}
+    first = client.get(f"/api/directory/services/{svc.id}")
+    assert first.headers["ETag"] == '"v0"'
+    assert client.get(f"/api/directory/services/{svc.id}", headers={"If-None-Match": '"v0"'}).status_code == 304
+
+    changed = client.patch(f"/api/directory/services/{svc.id}", json={"name": "Knit and Natter"},
+                           headers={**headers, "If-Match": '"v0"'})
+    assert changed.status_code == 200 and changed.headers["ETag"] == '"v1"'
+
+    stale = client.patch(f"/api/directory/services/{svc.id}", json={"name": "Knitting Circle"},
+                         headers={**headers, "If-Match": '"v0"'})
+    assert stale.status_code == 412
+    assert stale.json["error"]["code"] == "precondition_failed"
+    assert "name (Test curator (curator)" in stale.json["error"]["fields"]["version"][0]
+    assert db.session.get(Service, svc.id).name == "Knit and Natter"
+
+    unknown = client.patch(f"/api/directory/services/{svc.id}", json={"name": "Knitting Circle"},
+                           headers={**headers, "If-Match": '"something-else"'})
+    assert unknown.status_code == 412
+    plain = client.patch(f"/api/directory/services/{svc.id}", json={"name": "Knitting Circle"}, headers=headers)
+    assert plain.status_code == 200 and plain.headers["ETag"] == '"v2"'  # no If-Match: no precondition
+
+
+def claimant_of(svc):
+    """A provider with a confirmed (not trusted) claim on ``svc``."""
+    claim = ClaimFactory(service_id=svc.id)
+    return db.session.get(User, claim.user_id)
+
+
+def propose_through_the_form(provider, svc, **changes):
+    """What the edit form sends for a provider: every field, some of them changed."""
+    values = {**listings.service_form_values(svc), **changes}
+    return workflow.edit_listing(provider, svc.id, values)
+
+
+def test_approving_a_proposal_changes_only_what_the_provider_changed(ctx, smtp):
+    svc = ServiceFactory(name="Heaton Chapel Walkers")
+    provider = claimant_of(svc)
+    outcome = propose_through_the_form(provider, svc, description="Gentle walks every Wednesday at 10.")
+    assert not outcome.published and outcome.change.fields == "description"
+    curator = UserFactory(role="curator")
+    listings.update_service(curator, svc.id, {"name": "Heaton Chapel Wednesday Walkers", "phone": "0161 496 0123"})
+
+    workflow.approve(curator, outcome.change.id)
+    after = listings.service_form_values(db.session.get(Service, svc.id))
+    assert after["description"] == "Gentle walks every Wednesday at 10."
+    assert after["name"] == "Heaton Chapel Wednesday Walkers" and after["phone"] == "0161 496 0123"  # kept
+
+
+@pytest.mark.parametrize("choice, expected", [("keep", "Walks from the library."), ("take", "Walks from the park.")])
+def test_a_field_changed_since_the_proposal_is_a_conflict_the_curator_settles(client, login_as, smtp, choice,
+                                                                              expected):
+    svc = ServiceFactory()
+    provider = claimant_of(svc)
+    change = propose_through_the_form(provider, svc, description="Walks from the park.").change
+    curator = login_as("curator")
+    listings.update_service(curator, svc.id, {"description": "Walks from the library."})
+    db.session.flush()
+
+    with pytest.raises(Conflict) as refused:
+        workflow.approve(curator, change.id)
+    assert "someone changed description" in refused.value.message
+    assert db.session.get(PendingChange, change.id).status == "pending"
+
+    board = client.get("/curation").text
+    assert "was changed on the listing after this was proposed" in board
+    assert 'name="settle_description"' in board and "Walks from the library." in board
+    published = client.post(f"/curation/changes/{change.id}/approve",
+                            data={"settle_description": choice, "csrf_token": csrf_token(client)})
+    assert published.status_code == 302
+    assert db.session.get(Service, svc.id).description == expected
+    assert db.session.get(PendingChange, change.id).status == "approved"
+
+
+def test_an_unsettled_conflict_is_shown_on_the_dashboard_not_published(client, login_as, smtp):
+    svc = ServiceFactory()
+    provider = claimant_of(svc)
+    change = propose_through_the_form(provider, svc, name="Proposed name").change
+    curator = login_as("curator")
+    listings.update_service(curator, svc.id, {"name": "Curator's name"})
+    db.session.flush()
+    answer = client.post(f"/curation/changes/{change.id}/approve", data={"csrf_token": csrf_token(client)})
+    assert answer.status_code == 409
+    assert "Choose for each whether to keep what the listing says now" in answer.text
+    assert db.session.get(Service, svc.id).name == "Curator's name"
+
+
+def test_a_provider_proposes_through_the_json_api(client, login_as, smtp):
+    svc = ServiceFactory(description="Before")
+    provider = login_as("provider")
+    ClaimFactory(user_id=provider.id, service_id=svc.id)
+    db.session.flush()
+    headers = {"X-CSRF-Token": csrf_token(client)}
+    answer = client.patch(f"/api/directory/services/{svc.id}", json={"description": "After"}, headers=headers)
+    assert answer.status_code == 202, answer.text
+    assert answer.json["status"] == "pending" and answer.json["fields"] == ["description"]
+    assert client.get(f"/api/directory/services/{svc.id}").json["description"] == "Before"
+    assert [c.fields for c in workflow.queue() if c.service_id == svc.id] == ["description"]
+
+
+@pytest.mark.parametrize("role, status", [("member", 403), ("link_worker", 403), ("timebank_coordinator", 403),
+                                          ("provider", 403), (None, 401)])
+def test_who_may_not_patch_a_listing(client, login_as, role, status):
+    svc = ServiceFactory(name="Unchanged")
+    if role:
+        login_as(role)  # (a provider without a claim on it may not)
+    answer = client.patch(f"/api/directory/services/{svc.id}", json={"name": "Changed"},
+                          headers={"X-CSRF-Token": csrf_token(client)})
+    assert answer.status_code == status
+    assert db.session.get(Service, svc.id).name == "Unchanged"
