@@ -41,6 +41,9 @@ def _run_import(importer, path: Path, dry_run: bool) -> None:
     """Run an importer, print its report, exit 1 if anything was wrong."""
     started = time.monotonic()
     report = importer(path, actor=f"import: {path.name}"[:254], dry_run=dry_run)
+    if report.ok and not dry_run:
+        db.commit()  # the import's one commit, at the command's end
+        report.committed = True
     for line in report.lines():
         click.echo(line)
     click.echo(f"  ({time.monotonic() - started:.1f} s)")

@@ -6,6 +6,8 @@ import json
 from sqlalchemy import select
 
 from assets_hub.db import db
+from assets_hub.directory import records
+from assets_hub.directory.models import Location, Organization, Service, ServiceAtLocation
 from assets_hub.directory.services import get_service
 from assets_hub.errors import Conflict, Invalid
 from assets_hub.roles import CURATORS, actor_label, require_role
@@ -16,15 +18,88 @@ from curation.models import HistoryRedaction, ListingChange, ListingVersion
 REDACTED = "[redacted]"
 
 
-def restore_version(actor, service_id: str, number: int):
+SHARED_CHOICES = ("keep", "restore")
+
+
+def shared_changes(service_id: str, record: dict) -> list[str]:
+    """What restoring ``record`` would change beyond this listing: its organisation, or a location,
+    as they stood then, where other listings share them now. One line a person can read for each."""
+    session = db.session
+    out = []
+    org_record = record.get("organization") or {}
+    org = session.get(Organization, org_record.get("id") or record.get("organization_id") or "")
+    if org is not None and org_record:
+        others = session.scalars(select(Service.name).where(Service.organization_id == org.id,
+                                                            Service.id != service_id).order_by(Service.name)).all()
+        now = history.normalise(records.organization_brief(org))
+        then = history.normalise({k: v for k, v in org_record.items() if k in records.ORG_FIELDS})
+        if others and now != then:
+            changed = sorted(k for k in set(now) | set(then) if now.get(k) != then.get(k))
+            out.append(f"the organisation {org.name} ({', '.join(changed)}), shared with {_some(others)}")
+    for sal in record.get("service_at_locations") or []:
+        loc_record = sal.get("location") or {}
+        loc = session.get(Location, loc_record.get("id") or "")
+        if loc is None:
+            continue
+        others = session.scalars(select(Service.name).join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+                                 .where(ServiceAtLocation.location_id == loc.id, Service.id != service_id)
+                                 .order_by(Service.name)).all()
+        now, then = history.normalise(records.location(loc)), history.normalise(loc_record)
+        if others and now != then:
+            changed = sorted(k for k in set(now) | set(then) if now.get(k) != then.get(k))
+            out.append(f"the place {loc.name or loc.id} ({', '.join(changed)}), shared with {_some(others)}")
+    return out
+
+
+def _some(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+
+
+def _keep_shared(service_id: str, record: dict) -> dict:
+    """``record`` with the organisation and the locations other listings share as they are now."""
+    record = dict(record)
+    session = db.session
+    org = session.get(Organization, (record.get("organization") or {}).get("id") or "")
+    if org is not None and session.scalar(select(Service.id).where(Service.organization_id == org.id,
+                                                                    Service.id != service_id).limit(1)):
+        record["organization"] = records.organization_brief(org)
+    sals = []
+    for sal in record.get("service_at_locations") or []:
+        loc = session.get(Location, (sal.get("location") or {}).get("id") or "")
+        if loc is not None and session.scalar(select(ServiceAtLocation.id).where(
+                ServiceAtLocation.location_id == loc.id, ServiceAtLocation.service_id != service_id).limit(1)):
+            sal = {**sal, "location": records.location(loc)}
+        sals.append(sal)
+    record["service_at_locations"] = sals
+    return record
+
+
+def restore_version(actor, service_id: str, number: int, shared: str | None = None):
     """Make version ``number`` the service's current state again. The restore is itself a new
-    version ("Restored version N"), so nothing is lost. Curators and admins only."""
+    version ("Restored version N"), so nothing is lost. Curators and admins only.
+
+    A version holds the organisation and locations as they stood then. Where other listings share
+    them now and they have changed since, restoring them would change those listings too: without
+    ``shared`` that is refused (Conflict, saying what else would change); ``shared="keep"``
+    restores this listing and keeps the shared parts as they are; ``"restore"`` restores them too,
+    recorded in the organisation's change log."""
     require_role(actor, *CURATORS, action="restore earlier versions")
     get_service(service_id)  # NotFound for an unknown service
     scope.require_covers(actor, service_id)
     version = history.get_version(service_id, number)
     record = json.loads(version.snapshot)
+    beyond = shared_changes(service_id, record)
+    if beyond and shared not in SHARED_CHOICES:
+        raise Conflict(f"Version {number} would also change what other listings share. Restore this listing "
+                       "only, or restore the shared details too.",
+                       {"shared": [f"It would change {line}." for line in beyond]})
+    if beyond and shared == "keep":
+        record = _keep_shared(service_id, record)
     report = apply_record(record, actor, "restore", f"Restored version {number}")
+    if beyond and shared == "restore":
+        org = db.session.get(Organization, (record.get("organization") or {}).get("id") or "")
+        if org is not None:
+            history.record_organization(actor, org, "restore")
     return report.updated > 0
 
 

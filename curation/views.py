@@ -191,7 +191,7 @@ def redact_history(service_id):
 @login_required
 @shows_errors_on(lambda service_id, number: service_history(service_id))
 def restore(service_id, number):
-    changed = services.restore_version(current_user, service_id, number)
+    changed = services.restore_version(current_user, service_id, number, flask.request.form.get("shared") or None)
     flask.flash(f"Restored version {number}." if changed else f"Version {number} is what the listing says already.")
     return flask.redirect(flask.url_for("curation.service_history", service_id=service_id))
 

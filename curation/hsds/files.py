@@ -146,19 +146,9 @@ def _stage(folder: Path, db: sqlite3.Connection) -> dict[str, list[str]]:
     return columns
 
 
-_COLUMNS: dict[tuple[int, str], set[str]] = {}
-
-
-def _columns(db, table: str) -> set[str]:
-    key = (id(db), table)
-    if key not in _COLUMNS:
-        _COLUMNS[key] = {r[1] for r in db.execute(f'PRAGMA table_info("{table}")')}
-    return _COLUMNS[key]
-
-
-def _rows(db, table: str, where: str, value) -> list[dict]:
+def _rows(db, columns: dict[str, list[str]], table: str, where: str, value) -> list[dict]:
     column = where.split()[0]
-    if column != "1" and column not in _columns(db, table):
+    if column != "1" and column not in columns.get(table, ()):
         return []  # the package has no such column (or file): nothing refers this way
     cur = db.execute(f'SELECT * FROM "{table}" WHERE {where}', (value,))
     names = [d[0] for d in cur.description]
@@ -192,17 +182,17 @@ def tabular_records(folder: Path, report: Report, workdir: Path | None = None):
     db.execute("PRAGMA journal_mode = OFF")
     db.execute("PRAGMA synchronous = OFF")
     try:
-        _stage(folder, db)
+        columns = _stage(folder, db)  # each staged table's columns
         db.commit()
         _orphans(db, report)
     except BaseException:
         db.close()
         Path(tmp.name).unlink(missing_ok=True)
         raise
-    parents = {"organizations": _rows(db, "organizations", "1 = ?", 1),
-               "taxonomies": _rows(db, "taxonomies", "1 = ?", 1),
-               "terms": _rows(db, "taxonomy_terms", "1 = ?", 1),
-               "org_phones": [p for p in _rows(db, "phones", "1 = ?", 1)
+    parents = {"organizations": _rows(db, columns, "organizations", "1 = ?", 1),
+               "taxonomies": _rows(db, columns, "taxonomies", "1 = ?", 1),
+               "terms": _rows(db, columns, "taxonomy_terms", "1 = ?", 1),
+               "org_phones": [p for p in _rows(db, columns, "phones", "1 = ?", 1)
                               if p.get("organization_id") and not p.get("service_id") and not p.get("location_id")]}
     taxonomy_names = {t["id"]: t.get("name") for t in parents["taxonomies"]}
 
@@ -210,7 +200,7 @@ def tabular_records(folder: Path, report: Report, workdir: Path | None = None):
         """Rows of ``table`` whose ``column`` is one of ``keys``, grouped by it (one query a chunk)."""
         out: dict[str, list[dict]] = {}
         keys = [k for k in keys if k]
-        if not keys or column not in _columns(db, table):
+        if not keys or column not in columns.get(table, ()):
             return out
         for i in range(0, len(keys), 900):  # SQLite's bound-parameter limit
             part = keys[i:i + 900]
@@ -277,8 +267,6 @@ def tabular_records(folder: Path, report: Report, workdir: Path | None = None):
                     svc["service_at_locations"] = sals
                     yield "services.csv", row, svc
         finally:
-            for key in [k for k in _COLUMNS if k[0] == id(db)]:
-                del _COLUMNS[key]
             db.close()
             Path(tmp.name).unlink(missing_ok=True)
     return parents, records()

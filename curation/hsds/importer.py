@@ -721,8 +721,9 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
                    dry_run: bool = False, organizations: Iterable[dict] = (), taxonomies: Iterable[dict] = (),
                    terms: Iterable[dict] = (), org_phones: Iterable[dict] = (),
                    report: Report | None = None) -> Report:
-    """Import (file, row, record) triples. Commits only if every record is good and not a dry run;
-    otherwise rolls everything back. Parents given as tables (tabular packages) go first."""
+    """Import (file, row, record) triples, all or nothing: on any problem, or a dry run, everything
+    written is rolled back; otherwise it stays in the session for the caller to commit (the
+    command does, at its end). Parents given as tables (tabular packages) go first."""
     report = report or Report(source)
     report.dry_run = dry_run
     session = db.session
@@ -770,11 +771,9 @@ def import_records(records: Iterable[tuple[str, int | str, object]], source: str
         if report.ok:
             _link_parents(report, file_of)
             _flush_search_refresh(last=True)
-        if report.ok and not dry_run:
-            session.commit()
-            report.committed = True
-        else:
+        if not report.ok or dry_run:  # all or nothing: undo every batch written
             session.rollback()
+        # else the caller commits (the command, at its end: curation.cli)
     except IntegrityError as exc:
         session.rollback()
         detail = str(exc.orig).splitlines()[0][:300] if exc.orig else "a record conflicts with another"

@@ -61,6 +61,7 @@ def test_tabular_export_imports_into_an_empty_instance_as_the_same_data(demo_pac
     again_folder = tmp_path_factory.mktemp("again") / "package"
     with target.app_context():
         report = import_path(demo_package, actor="test")
+        db.commit()  # (as the command does at its end)
         assert report.ok, report.lines()[:20]
         assert report.created == count(Service) > 3000 and report.updated == report.unchanged == 0
         again = export_package(again_folder)
@@ -103,6 +104,7 @@ def test_api_ndjson_imports_into_an_empty_instance_as_the_same_data(client, tmp_
     target = empty_instance(tmp_path_factory, "ndjson")
     with target.app_context():
         report = import_path(path, actor="test")
+        db.commit()  # (as the command does at its end)
         assert report.ok, report.lines()[:20]
         assert report.created == len(source.splitlines())
         assert not [w for w in report.warnings if "parent" in w.field]

@@ -7,15 +7,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from assets_hub.accounts.models import User
 from assets_hub.db import db
-from assets_hub.directory.models import Service
+from assets_hub.directory.models import Organization, Service
 from assets_hub.errors import Conflict
 from curation import history, listings, workflow
-from curation.models import PendingChange
+from curation.models import ListingChange, PendingChange
+from curation.services import restore_version
 from tests.conftest import csrf_token
-from tests.factories import ClaimFactory, ServiceFactory, UserFactory
+from tests.factories import ClaimFactory, OrganizationFactory, ServiceFactory, UserFactory
 
 
 def form_of(page: str) -> dict:
@@ -164,3 +166,43 @@ def test_who_may_not_patch_a_listing(client, login_as, role, status):
                           headers={"X-CSRF-Token": csrf_token(client)})
     assert answer.status_code == status
     assert db.session.get(Service, svc.id).name == "Unchanged"
+
+
+def shared_organisation_listing():
+    """A listing whose organisation another listing shares, with version 1 from before the
+    organisation was renamed and version 2 after."""
+    org = OrganizationFactory(name="Shared Trust")
+    mine, theirs = ServiceFactory(organization=org, name="Mine"), ServiceFactory(organization=org, name="Theirs")
+    curator = UserFactory(role="curator")
+    listings.update_service(curator, mine.id, {"name": "Mine, first"})
+    org.name = "Shared Trust CIO"  # (as an organisation's own edit or an import would)
+    db.session.flush()
+    listings.update_service(curator, mine.id, {"name": "Mine, second"})
+    return curator, org, mine, theirs
+
+
+def test_restoring_a_version_asks_before_changing_what_other_listings_share(client, login_as):
+    _, org, mine, theirs = shared_organisation_listing()
+    login_as("curator")
+    asked = client.post(f"/services/{mine.id}/history/1/restore", data={"csrf_token": csrf_token(client)})
+    assert asked.status_code == 409
+    assert "would also change what other listings share" in asked.text
+    assert "the organisation Shared Trust CIO (name), shared with Theirs" in asked.text
+    assert db.session.get(Service, mine.id).name == "Mine, second" and org.name == "Shared Trust CIO"
+
+    only_mine = client.post(f"/services/{mine.id}/history/1/restore",
+                            data={"shared": "keep", "csrf_token": csrf_token(client)})
+    assert only_mine.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Service, mine.id).name == "Mine, first"
+    assert db.session.get(Organization, org.id).name == "Shared Trust CIO"  # the other listing's organisation kept
+
+
+def test_restoring_the_shared_details_too_is_recorded_in_the_organisations_change_log(ctx):
+    curator, org, mine, _ = shared_organisation_listing()
+    restore_version(curator, mine.id, 1, shared="restore")
+    db.session.expire_all()
+    assert db.session.get(Organization, org.id).name == "Shared Trust"
+    logged = db.session.scalars(select(ListingChange).where(ListingChange.resource_id == org.id,
+                                                            ListingChange.last_action_type == "restore")).all()
+    assert {c.field_name: c.replacement_value for c in logged}["name"] == "Shared Trust"
