@@ -38,7 +38,8 @@ def figures(output: str) -> dict[str, list[float]]:
         numbers = NUMBER.findall(line)
         if not numbers:
             continue
-        key = NUMBER.sub("#", line.split("[")[0]).strip()  # (a bracketed list varies in length: not the label)
+        # (a bracketed list varies in length: not the label; padding varies with the numbers' widths)
+        key = " ".join(NUMBER.sub("#", line.split("[")[0]).split())
         while key in out:  # the same shape twice (e.g. two runs of one size): keep both
             key += " "
         out[key] = [float(n.replace(",", "")) for n in numbers]

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select, text  # noqa: E402
 
 from assets_hub import create_app  # noqa: E402
-from assets_hub.cli import upgrade_database  # noqa: E402
+from assets_hub.migrate import upgrade_database  # noqa: E402
 from assets_hub.db import create_scratch_database, db, drop_database  # noqa: E402
 from assets_hub.directory.models import Service  # noqa: E402
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, text  # noqa: E402
 
 from assets_hub import create_app  # noqa: E402
-from assets_hub.cli import upgrade_database  # noqa: E402
+from assets_hub.migrate import upgrade_database  # noqa: E402
 from assets_hub.db import create_scratch_database, db, drop_database  # noqa: E402
 from assets_hub.directory.models import Location  # noqa: E402
 from assets_hub.geo import nearby  # noqa: E402

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from assets_hub.cli import upgrade_database  # noqa: E402
+from assets_hub.migrate import upgrade_database  # noqa: E402
 from assets_hub.db import create_scratch_database, drop_database  # noqa: E402
 from geo import population_points  # noqa: E402
 

@@ -75,7 +75,7 @@ def prepare(url: str, services: int) -> str:
     spec.loader.exec_module(bs)
     target = create_scratch_database(url, "bench_load")
     from assets_hub import create_app
-    from assets_hub.cli import upgrade_database
+    from assets_hub.migrate import upgrade_database
     from assets_hub.db import db
     from assets_hub.geo.postcodes import load_bundled
     upgrade_database(target)

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from assets_hub import create_app  # noqa: E402
-from assets_hub.cli import upgrade_database  # noqa: E402
+from assets_hub.migrate import upgrade_database  # noqa: E402
 from assets_hub.db import create_scratch_database, db, drop_database, utcnow  # noqa: E402
 from assets_hub.directory.models import (Accessibility, Attribute, CostOption, Language, Location,  # noqa: E402
                                          Organization, Schedule, Service, ServiceArea, ServiceAtLocation)
