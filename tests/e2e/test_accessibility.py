@@ -1,9 +1,12 @@
 """axe-core (the npm package, run inside Chromium) finds no WCAG 2.x A/AA violations on the main pages."""
 import json
+import re
 import os
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.test_curation import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -85,3 +88,31 @@ def test_account_and_admin_pages_have_no_wcag_violations(live_server, js_page):
     js_page.goto(js_page.url + "/history")                               # with the curators' redaction form
     js_page.get_by_role("button", name="Remove from history").click()   # and an action's error in place
     assert _violations(js_page) == []
+
+
+def test_a_stale_save_is_refused_readably_and_accessibly(live_server, browser, js_page):
+    """Two people edit one listing: the second save is refused with what the first changed, the
+    form keeps what was typed, and that page has no WCAG violations; saving again then works."""
+    listing = "Stockport Carers' Support Hub"
+    other = browser.new_context(bypass_csp=True).new_page()
+    sign_in(js_page, live_server, "curator@e2e.test", "curator password 1")
+    sign_in(other, live_server, "admin@e2e.test", "admin password 1")
+    for page in (js_page, other):
+        page.goto(live_server + "/search?what=carers&where=SK1+3XE")
+        page.get_by_role("link", name=listing, exact=True).first.click()
+        page.get_by_role("link", name="Edit this service").click()
+    other.get_by_label("What the service does").fill("Support, advice and breaks for unpaid carers. Drop in on Fridays.")
+    other.get_by_role("button", name=re.compile("Save")).click()
+    assert "Saved" in other.get_by_role("status").inner_text()
+
+    js_page.get_by_label("Service name").fill("Stockport Carers Hub")
+    js_page.get_by_role("button", name=re.compile("Save")).click()
+    alert = js_page.get_by_role("alert").inner_text()
+    assert "Someone changed this listing after you opened it" in alert
+    assert "description (E2E Admin (administrator)" in alert
+    assert js_page.get_by_label("Service name").input_value() == "Stockport Carers Hub"  # what was typed
+    assert _violations(js_page) == []
+    js_page.get_by_role("button", name=re.compile("Save")).click()  # again, having seen theirs
+    assert "Saved" in js_page.get_by_role("status").inner_text()
+    assert js_page.get_by_role("heading", level=1).inner_text() == "Stockport Carers Hub"
+    other.context.close()
