@@ -137,6 +137,18 @@ def record_organization(actor, org, action: str) -> None:
     db.session.flush()
 
 
+def record_shared(actor, resource_type: str, resource_id: str, before: dict, after: dict, action: str) -> int:
+    """The own change log of a record several listings share (an organisation, a location): one
+    HSDS metadata row per field that changed, with its old and new value. Returns how many."""
+    now, who = utcnow(), actor_label(actor)
+    rows = [ListingChange(resource_id=resource_id, resource_type=resource_type, last_action_date=now,
+                          last_action_type=action, field_name=field[:80], previous_value=old,
+                          replacement_value=new, updated_by=who) for field, old, new in diff(before, after)]
+    db.session.add_all(rows)
+    db.session.flush()
+    return len(rows)
+
+
 def current_state(service_id: str) -> dict | None:
     """What the service is now: its latest version, or (no history yet) built from the tables."""
     found = latest_snapshots([service_id])

@@ -81,8 +81,8 @@ def restore_version(actor, service_id: str, number: int, shared: str | None = No
     A version holds the organisation and locations as they stood then. Where other listings share
     them now and they have changed since, restoring them would change those listings too: without
     ``shared`` that is refused (Conflict, saying what else would change); ``shared="keep"``
-    restores this listing and keeps the shared parts as they are; ``"restore"`` restores them too,
-    recorded in the organisation's change log."""
+    restores this listing and keeps the shared parts as they are; ``"restore"`` restores them too.
+    Each organisation or place a restore changes gets rows in its own change log (HSDS metadata)."""
     require_role(actor, *CURATORS, action="restore earlier versions")
     get_service(service_id)  # NotFound for an unknown service
     scope.require_covers(actor, service_id)
@@ -95,12 +95,26 @@ def restore_version(actor, service_id: str, number: int, shared: str | None = No
                        {"shared": [f"It would change {line}." for line in beyond]})
     if beyond and shared == "keep":
         record = _keep_shared(service_id, record)
+    before = _shared_records(service_id, record)
     report = apply_record(record, actor, "restore", f"Restored version {number}")
-    if beyond and shared == "restore":
-        org = db.session.get(Organization, (record.get("organization") or {}).get("id") or "")
-        if org is not None:
-            history.record_organization(actor, org, "restore")
+    after = _shared_records(service_id, record)
+    for key, was in before.items():  # an organisation or place the restore changed: in its own change log
+        history.record_shared(actor, *key, was, after.get(key, {}), "restore")
     return report.updated > 0
+
+
+def _shared_records(service_id: str, record: dict) -> dict[tuple[str, str], dict]:
+    """{(kind, id): record as stored now} of the organisation and locations in ``record``."""
+    session = db.session
+    out = {}
+    org = session.get(Organization, (record.get("organization") or {}).get("id") or "")
+    if org is not None:
+        out[("organization", org.id)] = history.normalise(records.organization_brief(org))
+    for sal in record.get("service_at_locations") or []:
+        loc = session.get(Location, (sal.get("location") or {}).get("id") or "")
+        if loc is not None:
+            out[("location", loc.id)] = history.normalise(records.location(loc))
+    return out
 
 
 def redact_history(actor, service_id: str, value: str, reason: str) -> HistoryRedaction:

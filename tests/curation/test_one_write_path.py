@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from assets_hub.accounts.models import User
 from assets_hub.db import db
-from assets_hub.directory.models import Organization, Service
+from assets_hub.directory.models import Location, Organization, Service, ServiceAtLocation
 from assets_hub.errors import Conflict
 from curation import history, listings, workflow
 from curation.models import ListingChange, PendingChange
@@ -206,3 +206,24 @@ def test_restoring_the_shared_details_too_is_recorded_in_the_organisations_chang
     logged = db.session.scalars(select(ListingChange).where(ListingChange.resource_id == org.id,
                                                             ListingChange.last_action_type == "restore")).all()
     assert {c.field_name: c.replacement_value for c in logged}["name"] == "Shared Trust"
+
+
+def test_restoring_a_shared_place_too_is_recorded_in_the_places_change_log(ctx):
+    mine, theirs = ServiceFactory(name="Mine"), ServiceFactory(name="Theirs")
+    place = db.session.get(Service, mine.id).service_at_locations[0].location
+    db.session.add(ServiceAtLocation(service_id=theirs.id, location_id=place.id))  # they meet there too
+    curator = UserFactory(role="curator")
+    listings.update_service(curator, mine.id, {"name": "Mine, first"})
+    place.name = "Parish hall"  # renamed since version 1 (as an edit of the place would)
+    db.session.flush()
+    listings.update_service(curator, mine.id, {"name": "Mine, second"})
+
+    with pytest.raises(Conflict) as asked:
+        restore_version(curator, mine.id, 1)
+    assert "the place Parish hall (name), shared with Theirs" in asked.value.fields["shared"][0]
+    restore_version(curator, mine.id, 1, shared="restore")
+    db.session.expire_all()
+    assert db.session.get(Location, place.id).name == "Church hall"
+    logged = db.session.scalars(select(ListingChange).where(ListingChange.resource_id == place.id)).all()
+    assert [(c.resource_type, c.field_name, c.previous_value, c.replacement_value) for c in logged] == [
+        ("location", "name", "Parish hall", "Church hall")]
