@@ -29,8 +29,7 @@ def shared_changes(service_id: str, record: dict) -> list[str]:
     org_record = record.get("organization") or {}
     org = session.get(Organization, org_record.get("id") or record.get("organization_id") or "")
     if org is not None and org_record:
-        others = session.scalars(select(Service.name).where(Service.organization_id == org.id,
-                                                            Service.id != service_id).order_by(Service.name)).all()
+        others = _sharing_organization(org.id, service_id)
         now = history.normalise(records.organization_brief(org))
         then = history.normalise({k: v for k, v in org_record.items() if k in records.ORG_FIELDS})
         if others and now != then:
@@ -41,14 +40,25 @@ def shared_changes(service_id: str, record: dict) -> list[str]:
         loc = session.get(Location, loc_record.get("id") or "")
         if loc is None:
             continue
-        others = session.scalars(select(Service.name).join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
-                                 .where(ServiceAtLocation.location_id == loc.id, Service.id != service_id)
-                                 .order_by(Service.name)).all()
+        others = _sharing_location(loc.id, service_id)
         now, then = history.normalise(records.location(loc)), history.normalise(loc_record)
         if others and now != then:
             changed = sorted(k for k in set(now) | set(then) if now.get(k) != then.get(k))
             out.append(f"the place {loc.name or loc.id} ({', '.join(changed)}), shared with {_some(others)}")
     return out
+
+
+def _sharing_organization(org_id: str, service_id: str) -> list[str]:
+    """The names of the other listings of this organisation."""
+    return list(db.session.scalars(select(Service.name).where(Service.organization_id == org_id,
+                                                              Service.id != service_id).order_by(Service.name)))
+
+
+def _sharing_location(location_id: str, service_id: str) -> list[str]:
+    """The names of the other listings at this place."""
+    return list(db.session.scalars(select(Service.name).join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+                                   .where(ServiceAtLocation.location_id == location_id, Service.id != service_id)
+                                   .order_by(Service.name)))
 
 
 def _some(names: list[str]) -> str:
@@ -60,14 +70,12 @@ def _keep_shared(service_id: str, record: dict) -> dict:
     record = dict(record)
     session = db.session
     org = session.get(Organization, (record.get("organization") or {}).get("id") or "")
-    if org is not None and session.scalar(select(Service.id).where(Service.organization_id == org.id,
-                                                                    Service.id != service_id).limit(1)):
+    if org is not None and _sharing_organization(org.id, service_id):
         record["organization"] = records.organization_brief(org)
     sals = []
     for sal in record.get("service_at_locations") or []:
         loc = session.get(Location, (sal.get("location") or {}).get("id") or "")
-        if loc is not None and session.scalar(select(ServiceAtLocation.id).where(
-                ServiceAtLocation.location_id == loc.id, ServiceAtLocation.service_id != service_id).limit(1)):
+        if loc is not None and _sharing_location(loc.id, service_id):
             sal = {**sal, "location": records.location(loc)}
         sals.append(sal)
     record["service_at_locations"] = sals
