@@ -14,6 +14,8 @@ from assets_hub.directory.views import bp as directory_bp
 from assets_hub.errors import Invalid, register_errorhandlers
 from assets_hub.geo.api import bp as geo_api_bp
 from assets_hub.openreferral.api import init_app as init_openreferral
+from assets_hub.referrals.api import bp as referrals_api_bp
+from assets_hub.referrals.views import bp as referrals_bp
 from curation.api import bp as listings_api_bp
 from curation.views import bp as curation_bp
 from search.views import bp as search_bp
@@ -63,7 +65,8 @@ def register_input_guard(app: flask.Flask) -> None:
 
 def register_blueprints(app: flask.Flask) -> None:
 
-    for bp in (directory_bp, accounts_bp, listings_api_bp, geo_api_bp, search_bp, curation_bp):
+    for bp in (directory_bp, accounts_bp, listings_api_bp, geo_api_bp, search_bp, curation_bp, referrals_bp,
+               referrals_api_bp):
         app.register_blueprint(bp)
 
 

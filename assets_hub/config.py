@@ -74,6 +74,12 @@ def load_config() -> dict:
         "REVIEW_INTERVAL_DAYS": int(os.environ.get("REVIEW_INTERVAL_DAYS", 182)),
         "REVIEW_REMINDER_DAYS": tuple(int(x) for x in os.environ.get("REVIEW_REMINDER_DAYS", "-14,0,14").split(",")),
         "REVIEW_GRACE_DAYS": int(os.environ.get("REVIEW_GRACE_DAYS", 14)),
+        # Referrals to services: the provider is reminded this many days after one is sent, and it
+        # expires (the link worker is told) after this many days without an answer.
+        "REFERRAL_REMINDER_DAYS": int(os.environ.get("REFERRAL_REMINDER_DAYS", 10)),
+        "REFERRAL_EXPIRY_DAYS": int(os.environ.get("REFERRAL_EXPIRY_DAYS", 14)),
+        # How many self-referrals one address may send (the public form has no account).
+        "SELF_REFERRAL_LIMIT": os.environ.get("SELF_REFERRAL_LIMIT", "5 per hour"),
     }
 
 

@@ -16,8 +16,27 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(url)
     with engine.connect() as conn:
-        _run(conn)
+        if conn.dialect.name == "sqlite":
+            _run_sqlite(conn)
+        else:
+            _run(conn)
     engine.dispose()
+
+
+def _run_sqlite(conn) -> None:
+    """SQLite's documented procedure for the table changes ALTER TABLE cannot make (Alembic's batch
+    rebuild: copy, drop, rename): foreign keys off, outside any transaction, so dropping the old copy
+    of a table others refer to (user_account) neither fails nor cascades deletes into them; then
+    checked, before they go back on."""
+    raw = conn.connection.driver_connection  # autocommit: no transaction is open yet
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        _run(conn)
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"The migration left rows pointing at nothing: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
 
 
 # Spatial structures made by hand in the migrations (they differ per database): not in the models.

@@ -14,6 +14,7 @@ from werkzeug.security import generate_password_hash
 from assets_hub.accounts.models import User
 from assets_hub.db import db, utcnow
 from assets_hub.directory.models import Location, Organization, Service, ServiceAtLocation
+from assets_hub.referrals.models import Team, TeamMember
 from curation.models import Claim
 
 PASSWORD = "correct horse battery"
@@ -84,3 +85,39 @@ class ClaimFactory(_Base):
     trusted = False
     decided_by = "Test curator (curator)"
     decided_at = factory.LazyFunction(utcnow)
+
+
+# ------------------------------------------------------------------ social prescribing
+
+class TeamFactory(_Base):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Factory Link Workers {n}")
+
+
+class TeamMemberFactory(_Base):
+    """A link worker in a team (``user`` a link worker made for it unless given)."""
+
+    class Meta:
+        model = TeamMember
+
+    team = factory.SubFactory(TeamFactory)
+    user_id = factory.LazyFunction(lambda: UserFactory(role="link_worker").id)
+    lead = False
+
+
+def referral_body(team_id: str, /, **changes) -> dict:
+    """A valid ``POST /api/referrals`` body; ``changes`` replace whole sections or top-level keys."""
+    body = {
+        "team_id": team_id,
+        "person": {"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": "1950-03-27",
+                   "postcode": "SK4 1AA", "nhs_number": "943 476 5919", "phone": "0161 000 0000",
+                   "email": "ada@example.org", "preferred_contact": "phone"},
+        "gp_practice": {"ods_code": "P88001", "name": "Heaton Moor Medical Group"},
+        "referral": {"reason": "Lonely since her husband died; would like company.", "needs": ["loneliness"]},
+        "risks": {"known_risks": False},
+        "consent": {"information_sharing": True},
+    }
+    body.update(changes)
+    return body

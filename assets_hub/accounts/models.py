@@ -14,7 +14,8 @@ from assets_hub.roles import ROLE_LABELS
 class User(UserMixin, Base):
     __tablename__ = "user_account"
     __table_args__ = (
-        CheckConstraint("role IN ('admin','curator','provider','link_worker','timebank_coordinator','member')",
+        CheckConstraint("role IN ('admin','curator','provider','link_worker','referrer','timebank_coordinator',"
+                        "'member')",
                         name="role_known"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
     )
@@ -71,3 +72,20 @@ class PasswordReset(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiToken(Base):
+    """A personal token for the JSON APIs (``Authorization: Bearer ...``): it acts as its owner.
+    Shown once when made; only its SHA-256 is stored. Revoked, never deleted (the record stays)."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    prefix: Mapped[str] = mapped_column(String(12), nullable=False)  # shown in lists, to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

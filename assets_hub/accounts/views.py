@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from assets_hub import csrf, mail
-from assets_hub.accounts import services
+from assets_hub.accounts import services, tokens
 from assets_hub.accounts.models import User
 from assets_hub.accounts.schemas import LoginSchema, UserCreateSchema
 from assets_hub.db import db
@@ -77,8 +77,9 @@ def logout():
     return flask.redirect(flask.url_for("directory.home"))
 
 
-def _account_page(errors=None, status=200):
-    return flask.render_template("accounts/account.html", errors=errors or {}), status
+def _account_page(errors=None, status=200, new_token=None):
+    return flask.render_template("accounts/account.html", errors=errors or {}, new_token=new_token,
+                                 tokens=tokens.tokens_of(current_user)), status
 
 
 @bp.route("/account")
@@ -98,6 +99,24 @@ def change_password():
         return _account_page(errors_from(exc), exc.status)
     login_user(user)  # this session carries on under the new session version; every other one ended
     flask.flash("Your password has been changed. You have been signed out everywhere else.")
+    return flask.redirect(flask.url_for("accounts.account"))
+
+
+@bp.post("/account/tokens")
+@login_required
+@shows_errors_on(lambda **_: _account_page())
+def create_token():
+    _, token = tokens.create_token(current_user, db.session.get(User, current_user.id),
+                                   flask.request.form.get("token_name", ""))
+    return _account_page(new_token=token)  # shown once, on this page, never stored in the session
+
+
+@bp.post("/account/tokens/<token_id>/revoke")
+@login_required
+@shows_errors_on(lambda **_: _account_page())
+def revoke_token(token_id):
+    record = tokens.revoke_token(current_user, token_id)
+    flask.flash(f"The token “{record.name}” is revoked: it no longer works.")
     return flask.redirect(flask.url_for("accounts.account"))
 
 

@@ -1,0 +1,39 @@
+"""The referral JSON API: ``POST /api/referrals`` (GP systems and other software, with a personal
+token or a session), ``GET /api/referrals/{id}`` (its status and history, for whoever sent it and
+the receiving team; anyone else: 404) and ``GET /api/referrals/needs`` (the needs list)."""
+from __future__ import annotations
+
+import flask
+from flask_login import current_user
+
+from assets_hub.forms import json_body
+from assets_hub.referrals import services
+from assets_hub.referrals.access import require_signed_in
+from assets_hub.referrals.schemas import ReferralInSchema
+from assets_hub.referrals.vocab import NEEDS
+from assets_hub.roles import require_role
+
+bp = flask.Blueprint("referrals_api", __name__)
+
+
+@bp.get("/api/referrals/needs")
+def needs():
+    return {"needs": [{"code": code, "label": label, "category": category}
+                      for code, (label, category) in NEEDS.items()]}
+
+
+@bp.post("/api/referrals")
+def create():
+    require_signed_in(current_user, "send referrals")
+    require_role(current_user, "referrer", "link_worker", action="send referrals")  # before reading the body
+    data = ReferralInSchema().load(json_body())
+    referral = services.create_referral(current_user, data, "api")
+    response = flask.jsonify({"id": referral.id, "status": referral.status})
+    response.status_code = 201
+    response.headers["Location"] = flask.url_for("referrals_api.show", referral_id=referral.id)
+    return response
+
+
+@bp.get("/api/referrals/<referral_id>")
+def show(referral_id):
+    return services.status_view(current_user, referral_id)

@@ -1,0 +1,220 @@
+"""Tables of the referral domain. Personal data lives in ``person`` and the case tables only;
+``audit_entry`` is append-only (the database refuses UPDATE and DELETE: migration 0023)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from assets_hub.db import Base, utcnow
+from assets_hub.ids import UUID_LEN, id_column
+
+
+def _now_precise() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Team(Base):
+    """A social prescribing team: a PCN's or a council's link-worker service."""
+
+    __tablename__ = "sp_team"
+
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    members: Mapped[list["TeamMember"]] = relationship(back_populates="team", cascade="all, delete-orphan")
+
+
+class TeamMember(Base):
+    __tablename__ = "sp_team_member"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", name="uq_sp_team_member_team_user"),)
+
+    id: Mapped[str] = id_column()
+    team_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_team.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    lead: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    team: Mapped[Team] = relationship(back_populates="members")
+
+
+class Person(Base):
+    """Someone referred to a team. Seen only by that team, the referrer of their referral (its
+    status) and providers of services they were referred to (what their consent allows)."""
+
+    __tablename__ = "sp_person"
+
+    id: Mapped[str] = id_column()
+    team_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_team.id"), nullable=False, index=True)
+    given_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    family_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    date_of_birth: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    postcode: Mapped[str] = mapped_column(String(10), nullable=False)
+    nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    preferred_contact: Mapped[str | None] = mapped_column(String(20))
+    what_matters: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    @property
+    def name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class Referral(Base):
+    """A referral into the link-worker service: one episode of support for a person."""
+
+    __tablename__ = "sp_referral"
+    __table_args__ = (
+        CheckConstraint("status IN ('received','contacted','first_appointment','supported','closed')",
+                        name="status_known"),
+        CheckConstraint("source IN ('staff','self','api')", name="source_known"),
+        CheckConstraint("known_risks = false OR risk_details IS NOT NULL", name="risks_described"),
+        CheckConstraint("information_sharing = true OR consent_reason IS NOT NULL", name="consent_explained"),
+    )
+
+    id: Mapped[str] = id_column()
+    person_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_person.id", ondelete="CASCADE"),
+                                           nullable=False, index=True)
+    team_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_team.id"), nullable=False, index=True)
+    source: Mapped[str] = mapped_column(String(10), nullable=False)
+    referrer_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="SET NULL"),
+                                                    index=True)
+    link_worker_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id",
+                                                                                    ondelete="SET NULL"), index=True)
+    gp_ods_code: Mapped[str | None] = mapped_column(String(6))
+    gp_name: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    known_risks: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    risk_details: Mapped[str | None] = mapped_column(Text)
+    information_sharing: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    consent_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="received", index=True)
+    closed_reason: Mapped[str | None] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    first_contact_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_contact_due: Mapped[date | None] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    person: Mapped[Person] = relationship(lazy="joined")
+    needs: Mapped[list["Need"]] = relationship(cascade="all, delete-orphan", order_by="Need.created_at")
+
+
+class Need(Base):
+    """A need or concern recorded for a referral, from the published needs list."""
+
+    __tablename__ = "sp_need"
+    __table_args__ = (UniqueConstraint("referral_id", "code", name="uq_sp_need_referral_code"),)
+
+    id: Mapped[str] = id_column()
+    referral_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_referral.id", ondelete="CASCADE"),
+                                             nullable=False, index=True)
+    code: Mapped[str] = mapped_column(String(40), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_now_precise)
+
+
+class ReferralEvent(Base):
+    """What happened to a referral, in order: its history (status changes, contacts, onward
+    referrals and their answers). Written by the service functions, never edited."""
+
+    __tablename__ = "sp_referral_event"
+
+    id: Mapped[str] = id_column()
+    referral_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_referral.id", ondelete="CASCADE"),
+                                             nullable=False, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_now_precise)
+    actor: Mapped[str] = mapped_column(String(254), nullable=False)  # a name and role, never an email
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    status: Mapped[str | None] = mapped_column(String(20))  # the referral's status after this event
+    detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
+class ContactLog(Base):
+    __tablename__ = "sp_contact"
+    __table_args__ = (CheckConstraint("minutes >= 0 AND minutes <= 1440", name="minutes_range"),)
+
+    id: Mapped[str] = id_column()
+    referral_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_referral.id", ondelete="CASCADE"),
+                                             nullable=False, index=True)
+    on: Mapped[date] = mapped_column(Date, nullable=False)
+    method: Mapped[str] = mapped_column(String(20), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)
+    minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    by: Mapped[str] = mapped_column(String(254), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_now_precise)
+
+
+class Goal(Base):
+    __tablename__ = "sp_goal"
+    __table_args__ = (
+        CheckConstraint("importance BETWEEN 1 AND 10", name="importance_range"),
+        CheckConstraint("confidence BETWEEN 1 AND 10", name="confidence_range"),
+    )
+
+    id: Mapped[str] = id_column()
+    referral_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_referral.id", ondelete="CASCADE"),
+                                             nullable=False, index=True)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    importance: Mapped[int] = mapped_column(Integer, nullable=False)
+    confidence: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_now_precise)
+
+
+class OnwardReferral(Base):
+    """A signpost (recorded, nothing sent) or a referral to a service (its provider receives it)."""
+
+    __tablename__ = "sp_onward"
+    __table_args__ = (
+        CheckConstraint("kind IN ('signpost','referral')", name="kind_known"),
+        CheckConstraint("status IN ('signposted','sent','accepted','declined','expired','attended',"
+                        "'did_not_attend')", name="status_known"),
+    )
+
+    id: Mapped[str] = id_column()
+    referral_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_referral.id", ondelete="CASCADE"),
+                                             nullable=False, index=True)
+    # Not a foreign key: the record of where a person was sent outlives a listing's removal.
+    service_id: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False, index=True)
+    service_name: Mapped[str] = mapped_column(String(300), nullable=False)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    shared: Mapped[str] = mapped_column(Text, nullable=False, default="")  # comma-separated person fields shared
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")  # from the link worker
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    note_back: Mapped[str | None] = mapped_column(Text)  # from the provider
+    sent_by: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    referral: Mapped[Referral] = relationship()
+
+    @property
+    def shared_fields(self) -> list[str]:
+        return [f for f in self.shared.split(",") if f]
+
+
+class AuditEntry(Base):
+    """Who read or changed which person's record, when, and from where. Never edited or deleted:
+    the database refuses both (a trigger on each engine). Not foreign keys: the entry outlives
+    the record it is about (erasure) and the account of whoever read it."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[str] = id_column()
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_now_precise, index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(UUID_LEN), index=True)
+    actor: Mapped[str] = mapped_column(String(254), nullable=False)
+    action: Mapped[str] = mapped_column(String(20), nullable=False)  # view | change | create | export | print | erase
+    what: Mapped[str] = mapped_column(String(200), nullable=False)
+    person_id: Mapped[str | None] = mapped_column(String(UUID_LEN), index=True)
+    referral_id: Mapped[str | None] = mapped_column(String(UUID_LEN), index=True)
+    address: Mapped[str] = mapped_column(String(64), nullable=False, default="")

@@ -1,0 +1,334 @@
+"""Referrals in, and the link worker's record of a person: one function per thing people do,
+each checking who may do it (``access``), writing its history event and its audit entry, and
+queueing its notices in the outbox (sent after the commit; no personal details in any email)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import flask
+from sqlalchemy import and_, func, or_, select
+
+from assets_hub import mail
+from assets_hub.accounts.models import User
+from assets_hub.db import aware, db, utcnow
+from assets_hub.errors import Invalid
+from assets_hub.ids import is_uuid
+from assets_hub.referrals import access
+from assets_hub.referrals.models import (ContactLog, Goal, Need, OnwardReferral, Person, Referral, ReferralEvent,
+                                         Team, TeamMember)
+from assets_hub.referrals.schemas import CloseSchema, ContactSchema, GoalSchema
+from assets_hub.referrals.vocab import CLOSED_REASONS, NEEDS, ONWARD_STATUSES, STATUSES, TRANSITIONS
+from assets_hub.roles import SYSTEM, actor_label, require_role
+
+# Contact outcomes that mean the person was reached: the first one moves a new referral on.
+REACHED = ("spoke", "appointment_made", "met")
+
+
+def _event(referral: Referral, actor, action: str, detail: str = "") -> None:
+    db.session.add(ReferralEvent(referral_id=referral.id, actor=actor_label(actor) if actor else "the person",
+                                 action=action, status=referral.status, detail=detail))
+
+
+def _link(endpoint: str, **values) -> str:
+    """A link for an email: to a page behind sign-in, so the email itself carries nothing personal."""
+    try:
+        return flask.url_for(endpoint, _external=True, **values)
+    except RuntimeError:  # a command with no SERVER_NAME configured
+        return flask.url_for(endpoint, **values) if flask.has_request_context() else "(sign in to Assets Hub)"
+
+
+# ------------------------------------------------------------------ referral in
+
+def create_referral(actor, data: dict, source: str) -> Referral:
+    """A referral arrives: from staff (form), the person themselves (no account) or software
+    (``POST /api/referrals``). ``data`` is what ``ReferralInSchema`` loaded."""
+    if source == "self":
+        actor = None
+    else:
+        require_role(actor, "referrer", "link_worker", action="send referrals")
+    team_id = data["team_id"]
+    team = db.session.get(Team, team_id) if is_uuid(team_id) else None
+    if team is None:
+        raise Invalid("There is no such team.", {"team_id": ["Unknown team: choose one of the teams listed."]})
+    p = data["person"]
+    person = Person(team_id=team.id, given_name=p["given_name"], family_name=p["family_name"],
+                    date_of_birth=p["date_of_birth"], postcode=p["postcode"], nhs_number=p["nhs_number"],
+                    phone=p["phone"], email=p["email"], preferred_contact=p["preferred_contact"])
+    db.session.add(person)
+    db.session.flush()
+    risks, consent = data["risks"], data["consent"]
+    referral = Referral(
+        person_id=person.id, team_id=team.id, source=source,
+        referrer_id=getattr(actor, "id", None) if actor is not SYSTEM else None,
+        gp_ods_code=data["gp_practice"].get("ods_code"), gp_name=data["gp_practice"]["name"],
+        reason=data["referral"]["reason"], known_risks=risks["known_risks"],
+        risk_details=(risks.get("details") or "").strip() or None if risks["known_risks"] else None,
+        information_sharing=consent["information_sharing"],
+        consent_reason=None if consent["information_sharing"] else consent["reason"].strip(),
+        status="received", received_at=utcnow())
+    db.session.add(referral)
+    db.session.flush()
+    for code in dict.fromkeys(data["referral"].get("needs") or []):
+        db.session.add(Need(referral_id=referral.id, code=code))
+    _event(referral, actor, "received", f"Referral received ({source}).")
+    access.audit(actor, "create", "referral", person_id=person.id, referral_id=referral.id)
+    mail.send(access.team_emails(team.id), f"New referral for {team.name}",
+              f"A new referral has arrived for {team.name}.\n\nSign in to see it: "
+              f"{_link('referrals.caseload', scope='unassigned')}\n")
+    db.session.flush()
+    return referral
+
+
+def possible_duplicates(person: Person) -> list[Person]:
+    """Other people in the same team who may be the same person: the same NHS number, or the same
+    date of birth and a close name (same family name, or same first letter and given name).
+    Shown to the link worker; never merged without them."""
+    close_name = or_(func.lower(Person.family_name) == person.family_name.lower(),
+                     and_(func.lower(Person.given_name) == person.given_name.lower(),
+                          func.lower(func.substr(Person.family_name, 1, 1)) == person.family_name[:1].lower()))
+    same = and_(Person.date_of_birth == person.date_of_birth, close_name)
+    if person.nhs_number:
+        same = or_(Person.nhs_number == person.nhs_number, same)
+    return list(db.session.scalars(select(Person).where(Person.team_id == person.team_id, Person.id != person.id,
+                                                        same).limit(10)))
+
+
+# ------------------------------------------------------------------ the caseload
+
+@dataclass
+class CaseRow:
+    referral: Referral
+    link_worker: str | None
+    restricted: bool  # sensitive and not this actor's: the name is not shown
+
+    @property
+    def waiting_days(self) -> int:
+        end = self.referral.first_contact_at or utcnow()
+        return max(0, (aware(end) - aware(self.referral.received_at)).days)
+
+
+SORTS = {"received": Referral.received_at, "next_contact": Referral.next_contact_due, "status": Referral.status}
+
+
+def caseload(actor, scope: str = "mine", status: str | None = None, sort: str = "received",
+             team_id: str | None = None) -> tuple[list[CaseRow], dict]:
+    """The referrals a link worker works on. ``scope``: "mine" (assigned to me), "unassigned"
+    (my teams' new referrals nobody has taken on) or "team" (everything in my teams). Closed cases
+    only when ``status`` asks for them. Returns (rows, {team id: name})."""
+    require_role(actor, "link_worker", action="see a caseload")
+    teams = access.memberships(actor)
+    team_names = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(list(teams))))) if teams else {}
+    if actor.role == "admin" and not teams:
+        team_names = dict(db.session.execute(select(Team.id, Team.name)))
+    stmt = select(Referral, User.display_name).outerjoin(User, User.id == Referral.link_worker_id)
+    visible = list(team_names)
+    if team_id:
+        visible = [t for t in visible if t == team_id]
+    stmt = stmt.where(Referral.team_id.in_(visible))
+    if scope == "mine":
+        stmt = stmt.where(Referral.link_worker_id == actor.id)
+    elif scope == "unassigned":
+        stmt = stmt.where(Referral.link_worker_id.is_(None))
+    if status in STATUSES:
+        stmt = stmt.where(Referral.status == status)
+    else:
+        stmt = stmt.where(Referral.status != "closed")
+    order = SORTS.get(sort, Referral.received_at)
+    stmt = stmt.order_by(order.asc().nulls_last() if sort == "next_contact" else order.asc(), Referral.id).limit(500)
+    rows = []
+    for referral, worker in db.session.execute(stmt):
+        restricted = not access.can_work_on(actor, referral)
+        rows.append(CaseRow(referral, worker, restricted))
+    access.audit(actor, "view", f"caseload ({scope})")
+    return rows, team_names
+
+
+# ------------------------------------------------------------------ the person's record
+
+def record(actor, referral_id: str) -> dict:
+    """Everything the record page shows, audited as one read."""
+    referral = access.referral_for(actor, referral_id)
+    rid = referral.id
+    return {
+        "referral": referral,
+        "person": referral.person,
+        "needs": referral.needs,
+        "contacts": list(db.session.scalars(select(ContactLog).where(ContactLog.referral_id == rid)
+                                            .order_by(ContactLog.on.desc(), ContactLog.created_at.desc()))),
+        "goals": list(db.session.scalars(select(Goal).where(Goal.referral_id == rid).order_by(Goal.created_at))),
+        "events": history(rid),
+        "onward": onward_for(rid),
+        "duplicates": possible_duplicates(referral.person),
+        "link_worker": db.session.get(User, referral.link_worker_id) if referral.link_worker_id else None,
+        "referrer": db.session.get(User, referral.referrer_id) if referral.referrer_id else None,
+    }
+
+
+def history(referral_id: str) -> list[ReferralEvent]:
+    return list(db.session.scalars(select(ReferralEvent).where(ReferralEvent.referral_id == referral_id)
+                                   .order_by(ReferralEvent.at, ReferralEvent.id)))
+
+
+def onward_for(referral_id: str):
+    return list(db.session.scalars(select(OnwardReferral).where(OnwardReferral.referral_id == referral_id)
+                                   .order_by(OnwardReferral.sent_at.desc())))
+
+
+def _working(actor, referral_id: str, what: str) -> Referral:
+    require_role(actor, "link_worker", action="work on referrals")
+    referral = access.referral_for(actor, referral_id, action="change", what=what)
+    return referral
+
+
+def _open(referral: Referral) -> None:
+    if referral.status == "closed":
+        raise Invalid("This case is closed: reopen it by making a new referral.",
+                      {"status": ["The case is closed."]})
+
+
+def take_on(actor, referral_id: str, link_worker_id: str | None = None) -> Referral:
+    """Assign a referral: to oneself, or (a team lead or admin) to another of the team's link workers."""
+    referral = _working(actor, referral_id, "assigned link worker")
+    _open(referral)
+    target = link_worker_id or actor.id
+    if target != actor.id:
+        if not (actor.role == "admin" or access.memberships(actor).get(referral.team_id)):
+            raise Invalid("Only the team's leads assign referrals to someone else.",
+                          {"link_worker_id": ["Ask a team lead."]})
+        if not db.session.scalar(select(TeamMember.id).where(TeamMember.team_id == referral.team_id,
+                                                             TeamMember.user_id == target)):
+            raise Invalid("That person is not one of this team's link workers.",
+                          {"link_worker_id": ["Not in this team."]})
+    referral.link_worker_id = target
+    worker = db.session.get(User, target)
+    _event(referral, actor, "assigned", f"Link worker: {worker.display_name if worker else 'someone'}.")
+    db.session.flush()
+    return referral
+
+
+def move(actor, referral_id: str, to: str, reason: str | None = None) -> Referral:
+    """A step of the lifecycle (received -> contacted -> first appointment -> supported -> closed).
+    Refuses a step the lifecycle does not allow, saying which steps it does."""
+    referral = _working(actor, referral_id, f"status to {to}")
+    if to not in STATUSES:
+        raise Invalid(f"Unknown status {to!r}.", {"status": [f"Choose one of: {', '.join(STATUSES)}."]})
+    allowed = TRANSITIONS[referral.status]
+    if to not in allowed:
+        if referral.status == "closed":
+            msg = "This case is closed; nothing follows closing (make a new referral to start again)."
+        else:
+            nexts = " or ".join(STATUSES[s].lower() for s in allowed)
+            msg = (f"A case that is {STATUSES[referral.status].lower()} cannot become {STATUSES[to].lower()}: "
+                   f"it can become {nexts}.")
+        raise Invalid(msg, {"status": [msg]})
+    detail = ""
+    if to == "closed":
+        data = CloseSchema().load({"reason": reason} if reason else {})
+        referral.closed_reason = data["reason"]
+        referral.closed_at = utcnow()
+        referral.next_contact_due = None
+        detail = CLOSED_REASONS[data["reason"]] + "."
+    if to == "contacted" and referral.first_contact_at is None:
+        referral.first_contact_at = utcnow()
+    referral.status = to
+    _event(referral, actor, "status", detail or f"Now: {STATUSES[to]}.")
+    db.session.flush()
+    return referral
+
+
+def log_contact(actor, referral_id: str, values: dict) -> ContactLog:
+    """A contact with the person (or an attempt). The first that reaches them marks a new
+    referral contacted."""
+    data = ContactSchema().load(values)
+    referral = _working(actor, referral_id, "contact logged")
+    _open(referral)
+    contact = ContactLog(referral_id=referral.id, by=actor_label(actor), **data)
+    db.session.add(contact)
+    if data["outcome"] in REACHED:
+        if referral.first_contact_at is None:
+            referral.first_contact_at = datetime.combine(data["on"], datetime.min.time(), tzinfo=utcnow().tzinfo)
+        if referral.status == "received":
+            referral.status = "contacted"
+    _event(referral, actor, "contact", f"Contact logged ({data['method']}, {data['outcome']}).")
+    db.session.flush()
+    return contact
+
+
+def update_person(actor, referral_id: str, what_matters: str | None = None, do_not_contact: bool | None = None,
+                  sensitive: bool | None = None, next_contact_due: date | None | str = "keep") -> Referral:
+    referral = _working(actor, referral_id, "record updated")
+    person = referral.person
+    changed = []
+    if what_matters is not None and what_matters.strip() != person.what_matters:
+        if len(what_matters) > 4000:
+            raise Invalid("Keep what matters to 4000 characters.", {"what_matters": ["Too long."]})
+        person.what_matters = what_matters.strip()
+        changed.append("what matters to me")
+    for flag, value in (("do_not_contact", do_not_contact), ("sensitive", sensitive)):
+        if value is not None and bool(value) != getattr(person, flag):
+            setattr(person, flag, bool(value))
+            changed.append(flag.replace("_", " ") + (" set" if value else " cleared"))
+    if next_contact_due != "keep":
+        if next_contact_due is not None and referral.status == "closed":
+            _open(referral)
+        referral.next_contact_due = next_contact_due
+        changed.append("next contact due")
+    if changed:
+        _event(referral, actor, "record", "Updated: " + ", ".join(changed) + ".")
+    db.session.flush()
+    return referral
+
+
+def add_need(actor, referral_id: str, code: str, note: str = "") -> Need:
+    referral = _working(actor, referral_id, "need recorded")
+    if code not in NEEDS:
+        raise Invalid("Choose a need from the list.", {"need": ["Choose a need from the list."]})
+    if any(n.code == code for n in referral.needs):
+        raise Invalid(f"“{NEEDS[code][0]}” is recorded already.", {"need": ["Recorded already."]})
+    need = Need(referral_id=referral.id, code=code, note=(note or "").strip()[:2000])
+    referral.needs.append(need)
+    _event(referral, actor, "need", f"Need recorded: {NEEDS[code][0]}.")
+    db.session.flush()
+    return need
+
+
+def add_goal(actor, referral_id: str, values: dict) -> Goal:
+    data = GoalSchema().load(values)
+    referral = _working(actor, referral_id, "goal recorded")
+    _open(referral)
+    goal = Goal(referral_id=referral.id, **data)
+    db.session.add(goal)
+    _event(referral, actor, "goal", "Goal recorded.")
+    db.session.flush()
+    return goal
+
+
+# ------------------------------------------------------------------ what a referrer sees
+
+def status_view(actor, referral_id: str) -> dict:
+    """A referral's status and history: for its referrer and the receiving team (GET /api/referrals/{id})."""
+    referral = access.referral_for(actor, referral_id, need="status", what="referral status")
+    return {
+        "id": referral.id,
+        "team_id": referral.team_id,
+        "status": referral.status,
+        "status_label": STATUSES[referral.status],
+        "closed_reason": referral.closed_reason,
+        "received_at": referral.received_at.isoformat(),
+        "first_contact_at": referral.first_contact_at.isoformat() if referral.first_contact_at else None,
+        "history": [{"at": e.at.isoformat(), "action": e.action, "status": e.status} for e in history(referral.id)],
+        "onward": [{"service_id": o.service_id, "service_name": o.service_name, "kind": o.kind,
+                    "status": o.status, "status_label": ONWARD_STATUSES[o.status]}
+                   for o in onward_for(referral.id)],
+    }
+
+
+def sent_by(actor) -> list[Referral]:
+    """The referrals a referrer sent (the list on their page), newest first."""
+    require_role(actor, "referrer", action="see the referrals you sent")
+    rows = list(db.session.scalars(select(Referral).where(Referral.referrer_id == actor.id)
+                                   .order_by(Referral.received_at.desc()).limit(200)))
+    access.audit(actor, "view", "referrals sent")
+    return rows
+

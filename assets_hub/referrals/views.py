@@ -1,0 +1,309 @@
+"""Referral pages: the staff and self-referral forms, the link worker's caseload and a person's
+record, finding services from it, the provider's inbox, and the admin's teams and audit log.
+Every page works without JavaScript; every action re-renders the page it was pressed on with
+the error named when it is refused."""
+from __future__ import annotations
+
+from datetime import date
+
+import flask
+from flask_login import current_user, login_required
+from limits import parse, storage, strategies
+from marshmallow import ValidationError
+
+from assets_hub.directory.services import category_choices
+from assets_hub.errors import AppError, Invalid
+from assets_hub.forms import errors_from, form_data, shows_errors_on
+from assets_hub.referrals import access, onward, services, teams
+from assets_hub.referrals.schemas import ReferralInSchema, SelfReferralSchema, nested_from_form
+from assets_hub.referrals.vocab import (CLOSED_REASONS, CONTACT_METHODS, CONTACT_OUTCOMES, NEEDS, ONWARD_STATUSES,
+                                        PREFERRED_CONTACT, SHAREABLE, SOURCES, STATUSES, TRANSITIONS)
+from assets_hub.roles import has_role, require_role
+from search import run_search
+from search.query import load_query
+
+bp = flask.Blueprint("referrals", __name__)
+
+VOCAB = dict(need_list=NEEDS, statuses=STATUSES, transitions=TRANSITIONS, closed_reasons=CLOSED_REASONS,
+             contact_methods=CONTACT_METHODS, contact_outcomes=CONTACT_OUTCOMES, onward_statuses=ONWARD_STATUSES,
+             preferred_contact=PREFERRED_CONTACT, shareable=SHAREABLE, sources=SOURCES)
+
+
+@bp.app_context_processor
+def _referral_vocab():
+    return {"referral_vocab": dict(VOCAB, needs=NEEDS)}
+
+
+# ------------------------------------------------------------------ referral in: staff and self
+
+def _referral_form(template: str, schema, source: str, **extra):
+    values: dict = {}
+    errors: dict = {}
+    if flask.request.method == "POST":
+        values = form_data(multi=("referral.needs",))
+        try:
+            data = schema.load(nested_from_form(values))
+            referral = services.create_referral(current_user, data, source)
+        except ValidationError as err:
+            errors = Invalid.from_validation(err).fields
+        except AppError as exc:
+            if exc.status in (401, 403):
+                raise
+            errors = errors_from(exc)
+        else:
+            return referral
+    return flask.render_template(template, values=values, errors=errors, teams=teams.all_teams(), **VOCAB,
+                                 **extra), (422 if errors else 200)
+
+
+@bp.route("/referrals/new", methods=["GET", "POST"])
+@login_required
+def new_referral():
+    require_role(current_user, "referrer", "link_worker", action="send referrals")
+    done = _referral_form("referrals/new.html", ReferralInSchema(), "staff")
+    if not isinstance(done, tuple):
+        flask.flash("The referral has been sent to the team. You can follow its progress here.")
+        if has_role(current_user, "link_worker") and access.level(current_user, done) == "record":
+            return flask.redirect(flask.url_for("referrals.record", referral_id=done.id))
+        return flask.redirect(flask.url_for("referrals.sent"))
+    return done
+
+
+_self_limiter = None
+
+
+def _self_referral_allowed() -> bool:
+    """At most 5 self-referrals an hour from one address (and 200 a day from everyone), so the
+    public form cannot flood a team's caseload."""
+    global _self_limiter
+    if _self_limiter is None:
+        store = storage.storage_from_string(flask.current_app.config.get("RATELIMIT_STORAGE_URI", "memory://"))
+        _self_limiter = strategies.MovingWindowRateLimiter(store)
+    address = flask.request.remote_addr or "unknown"
+    return (_self_limiter.hit(parse(flask.current_app.config.get("SELF_REFERRAL_LIMIT", "5 per hour")),
+                              "self-referral", address)
+            and _self_limiter.hit(parse("200 per day"), "self-referral", "all"))
+
+
+@bp.route("/refer-yourself", methods=["GET", "POST"])
+def self_referral():
+    if flask.request.method == "POST" and not _self_referral_allowed():
+        response = flask.make_response(flask.render_template(
+            "referrals/self.html", values=form_data(multi=("referral.needs",)), teams=teams.all_teams(), **VOCAB,
+            errors={"_throttle": ["Too many referrals have been sent from here in the last hour. Please try again "
+                                  "later, or ask your GP practice to refer you."]}), 429)
+        response.headers["Retry-After"] = "3600"
+        return response
+    done = _referral_form("referrals/self.html", SelfReferralSchema(), "self")
+    if not isinstance(done, tuple):
+        return flask.redirect(flask.url_for("referrals.self_referral_sent"))
+    return done
+
+
+@bp.get("/refer-yourself/sent")
+def self_referral_sent():
+    return flask.render_template("referrals/self_sent.html")
+
+
+@bp.get("/referrals/sent")
+@login_required
+def sent():
+    return flask.render_template("referrals/sent.html", referrals=services.sent_by(current_user), **VOCAB)
+
+
+# ------------------------------------------------------------------ the caseload
+
+@bp.get("/referrals")
+@login_required
+def caseload():
+    args = flask.request.args
+    scope = args.get("scope") if args.get("scope") in ("mine", "unassigned", "team") else "mine"
+    sort = args.get("sort") if args.get("sort") in services.SORTS else "received"
+    rows, team_names = services.caseload(current_user, scope, args.get("status") or None, sort,
+                                         args.get("team") or None)
+    return flask.render_template("referrals/caseload.html", rows=rows, team_names=team_names, scope=scope,
+                                 sort=sort, status=args.get("status") or "", team=args.get("team") or "",
+                                 today=date.today(), **VOCAB)
+
+
+# ------------------------------------------------------------------ the person's record
+
+@bp.get("/referrals/<referral_id>")
+@login_required
+def record(referral_id):
+    """The whole record for the team; for the referrer who sent it, its status and history."""
+    referral = access.load(referral_id) if access.signed_in(current_user) else None
+    if referral is not None and access.level(current_user, referral) == "status":
+        return flask.render_template("referrals/status.html", view=services.status_view(current_user, referral_id),
+                                     **VOCAB)
+    data = services.record(current_user, referral_id)
+    return flask.render_template("referrals/record.html", **data, today=date.today(), **VOCAB)
+
+
+def _back(referral_id, message: str):
+    flask.flash(message)
+    return flask.redirect(flask.url_for("referrals.record", referral_id=referral_id))
+
+
+@bp.post("/referrals/<referral_id>/take")
+@login_required
+@shows_errors_on("referrals.record")
+def take_on(referral_id):
+    services.take_on(current_user, referral_id, flask.request.form.get("link_worker_id") or None)
+    return _back(referral_id, "The referral is assigned.")
+
+
+@bp.post("/referrals/<referral_id>/status")
+@login_required
+@shows_errors_on("referrals.record")
+def move(referral_id):
+    form = flask.request.form
+    referral = services.move(current_user, referral_id, form.get("status", ""), form.get("reason") or None)
+    return _back(referral_id, f"The case is now: {STATUSES[referral.status].lower()}.")
+
+
+@bp.post("/referrals/<referral_id>/contacts")
+@login_required
+@shows_errors_on("referrals.record")
+def log_contact(referral_id):
+    services.log_contact(current_user, referral_id, form_data())
+    return _back(referral_id, "The contact is logged.")
+
+
+@bp.post("/referrals/<referral_id>/person")
+@login_required
+@shows_errors_on("referrals.record")
+def update_person(referral_id):
+    form = flask.request.form
+    due = form.get("next_contact_due", "").strip()
+    try:
+        due_date = date.fromisoformat(due) if due else None
+    except ValueError:
+        raise Invalid("Enter the next contact date as YYYY-MM-DD.",
+                      {"next_contact_due": ["Enter the date as YYYY-MM-DD."]}) from None
+    services.update_person(current_user, referral_id, what_matters=form.get("what_matters", ""),
+                           do_not_contact=form.get("do_not_contact") == "yes",
+                           sensitive=form.get("sensitive") == "yes", next_contact_due=due_date)
+    return _back(referral_id, "The record is saved.")
+
+
+@bp.post("/referrals/<referral_id>/needs")
+@login_required
+@shows_errors_on("referrals.record")
+def add_need(referral_id):
+    services.add_need(current_user, referral_id, flask.request.form.get("need", ""),
+                      flask.request.form.get("need_note", ""))
+    return _back(referral_id, "The need is recorded.")
+
+
+@bp.post("/referrals/<referral_id>/goals")
+@login_required
+@shows_errors_on("referrals.record")
+def add_goal(referral_id):
+    services.add_goal(current_user, referral_id, form_data())
+    return _back(referral_id, "The goal is recorded.")
+
+
+@bp.get("/referrals/<referral_id>/find")
+@login_required
+def find(referral_id):
+    """Search the directory from the record: pre-filled with the person's postcode and the
+    category of their first need; each result can be signposted or referred to."""
+    data = services.record(current_user, referral_id)
+    person, needs = data["person"], data["needs"]
+    args = flask.request.args.to_dict()
+    if not args:
+        args = {"where": person.postcode}
+        if needs:
+            args["category"] = NEEDS[needs[0].code][1]
+    args.setdefault("where", person.postcode)
+    errors, outcome = {}, None
+    try:
+        q = load_query(args, flask.current_app.config["WEB_DEFAULT_RADIUS_KM"])
+        outcome = run_search(q)
+    except ValidationError as err:
+        errors = Invalid.from_validation(err).fields
+    except AppError as exc:
+        errors = errors_from(exc)
+    return flask.render_template("referrals/find.html", **data, args=args, outcome=outcome, errors=errors,
+                                 categories=category_choices(), **VOCAB), (422 if errors else 200)
+
+
+@bp.post("/referrals/<referral_id>/onward")
+@login_required
+@shows_errors_on("referrals.record")
+def send_onward(referral_id):
+    values = form_data(multi=("share",))
+    sent_ = onward.send_onward(current_user, referral_id, values)
+    return _back(referral_id, (f"Signposted to {sent_.service_name}." if sent_.kind == "signpost"
+                               else f"Referred to {sent_.service_name}: its provider has been told."))
+
+
+# ------------------------------------------------------------------ the provider's side
+
+@bp.get("/provider/referrals")
+@login_required
+def inbox():
+    status = flask.request.args.get("status") or None
+    return flask.render_template("referrals/inbox.html", rows=onward.inbox(current_user, status), status=status or "",
+                                 **VOCAB)
+
+
+@bp.get("/provider/referrals/<onward_id>")
+@login_required
+def provider_referral(onward_id):
+    item = onward.provider_view(current_user, onward_id)
+    return flask.render_template("referrals/provider_referral.html", item=item, details=onward.shared_details(item),
+                                 **VOCAB)
+
+
+@bp.post("/provider/referrals/<onward_id>/answer")
+@login_required
+@shows_errors_on("referrals.provider_referral")
+def answer(onward_id):
+    form = flask.request.form
+    item = onward.answer(current_user, onward_id, form.get("status", ""), form.get("reason", ""), form.get("note", ""))
+    flask.flash(f"Marked {ONWARD_STATUSES[item.status].lower()}; the link worker has been told.")
+    return flask.redirect(flask.url_for("referrals.provider_referral", onward_id=onward_id))
+
+
+# ------------------------------------------------------------------ admins: teams and the audit log
+
+def _teams_page(errors=None, status=200):
+    require_role(current_user, "admin", action="manage teams")
+    all_teams = teams.all_teams()
+    return flask.render_template("referrals/teams.html", teams=all_teams, errors=errors or {},
+                                 members={t.id: teams.team_members(t.id) for t in all_teams}), status
+
+
+@bp.route("/admin/teams", methods=["GET", "POST"])
+@login_required
+def teams_page():
+    if flask.request.method == "POST":
+        try:
+            team = teams.create_team(current_user, flask.request.form.get("name", ""))
+        except AppError as exc:
+            if exc.status in (401, 403):
+                raise
+            return _teams_page(errors_from(exc), exc.status)
+        flask.flash(f"Team {team.name} created.")
+        return flask.redirect(flask.url_for("referrals.teams_page"))
+    return _teams_page()
+
+
+@bp.post("/admin/teams/<team_id>/members")
+@login_required
+@shows_errors_on(lambda **_: _teams_page())
+def add_member(team_id):
+    form = flask.request.form
+    member = teams.add_member(current_user, team_id, form.get("email", ""), form.get("lead") == "yes")
+    flask.flash("Added to the team" + (" as a lead." if member.lead else "."))
+    return flask.redirect(flask.url_for("referrals.teams_page"))
+
+
+@bp.get("/admin/audit")
+@login_required
+def audit_log():
+    person = flask.request.args.get("person") or None
+    entries = access.audit_entries(current_user, person_id=person)
+    return flask.render_template("referrals/audit.html", entries=entries, person=person or "")
