@@ -34,9 +34,10 @@ def init_app(app: flask.Flask) -> None:
     def _check_csrf():
         if flask.request.method in SAFE_METHODS or app.config.get("CSRF_DISABLED"):
             return None
-        if (flask.request.headers.get("Authorization", "")[:7].lower() == "bearer "
-                and "_user_id" not in flask.session):
-            return None  # a token, not a cookie: a browser never sends it by itself, so no forgery
+        if flask.request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+            # A token, not a cookie, says who this is (accounts.auth: the session is ignored), and
+            # a browser never sends one by itself: nothing for another site to forge.
+            return None
         if flask.request.routing_exception is not None:
             return None  # no such page or method: nothing can change, and the 404 or 405 says so
 

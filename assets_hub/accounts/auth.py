@@ -17,16 +17,15 @@ def _load_user(session_id: str):
     return load_session_user(session_id)
 
 
-@login_manager.request_loader
-def _load_from_token(request):
-    """A JSON client that sends ``Authorization: Bearer TOKEN`` acts as the token's owner, for this
-    request only (no session cookie is made). A token that is wrong or revoked: nobody (401)."""
-    header = request.headers.get("Authorization", "")
+def _load_from_token():
+    """A client that sends ``Authorization: Bearer TOKEN`` acts as the token's owner, for this
+    request only, whatever session cookie it also sends (none is made). A token that is wrong or
+    revoked: nobody (401). Set before Flask-Login looks at the session, which it then never does."""
+    header = flask.request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        flask.g.bearer = True
-        return user_for_token(header[7:].strip())
-    return None
+        flask.g._login_user = user_for_token(header[7:].strip()) or login_manager.anonymous_user()
 
 
 def init_app(app: flask.Flask) -> None:
     login_manager.init_app(app)
+    app.before_request(_load_from_token)

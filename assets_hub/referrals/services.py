@@ -118,9 +118,10 @@ def caseload(actor, scope: str = "mine", status: str | None = None, sort: str = 
     only when ``status`` asks for them. Returns (rows, {team id: name})."""
     require_role(actor, "link_worker", action="see a caseload")
     teams = access.memberships(actor)
-    team_names = dict(db.session.execute(select(Team.id, Team.name).where(Team.id.in_(list(teams))))) if teams else {}
-    if actor.role == "admin" and not teams:
-        team_names = dict(db.session.execute(select(Team.id, Team.name)))
+    names = select(Team.id, Team.name).order_by(Team.name)
+    if teams or actor.role != "admin":  # an admin in no team sees every team's
+        names = names.where(Team.id.in_(list(teams)))
+    team_names = dict(db.session.execute(names).tuples().all())
     stmt = select(Referral, User.display_name).outerjoin(User, User.id == Referral.link_worker_id)
     visible = list(team_names)
     if team_id:
