@@ -30,7 +30,9 @@ def create_app(overrides: dict | None = None) -> flask.Flask:
         app.config["SECRET_KEY"] = secret_key()
 
     db.init_app(app)
-
+    if app.config.get("SECOND_FACTOR") == "off" and db.state(app).engine.dialect.name != "sqlite":
+        raise RuntimeError("SECOND_FACTOR=off is for the embedded demo only: staff reading personal data "
+                           "on a PostgreSQL installation sign in with a second factor.")
 
     register_input_guard(app)  # first, so no other hook sees a NUL character
     auth.init_app(app)

@@ -78,6 +78,11 @@ def load_config() -> dict:
         # expires (the link worker is told) after this many days without an answer.
         "REFERRAL_REMINDER_DAYS": int(os.environ.get("REFERRAL_REMINDER_DAYS", 10)),
         "REFERRAL_EXPIRY_DAYS": int(os.environ.get("REFERRAL_EXPIRY_DAYS", 14)),
+        # Staff who can read personal data pass a second factor before they do. "off" only for the
+        # embedded demo: the app refuses to start with it on PostgreSQL.
+        "SECOND_FACTOR": os.environ.get("SECOND_FACTOR", "required"),
+        # People whose cases all closed this many days ago are erased (apply-retention), leaving counts.
+        "RETENTION_DAYS": int(os.environ.get("RETENTION_DAYS", 8 * 365)),
         # How many self-referrals one address may send (the public form has no account).
         "SELF_REFERRAL_LIMIT": os.environ.get("SELF_REFERRAL_LIMIT", "5 per hour"),
     }

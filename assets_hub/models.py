@@ -1,11 +1,11 @@
 """Imports every model so that Base.metadata knows every table (for Alembic and tests)."""
-from assets_hub.accounts.models import AccountEvent, ApiToken, PasswordReset, User  # noqa: F401
+from assets_hub.accounts.models import AccountEvent, ApiToken, PasswordReset, RecoveryCode, User  # noqa: F401
 from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption,  # noqa: F401
                                          Language, Location, Organization, Phone, Schedule, Service,
                                          ServiceArea, ServiceAtLocation, Taxonomy, TaxonomyTerm)
 from assets_hub.geo.models import LocalAuthority, Postcode  # noqa: F401
 from assets_hub.mail import OutboxMessage  # noqa: F401
-from assets_hub.referrals.models import (AuditEntry, ContactLog, Goal, Need, OnwardReferral, Person,  # noqa: F401
+from assets_hub.referrals.models import (AuditEntry, ContactLog, ErasedCase, Goal, Need, OnwardReferral, Person,  # noqa: F401
                                          Referral, ReferralEvent, Team, TeamMember)
 from search.models import SearchChange, Synonym  # noqa: F401
 from curation.models import (Claim, CuratorArea, DuplicateFlag, HistoryRedaction, ListingChange, ListingVersion, PendingChange, ReviewReminder,  # noqa: F401

@@ -23,7 +23,9 @@ def _load_from_token():
     revoked: nobody (401). Set before Flask-Login looks at the session, which it then never does."""
     header = flask.request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        flask.g._login_user = user_for_token(header[7:].strip()) or login_manager.anonymous_user()
+        user = user_for_token(header[7:].strip())
+        flask.g._login_user = user or login_manager.anonymous_user()
+        flask.g.token_user = user is not None
 
 
 def init_app(app: flask.Flask) -> None:

@@ -31,6 +31,11 @@ class User(UserMixin, Base):
     # In every session cookie; raised by signing out, changing the password or being disabled,
     # which ends every session signed in before (an old cookie names an older version).
     session_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    # A second factor (TOTP, RFC 6238): the shared secret, once the person has proved their app
+    # shows the right codes (confirmed), and the last time step used (a code works once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
 
     def get_id(self) -> str:  # what Flask-Login keeps in the session cookie
         return f"{self.id}:{self.session_version}"
@@ -89,3 +94,15 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RecoveryCode(Base):
+    """A single-use code for when the authenticator app is lost. Only its SHA-256 is stored."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from assets_hub import csrf, mail
-from assets_hub.accounts import services, tokens
+from assets_hub.accounts import second_factor, services, tokens
 from assets_hub.accounts.models import User
 from assets_hub.accounts.schemas import LoginSchema, UserCreateSchema
 from assets_hub.db import db
@@ -102,10 +102,39 @@ def change_password():
     return flask.redirect(flask.url_for("accounts.account"))
 
 
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def two_factor():
+    """Enter a code from the authenticator app (or a recovery code); the first time, set the app up."""
+    user = db.session.get(User, current_user.id)
+    next_page = _safe_next(flask.request.values.get("next"))
+    errors: dict = {}
+    setup = user.totp_confirmed_at is None
+    if flask.request.method == "POST":
+        try:
+            if setup:
+                codes = second_factor.confirm_setup(user, flask.request.form.get("code", ""))
+                return flask.render_template("accounts/recovery_codes.html", codes=codes, next=next_page)
+            second_factor.verify(user, flask.request.form.get("code", ""))
+        except AppError as exc:
+            errors = errors_from(exc)
+        else:
+            return flask.redirect(next_page)
+    secret = flask.session.get("totp_pending") if setup else None
+    if setup and not secret:
+        secret = second_factor.start_setup(user)
+    return flask.render_template("accounts/two_factor.html", setup=setup, secret=secret, errors=errors,
+                                 uri=second_factor.provisioning_uri(user, secret) if secret else None,
+                                 next=next_page, left=None if setup else second_factor.recovery_codes_left(user)), \
+        (422 if errors else 200)
+
+
 @bp.post("/account/tokens")
 @login_required
 @shows_errors_on(lambda **_: _account_page())
 def create_token():
+    if not second_factor.passed(current_user):  # a token must not be a way round the second factor
+        return flask.redirect(flask.url_for("accounts.two_factor", next=flask.url_for("accounts.account")))
     _, token = tokens.create_token(current_user, db.session.get(User, current_user.id),
                                    flask.request.form.get("token_name", ""))
     return _account_page(new_token=token)  # shown once, on this page, never stored in the session

@@ -6,6 +6,8 @@ from __future__ import annotations
 import flask
 from flask_login import current_user
 
+from assets_hub.accounts import second_factor
+from assets_hub.errors import Unauthorised
 from assets_hub.forms import json_body
 from assets_hub.referrals import services
 from assets_hub.referrals.access import require_signed_in
@@ -14,6 +16,13 @@ from assets_hub.referrals.vocab import NEEDS
 from assets_hub.roles import require_role
 
 bp = flask.Blueprint("referrals_api", __name__)
+
+@bp.before_request
+def _second_factor_first():
+    """No personal data for a session that signed in with a password only (accounts.second_factor)."""
+    if current_user.is_authenticated and not second_factor.passed(current_user):
+        raise Unauthorised("Pass your second factor first (sign in on the website), or use a personal API token.")
+    return None
 
 
 @bp.get("/api/referrals/needs")

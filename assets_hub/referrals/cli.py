@@ -13,7 +13,7 @@ from assets_hub.accounts.tokens import create_token
 from assets_hub.commands import fail
 from assets_hub.db import db
 from assets_hub.errors import AppError, Invalid
-from assets_hub.referrals import access, onward, teams
+from assets_hub.referrals import access, onward, person_data, teams
 from assets_hub.roles import SYSTEM
 
 
@@ -98,6 +98,15 @@ def referrals_expire_due(now):
     done = onward.expire_due(_when(now, "--now"))
     db.commit()
     click.echo(f"Reminded {done['reminded']}; expired {done['expired']}.")
+
+
+@referrals_group.command("apply-retention")
+@click.option("--now", default=None, help="Act as if it were this time (ISO 8601); default: the clock")
+def referrals_apply_retention(now):
+    """Erase people whose cases all closed longer ago than RETENTION_DAYS (cron; safe to run twice)."""
+    erased = person_data.apply_retention(_when(now, "--now"))
+    db.commit()
+    click.echo(f"Erased {erased} {'person' if erased == 1 else 'people'}; anonymous counts kept.")
 
 
 @click.group("audit", cls=AppGroup)

@@ -218,3 +218,19 @@ class AuditEntry(Base):
     person_id: Mapped[str | None] = mapped_column(String(UUID_LEN), index=True)
     referral_id: Mapped[str | None] = mapped_column(String(UUID_LEN), index=True)
     address: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+
+
+class ErasedCase(Base):
+    """What is left of a referral after its person was erased (retention or on request): anonymous
+    counts for reports, nothing that could identify anyone."""
+
+    __tablename__ = "sp_erased"
+
+    id: Mapped[str] = id_column()
+    team_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_team.id"), nullable=False, index=True)
+    source: Mapped[str] = mapped_column(String(10), nullable=False)
+    month: Mapped[str] = mapped_column(String(7), nullable=False)  # YYYY-MM the referral arrived
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    closed_reason: Mapped[str | None] = mapped_column(String(20))
+    needs: Mapped[str] = mapped_column(Text, nullable=False, default="")  # comma-separated need codes
+    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -11,10 +11,11 @@ from flask_login import current_user, login_required
 from limits import parse, storage, strategies
 from marshmallow import ValidationError
 
+from assets_hub.accounts import second_factor
 from assets_hub.directory.services import category_choices
 from assets_hub.errors import AppError, Invalid
 from assets_hub.forms import errors_from, form_data, shows_errors_on
-from assets_hub.referrals import access, onward, services, teams
+from assets_hub.referrals import access, onward, person_data, services, teams
 from assets_hub.referrals.schemas import ReferralInSchema, SelfReferralSchema, nested_from_form
 from assets_hub.referrals.vocab import (CLOSED_REASONS, CONTACT_METHODS, CONTACT_OUTCOMES, NEEDS, ONWARD_STATUSES,
                                         PREFERRED_CONTACT, SHAREABLE, SOURCES, STATUSES, TRANSITIONS)
@@ -23,6 +24,13 @@ from search import run_search
 from search.query import load_query
 
 bp = flask.Blueprint("referrals", __name__)
+
+@bp.before_request
+def _second_factor_first():
+    """No personal data for a session that signed in with a password only (accounts.second_factor)."""
+    if current_user.is_authenticated and not second_factor.passed(current_user):
+        return flask.redirect(flask.url_for("accounts.two_factor", next=flask.request.full_path))
+    return None
 
 VOCAB = dict(need_list=NEEDS, statuses=STATUSES, transitions=TRANSITIONS, closed_reasons=CLOSED_REASONS,
              contact_methods=CONTACT_METHODS, contact_outcomes=CONTACT_OUTCOMES, onward_statuses=ONWARD_STATUSES,
@@ -237,6 +245,49 @@ def send_onward(referral_id):
     sent_ = onward.send_onward(current_user, referral_id, values)
     return _back(referral_id, (f"Signposted to {sent_.service_name}." if sent_.kind == "signpost"
                                else f"Referred to {sent_.service_name}: its provider has been told."))
+
+
+@bp.get("/referrals/<referral_id>/agreed")
+@login_required
+def agreed(referral_id):
+    """"What we agreed": a page to print and give the person (printing it is audited)."""
+    return flask.render_template("referrals/agreed.html", **person_data.agreed(current_user, referral_id))
+
+
+@bp.post("/referrals/<referral_id>/agreed/email")
+@login_required
+@shows_errors_on("referrals.agreed")
+def email_agreed(referral_id):
+    person_data.email_agreed(current_user, referral_id)
+    flask.flash("The services have been emailed to the person.")
+    return flask.redirect(flask.url_for("referrals.agreed", referral_id=referral_id))
+
+
+@bp.get("/referrals/<referral_id>/export.json")
+@login_required
+def subject_access_json(referral_id):
+    """Subject access: everything held about the person, as JSON (a download)."""
+    response = flask.jsonify(person_data.everything_about(current_user, referral_id))
+    response.headers["Content-Disposition"] = f'attachment; filename="subject-access-{referral_id}.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/referrals/<referral_id>/export")
+@login_required
+def subject_access(referral_id):
+    """Subject access as a page a person can read."""
+    return flask.render_template("referrals/export.html", data=person_data.everything_about(current_user, referral_id),
+                                 referral_id=referral_id)
+
+
+@bp.post("/referrals/<referral_id>/erase")
+@login_required
+@shows_errors_on("referrals.record")
+def erase(referral_id):
+    person_data.erase(current_user, referral_id, flask.request.form.get("confirm", ""))
+    flask.flash("The person's record has been erased. Only anonymous counts remain.")
+    return flask.redirect(flask.url_for("referrals.caseload"))
 
 
 # ------------------------------------------------------------------ the provider's side

@@ -1,4 +1,4 @@
-"""referrals: teams, people, referrals and their records, onward referrals, API tokens, the referrer
+"""referrals: a second factor for staff, teams, people, referrals and their records, onward referrals, API tokens, the referrer
 role, and an audit log the database refuses to change
 
 Revision ID: 0023
@@ -34,6 +34,13 @@ def upgrade() -> None:
     with op.batch_alter_table('user_account') as batch:
         batch.drop_constraint(op.f('ck_user_account_role_known'), type_='check')
         batch.create_check_constraint('role_known', NEW_ROLES)
+        batch.add_column(sa.Column('totp_secret', sa.String(64), nullable=True))
+        batch.add_column(sa.Column('totp_confirmed_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('totp_last_step', sa.Integer(), nullable=True))
+    op.create_table(
+        'recovery_code', _id(), _ref('user_id', 'user_account', 'CASCADE'),
+        sa.Column('code_hash', sa.String(64), nullable=False), _when('used_at', True),
+        sa.PrimaryKeyConstraint('id', name='pk_recovery_code'))
 
     op.create_table(
         'api_token', _id(), _ref('user_id', 'user_account', 'CASCADE'),
@@ -132,6 +139,12 @@ def upgrade() -> None:
                            "'did_not_attend')", name='ck_sp_onward_status_known'),
         sa.PrimaryKeyConstraint('id', name='pk_sp_onward'))
     op.create_table(
+        'sp_erased', _id(), _ref('team_id', 'sp_team'), sa.Column('source', sa.String(10), nullable=False),
+        sa.Column('month', sa.String(7), nullable=False), sa.Column('status', sa.String(20), nullable=False),
+        sa.Column('closed_reason', sa.String(20), nullable=True), sa.Column('needs', sa.Text(), nullable=False),
+        _when('erased_at'),
+        sa.PrimaryKeyConstraint('id', name='pk_sp_erased'))
+    op.create_table(
         'audit_entry', _id(), sa.Column('at', sa.DateTime(timezone=True), nullable=False, index=True),
         sa.Column('actor_id', sa.String(36), nullable=True, index=True),
         sa.Column('actor', sa.String(254), nullable=False), sa.Column('action', sa.String(20), nullable=False),
@@ -163,10 +176,13 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER audit_entry_no_truncate ON audit_entry")
         op.execute("DROP TRIGGER audit_entry_append_only ON audit_entry")
         op.execute("DROP FUNCTION audit_entry_refuse_change()")
-    for table in ('audit_entry', 'sp_onward', 'sp_goal', 'sp_contact', 'sp_referral_event', 'sp_need', 'sp_referral',
-                  'sp_person', 'sp_team_member', 'sp_team', 'api_token'):
+    for table in ('audit_entry', 'sp_erased', 'sp_onward', 'sp_goal', 'sp_contact', 'sp_referral_event', 'sp_need', 'sp_referral',
+                  'sp_person', 'sp_team_member', 'sp_team', 'api_token', 'recovery_code'):
         op.drop_table(table)
     op.execute("DELETE FROM user_account WHERE role = 'referrer'")
     with op.batch_alter_table('user_account') as batch:
         batch.drop_constraint(op.f('ck_user_account_role_known'), type_='check')
         batch.create_check_constraint('role_known', OLD_ROLES)
+        batch.drop_column('totp_last_step')
+        batch.drop_column('totp_confirmed_at')
+        batch.drop_column('totp_secret')
