@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test install install-test serve bench-geo bench-search bench-load bench-api bench-import bench-ab clean
+.PHONY: demo test install install-test serve bench-geo bench-search bench-load bench-api bench-import bench-ab bench-referrals clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Assets Hub needs Python 3.11 or newer")'
@@ -41,7 +41,7 @@ demo: install
 	$(BIN)/assets-hub demo load
 	$(BIN)/assets-hub demo users
 	@echo "Serving on http://$(HOST):$(PORT) (Ctrl+C to stop)"
-	$(BIN)/assets-hub run --host $(HOST) --port $(PORT)
+	SECOND_FACTOR=$${SECOND_FACTOR:-off} $(BIN)/assets-hub run --host $(HOST) --port $(PORT)
 
 serve: install
 	$(BIN)/assets-hub run --host $(HOST) --port $(PORT)
@@ -64,6 +64,11 @@ bench-api: install-test
 ## make bench-import: HSDS tabular packages of 10,000 and 100,000 services into PostGIS (time, peak RSS)
 bench-import: install-test
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/import.py
+
+## make bench-referrals: 50,000 people and 200,000 referrals on PostGIS (caseload, record, API intake)
+bench-referrals: install-test
+	$(BIN)/pip install -q -e '.[serve]'
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/referrals.py
 
 ## make bench-ab BASE=<commit> BENCH="api search" [ARGS="--reuse URL"]: the benchmarks from BASE and from
 ## this tree on the same throwaway PostGIS, runs interleaved, each figure's ratio printed

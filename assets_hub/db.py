@@ -119,9 +119,19 @@ def writing_by_default():
     return lambda: _writing.reset(token)
 
 
+# Blueprints whose every request writes, reads included (each read of personal data writes its
+# audit entry): on SQLite they take the write lock when their transaction begins, as unsafe
+# methods do, instead of failing at once when another connection committed since they began.
+WRITING_BLUEPRINTS: set[str] = set()
+
+
+def always_writes(blueprint) -> None:
+    WRITING_BLUEPRINTS.add(blueprint.name)
+
+
 def _will_write() -> bool:
     if flask.has_request_context():
-        return flask.request.method not in SAFE_METHODS
+        return flask.request.method not in SAFE_METHODS or flask.request.blueprint in WRITING_BLUEPRINTS
     return _writing.get()
 
 

@@ -14,6 +14,8 @@ from assets_hub.db import db
 from assets_hub.directory.demo import load_demo
 from assets_hub.geo.models import Postcode
 from assets_hub.geo.postcodes import load_bundled
+from assets_hub.referrals import teams
+from assets_hub.referrals.models import Team
 from assets_hub.roles import ROLES, SYSTEM
 from search import engine_whoosh
 
@@ -46,6 +48,9 @@ def demo_load():
                + f" ({time.monotonic() - started:.1f} s).")
 
 
+DEMO_TEAM = "Demo Social Prescribing Team"
+
+
 @demo_group.command("users")
 def demo_users():
     """One account per role (<role>@demo.assets-hub.test) with passwords printed once; skips existing ones."""
@@ -57,6 +62,9 @@ def demo_users():
         password = generate_password()
         create_user(SYSTEM, email, password, role, f"Demo {role.replace('_', ' ')}")
         created.append((role, email, password))
+    if not db.session.scalar(select(Team.id).where(Team.name == DEMO_TEAM)):
+        team = teams.create_team(SYSTEM, DEMO_TEAM)  # so the demo link worker has a caseload to work in
+        teams.add_member(SYSTEM, team.id, "link-worker@demo.assets-hub.test", lead=True)
     db.commit()
     if not created:
         click.echo("Demo accounts already exist (their passwords were shown when they were created).")

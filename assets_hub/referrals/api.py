@@ -7,6 +7,7 @@ import flask
 from flask_login import current_user
 
 from assets_hub.accounts import second_factor
+from assets_hub.db import always_writes
 from assets_hub.errors import Unauthorised
 from assets_hub.forms import json_body
 from assets_hub.referrals import services
@@ -16,6 +17,7 @@ from assets_hub.referrals.vocab import NEEDS
 from assets_hub.roles import require_role
 
 bp = flask.Blueprint("referrals_api", __name__)
+always_writes(bp)  # every read of personal data writes its audit entry
 
 @bp.before_request
 def _second_factor_first():

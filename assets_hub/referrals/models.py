@@ -234,3 +234,19 @@ class ErasedCase(Base):
     closed_reason: Mapped[str | None] = mapped_column(String(20))
     needs: Mapped[str] = mapped_column(Text, nullable=False, default="")  # comma-separated need codes
     erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class KeptApart(Base):
+    """Two records a link worker decided are different people, though they look alike: the
+    duplicate check no longer offers them as one. ``person_a`` < ``person_b``."""
+
+    __tablename__ = "sp_kept_apart"
+    __table_args__ = (UniqueConstraint("person_a", "person_b", name="uq_sp_kept_apart_person_a"),)
+
+    id: Mapped[str] = id_column()
+    person_a: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_person.id", ondelete="CASCADE"),
+                                          nullable=False, index=True)
+    person_b: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_person.id", ondelete="CASCADE"),
+                                          nullable=False, index=True)
+    decided_by: Mapped[str] = mapped_column(String(254), nullable=False)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -15,8 +15,8 @@ from assets_hub.db import aware, db, utcnow
 from assets_hub.errors import Invalid
 from assets_hub.ids import is_uuid
 from assets_hub.referrals import access
-from assets_hub.referrals.models import (ContactLog, Goal, Need, OnwardReferral, Person, Referral, ReferralEvent,
-                                         Team, TeamMember)
+from assets_hub.referrals.models import (ContactLog, Goal, KeptApart, Need, OnwardReferral, Person, Referral,
+                                         ReferralEvent, Team, TeamMember)
 from assets_hub.referrals.schemas import CloseSchema, ContactSchema, GoalSchema
 from assets_hub.referrals.vocab import CLOSED_REASONS, NEEDS, ONWARD_STATUSES, STATUSES, TRANSITIONS
 from assets_hub.roles import SYSTEM, actor_label, require_role
@@ -90,8 +90,44 @@ def possible_duplicates(person: Person) -> list[Person]:
     same = and_(Person.date_of_birth == person.date_of_birth, close_name)
     if person.nhs_number:
         same = or_(Person.nhs_number == person.nhs_number, same)
+    apart = (select(KeptApart.person_b).where(KeptApart.person_a == person.id)
+             .union(select(KeptApart.person_a).where(KeptApart.person_b == person.id)))
     return list(db.session.scalars(select(Person).where(Person.team_id == person.team_id, Person.id != person.id,
-                                                        same).limit(10)))
+                                                        same, Person.id.not_in(apart)).limit(10)))
+
+
+def settle_duplicate(actor, referral_id: str, other_id: str, decision: str) -> Person:
+    """The link worker decides about a possible duplicate: "apart" (different people: not offered
+    again) or "merge" (one person: the other record's referrals move to this one, its details fill
+    any gaps here, and the other record goes). Only people the check offered, in the same team."""
+    referral = _working(actor, referral_id, f"possible duplicate: {decision}")
+    person = referral.person
+    other = next((p for p in possible_duplicates(person) if p.id == other_id), None)
+    if other is None:
+        raise Invalid("That record is not offered as a possible duplicate of this person.",
+                      {"duplicate": ["Not a possible duplicate."]})
+    if decision == "apart":
+        a, b = sorted((person.id, other.id))
+        db.session.add(KeptApart(person_a=a, person_b=b, decided_by=actor_label(actor)))
+        _event(referral, actor, "kept_apart", "A similar record was checked: a different person.")
+    elif decision == "merge":
+        for field in ("nhs_number", "phone", "email", "preferred_contact"):
+            if not getattr(person, field) and getattr(other, field):
+                setattr(person, field, getattr(other, field))
+        if other.what_matters and other.what_matters not in person.what_matters:
+            person.what_matters = "\n\n".join(t for t in (person.what_matters, other.what_matters) if t)
+        person.do_not_contact = person.do_not_contact or other.do_not_contact
+        person.sensitive = person.sensitive or other.sensitive
+        for moved in db.session.scalars(select(Referral).where(Referral.person_id == other.id)):
+            moved.person_id = person.id
+        access.audit(actor, "change", "merged into another record", person_id=other.id)
+        db.session.flush()
+        db.session.delete(other)
+        _event(referral, actor, "merged", "Another record of the same person was merged into this one.")
+    else:
+        raise Invalid("Choose merge or keep apart.", {"decision": ["Choose merge or keep apart."]})
+    db.session.flush()
+    return person
 
 
 # ------------------------------------------------------------------ the caseload

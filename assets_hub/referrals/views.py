@@ -12,6 +12,7 @@ from limits import parse, storage, strategies
 from marshmallow import ValidationError
 
 from assets_hub.accounts import second_factor
+from assets_hub.db import always_writes
 from assets_hub.directory.services import category_choices
 from assets_hub.errors import AppError, Invalid
 from assets_hub.forms import errors_from, form_data, shows_errors_on
@@ -24,12 +25,13 @@ from search import run_search
 from search.query import load_query
 
 bp = flask.Blueprint("referrals", __name__)
+always_writes(bp)  # every read of personal data writes its audit entry
 
 @bp.before_request
 def _second_factor_first():
     """No personal data for a session that signed in with a password only (accounts.second_factor)."""
     if current_user.is_authenticated and not second_factor.passed(current_user):
-        return flask.redirect(flask.url_for("accounts.two_factor", next=flask.request.full_path))
+        return flask.redirect(flask.url_for("accounts.two_factor", next=flask.request.full_path.rstrip("?")))
     return None
 
 VOCAB = dict(need_list=NEEDS, statuses=STATUSES, transitions=TRANSITIONS, closed_reasons=CLOSED_REASONS,
@@ -193,6 +195,15 @@ def update_person(referral_id):
                            do_not_contact=form.get("do_not_contact") == "yes",
                            sensitive=form.get("sensitive") == "yes", next_contact_due=due_date)
     return _back(referral_id, "The record is saved.")
+
+
+@bp.post("/referrals/<referral_id>/duplicates/<person_id>")
+@login_required
+@shows_errors_on(lambda referral_id, **_: record(referral_id))
+def settle_duplicate(referral_id, person_id):
+    decision = flask.request.form.get("decision", "")
+    services.settle_duplicate(current_user, referral_id, person_id, decision)
+    return _back(referral_id, "The records are merged." if decision == "merge" else "Kept apart: not offered again.")
 
 
 @bp.post("/referrals/<referral_id>/needs")

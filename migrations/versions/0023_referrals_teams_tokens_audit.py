@@ -139,6 +139,11 @@ def upgrade() -> None:
                            "'did_not_attend')", name='ck_sp_onward_status_known'),
         sa.PrimaryKeyConstraint('id', name='pk_sp_onward'))
     op.create_table(
+        'sp_kept_apart', _id(), _ref('person_a', 'sp_person', 'CASCADE'), _ref('person_b', 'sp_person', 'CASCADE'),
+        sa.Column('decided_by', sa.String(254), nullable=False), _when('decided_at'),
+        sa.PrimaryKeyConstraint('id', name='pk_sp_kept_apart'),
+        sa.UniqueConstraint('person_a', 'person_b', name='uq_sp_kept_apart_person_a'))
+    op.create_table(
         'sp_erased', _id(), _ref('team_id', 'sp_team'), sa.Column('source', sa.String(10), nullable=False),
         sa.Column('month', sa.String(7), nullable=False), sa.Column('status', sa.String(20), nullable=False),
         sa.Column('closed_reason', sa.String(20), nullable=True), sa.Column('needs', sa.Text(), nullable=False),
@@ -176,7 +181,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER audit_entry_no_truncate ON audit_entry")
         op.execute("DROP TRIGGER audit_entry_append_only ON audit_entry")
         op.execute("DROP FUNCTION audit_entry_refuse_change()")
-    for table in ('audit_entry', 'sp_erased', 'sp_onward', 'sp_goal', 'sp_contact', 'sp_referral_event', 'sp_need', 'sp_referral',
+    for table in ('audit_entry', 'sp_erased', 'sp_kept_apart', 'sp_onward', 'sp_goal', 'sp_contact', 'sp_referral_event', 'sp_need', 'sp_referral',
                   'sp_person', 'sp_team_member', 'sp_team', 'api_token', 'recovery_code'):
         op.drop_table(table)
     op.execute("DELETE FROM user_account WHERE role = 'referrer'")

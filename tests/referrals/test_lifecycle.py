@@ -124,3 +124,31 @@ def test_what_matters_needs_goals_and_flags(client, make_referral, worker, sign_
     for text in ("My garden and my cat.", "Money worries or debt", "Join a gardening group", "Do not contact this person"):
         assert text in page
     assert "(do not contact)" in client.get("/referrals?scope=team").text
+
+
+def test_a_possible_duplicate_is_shown_and_merged_or_kept_apart_only_when_chosen(client, make_referral, worker,
+                                                                                  sign_in):
+    first = make_referral()
+    second = make_referral(person={"given_name": "Ada", "family_name": "Lovelace", "date_of_birth": "1950-03-27",
+                                   "postcode": "SK4 2AA", "phone": "0161 111 1111"})
+    third = make_referral(person={"given_name": "Adam", "family_name": "Lovelace", "date_of_birth": "1950-03-27",
+                                  "postcode": "SK4 2AA"})
+    assert {p.id for p in services.possible_duplicates(second.person)} == {first.person_id, third.person_id}
+    sign_in(worker)
+    page = client.get(f"/referrals/{second.id}").text
+    assert "This may be the same person as" in page and "Nothing is merged unless you choose it" in page
+    token = csrf_token(client)
+    assert client.post(f"/referrals/{second.id}/duplicates/{third.person_id}",
+                       data={"csrf_token": token, "decision": "apart"}).status_code == 302
+    assert [p.id for p in services.possible_duplicates(second.person)] == [first.person_id]
+    assert client.post(f"/referrals/{second.id}/duplicates/{first.person_id}",
+                       data={"csrf_token": token, "decision": "merge"}).status_code == 302
+    from assets_hub.referrals.models import Person, Referral
+    assert db.session.get(Person, first.person_id) is None
+    moved = db.session.get(Referral, first.id, populate_existing=True)
+    assert moved.person_id == second.person_id
+    kept = db.session.get(Person, second.person_id, populate_existing=True)
+    assert kept.nhs_number == "9434765919" and kept.phone == "0161 111 1111"  # gaps filled, nothing overwritten
+    refused = client.post(f"/referrals/{second.id}/duplicates/{third.person_id}",
+                          data={"csrf_token": token, "decision": "merge"})
+    assert refused.status_code == 422 and "not offered" in refused.text

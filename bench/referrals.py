@@ -1,0 +1,315 @@
+"""Referrals benchmark: 50,000 people and 200,000 referrals on PostGIS.
+
+    make bench-referrals
+    DATABASE_URL=postgresql://... .venv/bin/python bench/referrals.py [--people 50000] [--referrals 200000]
+
+Loads a team structure (20 teams of 10 link workers, one lead each), people and referrals (one
+in five still open, spread across the lifecycle; each with needs, contacts and history), then:
+- through the whole Flask app (test client: routing, the second factor, the audit entry each read
+  writes, the template): the caseload page ("mine" for a link worker, "team" for a lead) and a
+  person's record, for random link workers and referrals; median, p95 and p99 in ms;
+- through gunicorn on loopback (2 workers, 4 threads each): POST /api/referrals from 8 client
+  threads with personal tokens for a fixed time; referrals per second and latency percentiles.
+Targets (issue 15): both pages p95 under 100 ms; intake over 200 referrals a second.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, select, text  # noqa: E402
+
+from assets_hub import create_app  # noqa: E402
+from assets_hub.accounts.models import User  # noqa: E402
+from assets_hub.accounts.tokens import create_token  # noqa: E402
+from assets_hub.db import create_scratch_database, db, drop_database  # noqa: E402
+from assets_hub.migrate import upgrade_database  # noqa: E402
+from assets_hub.referrals.models import (ContactLog, Need, Person, Referral, ReferralEvent, Team,  # noqa: E402
+                                         TeamMember)
+from assets_hub.referrals.vocab import NEEDS  # noqa: E402
+from assets_hub.roles import SYSTEM  # noqa: E402
+from werkzeug.security import generate_password_hash  # noqa: E402
+
+PASSWORD = "bench password 1"
+FIRST = ["Ada", "Grace", "Alan", "Mary", "John", "Aisha", "Mohammed", "Olivia", "Noah", "Priya", "Tom", "Sian",
+         "Ewan", "Fatima", "Jack", "Chloe", "Dylan", "Megan", "Rhys", "Zara"]
+LAST = ["Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson",
+        "Roberts", "Khan", "Patel", "Walker", "Wright", "Robinson", "Thompson", "White", "Hughes", "Edwards"]
+POSTCODES = ["SK4 1AA", "SK4 2AA", "SK1 3XE", "M1 1AE", "SK8 1AA"]
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def report(label, ms):
+    print(f"{label:<44} n={len(ms):<5} median {statistics.median(ms):7.2f}  p95 {pct(ms, 95):7.2f}  "
+          f"p99 {pct(ms, 99):7.2f} ms", flush=True)
+
+
+def load(people: int, referrals: int, rng: random.Random) -> dict:
+    hashed = generate_password_hash(PASSWORD)
+    now = datetime.now(timezone.utc)
+    teams, workers, leads = [], {}, []
+    for t in range(20):
+        team_id = str(uuid.uuid4())
+        teams.append(team_id)
+        db.session.execute(insert(Team).values(id=team_id, name=f"Bench team {t}", created_at=now))
+        for w in range(10):
+            user_id = str(uuid.uuid4())
+            db.session.execute(insert(User).values(id=user_id, email=f"lw{t}-{w}@bench.test",
+                                                   display_name=f"Worker {t}-{w}", password_hash=hashed,
+                                                   role="link_worker", active=True, created_at=now,
+                                                   session_version=0))
+            db.session.execute(insert(TeamMember).values(id=str(uuid.uuid4()), team_id=team_id, user_id=user_id,
+                                                         lead=w == 0))
+            workers.setdefault(team_id, []).append(user_id)
+            if w == 0:
+                leads.append(user_id)
+    db.session.commit()
+    person_team = []
+    rows = []
+    for i in range(people):
+        team_id = rng.choice(teams)
+        person_team.append((str(uuid.uuid4()), team_id))
+        rows.append({"id": person_team[-1][0], "team_id": team_id, "given_name": rng.choice(FIRST),
+                     "family_name": rng.choice(LAST), "date_of_birth": date(1930 + rng.randrange(80), 1 + rng.randrange(12),
+                                                                            1 + rng.randrange(28)),
+                     "postcode": rng.choice(POSTCODES), "nhs_number": None, "phone": "0161 000 0000", "email": None,
+                     "preferred_contact": "phone", "what_matters": "Company and the garden.", "do_not_contact": False,
+                     "sensitive": False, "created_at": now})
+        if len(rows) == 5000:
+            db.session.execute(insert(Person), rows)
+            rows = []
+    if rows:
+        db.session.execute(insert(Person), rows)
+    db.session.commit()
+    statuses = ["received", "contacted", "first_appointment", "supported"]
+    batch = {"ref": [], "need": [], "contact": [], "event": []}
+    open_ids = []
+    codes = list(NEEDS)
+
+    def flush():
+        for model, key in ((Referral, "ref"), (Need, "need"), (ContactLog, "contact"), (ReferralEvent, "event")):
+            if batch[key]:
+                db.session.execute(insert(model), batch[key])
+                batch[key] = []
+        db.session.commit()
+
+    for i in range(referrals):
+        person_id, team_id = person_team[i % people] if i < people else rng.choice(person_team)
+        referral_id = str(uuid.uuid4())
+        received = now - timedelta(days=rng.randrange(1, 1500))
+        is_open = rng.random() < 0.2
+        status = rng.choice(statuses) if is_open else "closed"
+        if is_open:
+            open_ids.append(referral_id)
+        worker = rng.choice(workers[team_id]) if status != "received" or rng.random() < 0.5 else None
+        batch["ref"].append({
+            "id": referral_id, "person_id": person_id, "team_id": team_id, "source": "api", "referrer_id": None,
+            "link_worker_id": worker, "gp_ods_code": "P88001", "gp_name": "Bench Practice", "reason": "Lonely.",
+            "known_risks": False, "risk_details": None, "information_sharing": True, "consent_reason": None,
+            "status": status, "closed_reason": None if is_open else "discharged", "received_at": received,
+            "first_contact_at": received + timedelta(days=5) if status != "received" else None,
+            "next_contact_due": (now + timedelta(days=rng.randrange(-5, 30))).date() if is_open else None,
+            "closed_at": None if is_open else received + timedelta(days=90)})
+        for code in rng.sample(codes, 2):
+            batch["need"].append({"id": str(uuid.uuid4()), "referral_id": referral_id, "code": code, "note": "",
+                                  "created_at": received})
+        for c in range(3):
+            batch["contact"].append({"id": str(uuid.uuid4()), "referral_id": referral_id,
+                                     "on": (received + timedelta(days=5 + 7 * c)).date(), "method": "phone",
+                                     "outcome": "spoke", "minutes": 20, "note": "", "by": "Worker (link worker)",
+                                     "created_at": received})
+        for e in range(4):
+            batch["event"].append({"id": str(uuid.uuid4()), "referral_id": referral_id,
+                                   "at": received + timedelta(days=e), "actor": "Worker (link worker)",
+                                   "action": "status", "status": status, "detail": "Step."})
+        if len(batch["ref"]) == 2000:
+            flush()
+    flush()
+    db.session.execute(text("ANALYZE"))
+    db.session.commit()
+    return {"teams": teams, "workers": workers, "leads": leads, "open": open_ids}
+
+
+def signed_in_client(app, user_id):
+    client = app.test_client()
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        email = user.email
+    token = client.get("/api/session").json["csrf_token"]
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.text
+    with client.session_transaction() as session:
+        session["second_factor"] = user_id  # as if they typed their code
+    return client
+
+
+def timed(client, url) -> float:
+    t0 = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - t0) * 1000
+    assert response.status_code == 200, (url, response.status_code, response.text[:300])
+    return elapsed
+
+
+def pages(app, data, rng, n):
+    with app.app_context():
+        open_by_team = dict(db.session.execute(text(
+            "SELECT team_id, array_agg(id) FROM (SELECT team_id, id FROM sp_referral WHERE status <> 'closed' "
+            "ORDER BY random() LIMIT 5000) s GROUP BY team_id")).all())
+    workers = [(t, w) for t, ws in data["workers"].items() for w in ws]
+    clients = {}
+    mine, team, record = [], [], []
+    for i in range(n):
+        team_id, worker = rng.choice(workers)
+        client = clients.get(worker) or clients.setdefault(worker, signed_in_client(app, worker))
+        mine.append(timed(client, "/referrals?scope=mine"))
+        record.append(timed(client, f"/referrals/{rng.choice(open_by_team[team_id])}"))
+        lead = data["workers"][team_id][0]
+        lead_client = clients.get(lead) or clients.setdefault(lead, signed_in_client(app, lead))
+        team.append(timed(lead_client, "/referrals?scope=team"))
+    report("caseload, my people (link worker)", mine)
+    report("caseload, the team's (lead, up to 500 rows)", team)
+    report("a person's record", record)
+    return mine, team, record
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def intake(url, data, seconds, clients_n=8):
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        referrer_id = str(uuid.uuid4())
+        db.session.execute(insert(User).values(id=referrer_id, email="gp@bench.test", display_name="Bench GP",
+                                               password_hash="x", role="referrer", active=True,
+                                               created_at=datetime.now(timezone.utc), session_version=0))
+        db.session.commit()
+        tokens = [create_token(SYSTEM, db.session.get(User, referrer_id), f"client {i}")[1] for i in range(clients_n)]
+        db.session.commit()
+    db.state(app).engine.dispose()
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", MAIL_SERVER="", ASSETS_HUB_INSTANCE="/tmp/bench-ref")
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "4",
+                               "-b", f"127.0.0.1:{port}", "--log-level", "warning", "assets_hub:create_app()"],
+                              env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/api/referrals/needs", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.2)
+    teams = data["teams"]
+    latencies: list[float] = []
+    errors = [0]
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def client(token, seed):
+        rng = random.Random(seed)
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        while time.perf_counter() < stop:
+            body = {"team_id": rng.choice(teams),
+                    "person": {"given_name": rng.choice(FIRST), "family_name": rng.choice(LAST),
+                               "date_of_birth": "1950-03-27", "postcode": rng.choice(POSTCODES),
+                               "nhs_number": "9434765919"},
+                    "gp_practice": {"ods_code": "P88001", "name": "Bench Practice"},
+                    "referral": {"reason": "Lonely.", "needs": ["loneliness"]},
+                    "risks": {"known_risks": False}, "consent": {"information_sharing": True}}
+            t0 = time.perf_counter()
+            conn.request("POST", "/api/referrals", json.dumps(body),
+                         {"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+            response = conn.getresponse()
+            response.read()
+            mine.append((time.perf_counter() - t0) * 1000)
+            if response.status != 201:
+                with lock:
+                    errors[0] += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client, args=(tokens[i], i)) for i in range(clients_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    server.send_signal(signal.SIGTERM)
+    server.wait(30)
+    print(f"intake: {len(latencies)} referrals in {elapsed:.1f} s with {clients_n} clients = "
+          f"{len(latencies) / elapsed:.0f} referrals/s; errors {errors[0]}", flush=True)
+    report("POST /api/referrals (gunicorn 2x4, 8 clients)", latencies)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--people", type=int, default=50_000)
+    parser.add_argument("--referrals", type=int, default=200_000)
+    parser.add_argument("--requests", type=int, default=300, help="page requests of each kind")
+    parser.add_argument("--seconds", type=int, default=20, help="how long the intake runs")
+    parser.add_argument("--reuse", help="a database this script loaded before (with --keep)")
+    parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
+    args = parser.parse_args()
+    server = os.environ.get("DATABASE_URL", "")
+    if not server.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (make bench-referrals starts one).")
+    url = args.reuse or create_scratch_database(server, "bench_referrals")
+    rng = random.Random(15)
+    try:
+        if not args.reuse:
+            upgrade_database(url)
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "MAIL_SEND_AFTER_COMMIT": False,
+                          "SEARCH_INDEX_DIR": "/tmp/bench-ref-index"})
+        with app.app_context():
+            if not args.reuse:
+                t0 = time.perf_counter()
+                data = load(args.people, args.referrals, rng)
+                print(f"loaded {args.people} people, {args.referrals} referrals in {time.perf_counter() - t0:.0f} s",
+                      flush=True)
+            else:
+                data = {"teams": [], "workers": {}, "leads": []}
+                for team_id, user_id, lead in db.session.execute(text(
+                        "SELECT team_id, user_id, lead FROM sp_team_member ORDER BY lead DESC, user_id")):
+                    data["workers"].setdefault(team_id, []).append(user_id)
+                data["teams"] = list(data["workers"])
+        pages(app, data, rng, args.requests)
+        db.state(app).engine.dispose()
+        intake(url, data, args.seconds)
+    finally:
+        if args.keep or args.reuse:
+            print(f"database kept: {url}")
+        else:
+            drop_database(url)
+
+
+if __name__ == "__main__":
+    main()
