@@ -70,6 +70,9 @@ def shows_errors_on(page):
                 flask.g.action_target = next(iter(kwargs.values()), None)  # which item's form failed
                 show = flask.current_app.view_functions[page] if isinstance(page, str) else page
                 body = show(**kwargs)
+                # Keep what showing the page wrote (a read of personal data writes its audit entry):
+                # the failed action was rolled back above, and the error status rolls back the rest.
+                db.session.commit()
                 return (body[0] if isinstance(body, tuple) else body), exc.status
         return run
     return wrap

@@ -19,8 +19,6 @@ import json
 import os
 import random
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -46,22 +44,16 @@ from assets_hub.referrals.vocab import NEEDS  # noqa: E402
 from assets_hub.roles import SYSTEM  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from api import report, timed  # noqa: E402  (the API benchmark's percentiles and timed GET)
+from load import free_port  # noqa: E402
+
 PASSWORD = "bench password 1"
 FIRST = ["Ada", "Grace", "Alan", "Mary", "John", "Aisha", "Mohammed", "Olivia", "Noah", "Priya", "Tom", "Sian",
          "Ewan", "Fatima", "Jack", "Chloe", "Dylan", "Megan", "Rhys", "Zara"]
 LAST = ["Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson", "Thomas", "Johnson",
         "Roberts", "Khan", "Patel", "Walker", "Wright", "Robinson", "Thompson", "White", "Hughes", "Edwards"]
 POSTCODES = ["SK4 1AA", "SK4 2AA", "SK1 3XE", "M1 1AE", "SK8 1AA"]
-
-
-def pct(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def report(label, ms):
-    print(f"{label:<44} n={len(ms):<5} median {statistics.median(ms):7.2f}  p95 {pct(ms, 95):7.2f}  "
-          f"p99 {pct(ms, 99):7.2f} ms", flush=True)
 
 
 def load(people: int, referrals: int, rng: random.Random) -> dict:
@@ -163,14 +155,6 @@ def signed_in_client(app, user_id):
     return client
 
 
-def timed(client, url) -> float:
-    t0 = time.perf_counter()
-    response = client.get(url)
-    elapsed = (time.perf_counter() - t0) * 1000
-    assert response.status_code == 200, (url, response.status_code, response.text[:300])
-    return elapsed
-
-
 def pages(app, data, rng, n):
     with app.app_context():
         open_by_team = dict(db.session.execute(text(
@@ -191,14 +175,6 @@ def pages(app, data, rng, n):
     report("caseload, the team's (lead, up to 500 rows)", team)
     report("a person's record", record)
     return mine, team, record
-
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def intake(url, data, seconds, clients_n=8):

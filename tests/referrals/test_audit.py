@@ -68,3 +68,13 @@ def test_postgres_refuses_truncate_too(make_referral):
     with pytest.raises(DatabaseError):
         with db.session.begin_nested():
             db.session.execute(text("TRUNCATE audit_entry"))
+
+
+def test_a_record_shown_again_after_a_refused_action_is_logged_as_a_view(client, make_referral, worker, sign_in):
+    referral = make_referral()
+    sign_in(worker)
+    refused = client.post(f"/referrals/{referral.id}/status", data={"csrf_token": csrf_token(client),
+                                                                     "status": "supported"})
+    assert refused.status_code == 422 and "Ada Lovelace" in refused.text
+    mine = [(e.action, e.what) for e in entries(referral.person_id) if e.actor_id == worker.id]
+    assert mine == [("view", "referral record")]  # the refused change left nothing; the page shown did
