@@ -172,7 +172,7 @@ def pages(app, data, rng, n):
         lead_client = clients.get(lead) or clients.setdefault(lead, signed_in_client(app, lead))
         team.append(timed(lead_client, "/referrals?scope=team"))
     report("caseload, my people (link worker)", mine)
-    report("caseload, the team's (lead, up to 500 rows)", team)
+    report("caseload, the team's (lead, 50 a page)", team)
     report("a person's record", record)
     return mine, team, record
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets_hub.db import Base, utcnow
@@ -76,6 +76,9 @@ class Referral(Base):
         CheckConstraint("source IN ('staff','self','api')", name="source_known"),
         CheckConstraint("known_risks = false OR risk_details IS NOT NULL", name="risks_described"),
         CheckConstraint("information_sharing = true OR consent_reason IS NOT NULL", name="consent_explained"),
+        # The caseload: a team's open cases, longest waiting first (most cases are closed).
+        Index("ix_sp_referral_open", "team_id", "received_at", postgresql_where=text("status <> 'closed'"),
+              sqlite_where=text("status <> 'closed'")),
     )
 
     id: Mapped[str] = id_column()

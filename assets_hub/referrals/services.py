@@ -13,7 +13,7 @@ from assets_hub import mail
 from assets_hub.accounts.models import User
 from assets_hub.db import aware, db, utcnow
 from assets_hub.errors import Invalid
-from assets_hub.ids import is_uuid
+from assets_hub.ids import is_uuid, new_id
 from assets_hub.referrals import access
 from assets_hub.referrals.models import (ContactLog, Goal, KeptApart, Need, OnwardReferral, Person, Referral,
                                          ReferralEvent, Team, TeamMember)
@@ -51,15 +51,16 @@ def create_referral(actor, data: dict, source: str) -> Referral:
     team = db.session.get(Team, team_id) if is_uuid(team_id) else None
     if team is None:
         raise Invalid("There is no such team.", {"team_id": ["Unknown team: choose one of the teams listed."]})
+    recipients = access.team_emails(team.id)  # (read before anything is pending: no flush on the way)
+    # Ids made here, so the rows go to the database in two flushes, not one per row.
     p = data["person"]
-    person = Person(team_id=team.id, given_name=p["given_name"], family_name=p["family_name"],
+    person = Person(id=new_id(), team_id=team.id, given_name=p["given_name"], family_name=p["family_name"],
                     date_of_birth=p["date_of_birth"], postcode=p["postcode"], nhs_number=p["nhs_number"],
                     phone=p["phone"], email=p["email"], preferred_contact=p["preferred_contact"])
     db.session.add(person)
-    db.session.flush()
     risks, consent = data["risks"], data["consent"]
     referral = Referral(
-        person_id=person.id, team_id=team.id, source=source,
+        id=new_id(), person_id=person.id, team_id=team.id, source=source,
         referrer_id=getattr(actor, "id", None) if actor is not SYSTEM else None,
         gp_ods_code=data["gp_practice"].get("ods_code"), gp_name=data["gp_practice"]["name"],
         reason=data["referral"]["reason"], known_risks=risks["known_risks"],
@@ -68,12 +69,12 @@ def create_referral(actor, data: dict, source: str) -> Referral:
         consent_reason=None if consent["information_sharing"] else consent["reason"].strip(),
         status="received", received_at=utcnow())
     db.session.add(referral)
-    db.session.flush()
     for code in dict.fromkeys(data["referral"].get("needs") or []):
-        db.session.add(Need(referral_id=referral.id, code=code))
+        referral.needs.append(Need(referral_id=referral.id, code=code))
+    db.session.flush()  # the person, the referral and its needs; its history, audit and mail next
     _event(referral, actor, "received", f"Referral received ({source}).")
     access.audit(actor, "create", "referral", person_id=person.id, referral_id=referral.id)
-    mail.send(access.team_emails(team.id), f"New referral for {team.name}",
+    mail.send(recipients, f"New referral for {team.name}",
               f"A new referral has arrived for {team.name}.\n\nSign in to see it: "
               f"{_link('referrals.caseload', scope='unassigned')}\n")
     db.session.flush()
@@ -147,11 +148,14 @@ class CaseRow:
 SORTS = {"received": Referral.received_at, "next_contact": Referral.next_contact_due, "status": Referral.status}
 
 
+CASELOAD_PAGE = 50
+
+
 def caseload(actor, scope: str = "mine", status: str | None = None, sort: str = "received",
-             team_id: str | None = None) -> tuple[list[CaseRow], dict]:
+             team_id: str | None = None, page: int = 1) -> tuple[list[CaseRow], dict, int]:
     """The referrals a link worker works on. ``scope``: "mine" (assigned to me), "unassigned"
     (my teams' new referrals nobody has taken on) or "team" (everything in my teams). Closed cases
-    only when ``status`` asks for them. Returns (rows, {team id: name})."""
+    only when ``status`` asks for them. Returns (this page's rows, {team id: name}, how many in all)."""
     require_role(actor, "link_worker", action="see a caseload")
     teams = access.memberships(actor)
     names = select(Team.id, Team.name).order_by(Team.name)
@@ -171,14 +175,16 @@ def caseload(actor, scope: str = "mine", status: str | None = None, sort: str = 
         stmt = stmt.where(Referral.status == status)
     else:
         stmt = stmt.where(Referral.status != "closed")
+    total = db.session.scalar(stmt.with_only_columns(func.count()).order_by(None))
     order = SORTS.get(sort, Referral.received_at)
-    stmt = stmt.order_by(order.asc().nulls_last() if sort == "next_contact" else order.asc(), Referral.id).limit(500)
+    stmt = (stmt.order_by(order.asc().nulls_last() if sort == "next_contact" else order.asc(), Referral.id)
+            .limit(CASELOAD_PAGE).offset((max(1, page) - 1) * CASELOAD_PAGE))
     rows = []
     for referral, worker in db.session.execute(stmt):
         restricted = not access.can_work_on(actor, referral)
         rows.append(CaseRow(referral, worker, restricted))
     access.audit(actor, "view", f"caseload ({scope})")
-    return rows, team_names
+    return rows, team_names, total
 
 
 # ------------------------------------------------------------------ the person's record

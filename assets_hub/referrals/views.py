@@ -129,9 +129,14 @@ def caseload():
     args = flask.request.args
     scope = args.get("scope") if args.get("scope") in ("mine", "unassigned", "team") else "mine"
     sort = args.get("sort") if args.get("sort") in services.SORTS else "received"
-    rows, team_names = services.caseload(current_user, scope, args.get("status") or None, sort,
-                                         args.get("team") or None)
+    page = args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    rows, team_names, total = services.caseload(current_user, scope, args.get("status") or None, sort,
+                                                args.get("team") or None, page)
+    keep = {k: v for k, v in (("scope", scope), ("status", args.get("status")), ("sort", sort),
+                              ("team", args.get("team"))) if v}
     return flask.render_template("referrals/caseload.html", rows=rows, team_names=team_names, scope=scope,
+                                 page=page, total=total, per_page=services.CASELOAD_PAGE, keep=keep,
                                  sort=sort, status=args.get("status") or "", team=args.get("team") or "",
                                  today=date.today(), **VOCAB)
 
@@ -360,6 +365,15 @@ def add_member(team_id):
     form = flask.request.form
     member = teams.add_member(current_user, team_id, form.get("email", ""), form.get("lead") == "yes")
     flask.flash("Added to the team" + (" as a lead." if member.lead else "."))
+    return flask.redirect(flask.url_for("referrals.teams_page"))
+
+
+@bp.post("/admin/teams/<team_id>/members/<user_id>/remove")
+@login_required
+@shows_errors_on(lambda **_: _teams_page())
+def remove_member(team_id, user_id):
+    teams.remove_member(current_user, team_id, user_id)
+    flask.flash("Removed from the team. Their open cases stay with the team (reassign them from its caseload).")
     return flask.redirect(flask.url_for("referrals.teams_page"))
 
 

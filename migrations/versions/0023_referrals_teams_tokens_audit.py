@@ -98,6 +98,8 @@ def upgrade() -> None:
         sa.CheckConstraint("information_sharing = true OR consent_reason IS NOT NULL",
                            name='ck_sp_referral_consent_explained'),
         sa.PrimaryKeyConstraint('id', name='pk_sp_referral'))
+    op.create_index('ix_sp_referral_open', 'sp_referral', ['team_id', 'received_at'],
+                    postgresql_where=sa.text("status <> 'closed'"), sqlite_where=sa.text("status <> 'closed'"))
     op.create_table(
         'sp_need', _id(), _ref('referral_id', 'sp_referral', 'CASCADE'),
         sa.Column('code', sa.String(40), nullable=False), sa.Column('note', sa.Text(), nullable=False),

@@ -132,3 +132,26 @@ def test_a_person_makes_a_token_on_their_account_page(client, referrer, sign_in)
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     assert client.get("/api/session", headers=bearer(token)).json["user"]["email"] == referrer.email
     assert "Practice system" in client.get("/account", headers=bearer(token)).text
+
+
+def test_admins_manage_teams_on_a_page(client, sign_in, people):
+    sign_in(people["admin"])
+    token = csrf_token(client)
+    assert client.post("/admin/teams", data={"csrf_token": token, "name": "Reddish PCN Link Workers"}).status_code == 302
+    from assets_hub.referrals.models import Team, TeamMember
+    from sqlalchemy import select
+    team_id = db.session.scalars(select(Team.id).where(Team.name == "Reddish PCN Link Workers")).one()
+    again = client.post("/admin/teams", data={"csrf_token": token, "name": "Reddish PCN Link Workers"})
+    assert again.status_code == 409 and "That name is taken" in again.text
+    worker = people["other_team_worker"]
+    assert client.post(f"/admin/teams/{team_id}/members", data={"csrf_token": token, "email": worker.email,
+                                                              "lead": "yes"}).status_code == 302
+    not_worker = client.post(f"/admin/teams/{team_id}/members", data={"csrf_token": token,
+                                                                    "email": people["curator"].email})
+    assert not_worker.status_code == 422 and "only link workers" in not_worker.text
+    assert "Remove" in client.get("/admin/teams").text
+    assert client.post(f"/admin/teams/{team_id}/members/{worker.id}/remove",
+                       data={"csrf_token": token}).status_code == 302
+    assert not db.session.scalars(select(TeamMember).where(TeamMember.team_id == team_id)).all()
+    sign_in(people["team_worker"])
+    assert client.post("/admin/teams", data={"csrf_token": csrf_token(client), "name": "Mine"}).status_code == 403
