@@ -125,7 +125,12 @@ def deliver_due(session: Session | None = None, now: datetime | None = None, lim
         end_step()
         for message_id in due:
             # Claim it (locked, re-read, committed), so another sender skips it while this one sends.
-            message = session.get(OutboxMessage, message_id, with_for_update=True, populate_existing=True)
+            # (skip_locked: a message another sender is claiming right now is that sender's)
+            message = session.get(OutboxMessage, message_id, with_for_update={"skip_locked": True},
+                                  populate_existing=True)
+            if message is None:
+                end_step()
+                continue
             claimed_until = message.claimed_until
             if claimed_until is not None and claimed_until.tzinfo is None:
                 claimed_until = claimed_until.replace(tzinfo=now.tzinfo)
@@ -161,19 +166,44 @@ def deliver_due(session: Session | None = None, now: datetime | None = None, lim
     return done
 
 
+_sender_lock = threading.Lock()
+
+
 def deliver_soon(app: flask.Flask) -> None:
     """After a commit that queued mail: send it on a thread, so the person's response does not wait
-    for the mail server. Whatever this misses, the next run (or cron) sends."""
+    for the mail server. One sending thread per process at most: a commit while it runs asks it to
+    look once more when it finishes (busy servers commit many times a second, and senders started
+    side by side only waited on each other's rows). Whatever this misses, the next run (or cron) sends."""
+    if not app.config.get("MAIL_SEND_AFTER_COMMIT", True):
+        return
+    with _sender_lock:
+        sender = app.extensions.setdefault("mail_sender", {"running": False, "again": False})  # one per app
+        if sender["running"]:
+            sender["again"] = True
+            return
+        sender["running"], sender["again"] = True, False
+
     def run():
-        with app.app_context():
-            try:
-                deliver_due()
-            except Exception:  # never let a mail problem escape a thread unseen
-                log.exception("Sending queued mail failed")
-    if app.config.get("MAIL_SEND_AFTER_COMMIT", True):
-        thread = threading.Thread(target=run, name="assets-hub-mail", daemon=True)
-        thread.start()
-        app.extensions.setdefault("mail_threads", []).append(thread)
+        try:
+            while True:
+                with app.app_context():
+                    try:
+                        deliver_due()
+                    except Exception:  # never let a mail problem escape a thread unseen
+                        log.exception("Sending queued mail failed")
+                with _sender_lock:
+                    if not sender["again"]:
+                        sender["running"] = False
+                        return
+                    sender["again"] = False
+        except BaseException:
+            with _sender_lock:
+                sender["running"] = False
+            raise
+
+    thread = threading.Thread(target=run, name="assets-hub-mail", daemon=True)
+    thread.start()
+    app.extensions.setdefault("mail_threads", []).append(thread)
 
 
 def wait_for_senders(app: flask.Flask, timeout: float = 30) -> None:

@@ -30,6 +30,11 @@ def site(tmp_path_factory):
         mail.send("nobody@example.org", "Should never arrive", "x")
         flask.abort(422)
 
+    @app.post("/test-only/queue-one/<int:n>")
+    def _queue_one(n):  # a request that queues one message and succeeds
+        mail.send(f"burst{n}@example.org", f"Burst {n}", "x")
+        return "", 204
+
     yield app, port
     db.state(app).engine.dispose()
 
@@ -161,3 +166,24 @@ def test_a_message_refused_every_time_is_marked_failed_and_an_admin_can_send_it_
         mail.wait_for_senders(app)
     assert [m["Subject"] for m in inbox.received] == ["Refused"]
     assert _outbox(app)[0].status == "sent"
+
+
+def test_many_commits_at_once_share_one_sender_and_every_message_goes(site, inbox):
+    """A busy server commits many times a second: each commit that queued mail does not start a
+    sender of its own (they only waited on each other's rows); one sender per process looks again
+    after each burst, and every message arrives once."""
+    app, _ = site
+    _clear(app)
+    before = len(app.extensions.get("mail_threads", []))
+    with serve(app) as base:
+        visitors = [Visitor(base) for _ in range(12)]
+        statuses = at_once([lambda v=v, n=n: v.post(f"/test-only/queue-one/{n}").status_code
+                            for n, v in enumerate(visitors)])
+        assert statuses == [204] * 12
+        started = len(app.extensions.get("mail_threads", [])) - before
+        mail.wait_for_senders(app)
+    assert 1 <= started < 12
+    with app.app_context():  # anything queued after the last look goes with the next commit or cron
+        deliver_due()
+    got = sorted(m["Subject"] for m in inbox.received if m["Subject"].startswith("Burst"))
+    assert got == sorted(f"Burst {n}" for n in range(12))
