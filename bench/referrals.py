@@ -181,7 +181,7 @@ def pages(app, data, rng, n):
     return mine, team, record
 
 
-def intake(url, data, seconds, clients_n=8):
+def intake(url, data, seconds, clients_n=8, workers=2, threads=4):
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     with app.app_context():
         referrer_id = db.session.scalar(select(User.id).where(User.email == "gp@bench.test")) or str(uuid.uuid4())
@@ -195,7 +195,8 @@ def intake(url, data, seconds, clients_n=8):
     db.state(app).engine.dispose()
     port = free_port()
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", MAIL_SERVER="", ASSETS_HUB_INSTANCE="/tmp/bench-ref")
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "--threads", "4",
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "--threads",
+                               str(threads),
                                "-b", f"127.0.0.1:{port}", "--log-level", "warning", "assets_hub:create_app()"],
                               env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
@@ -238,17 +239,17 @@ def intake(url, data, seconds, clients_n=8):
             latencies.extend(mine)
 
     t0 = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(tokens[i], i)) for i in range(clients_n)]
-    for t in threads:
+    senders = [threading.Thread(target=client, args=(tokens[i], i)) for i in range(clients_n)]
+    for t in senders:
         t.start()
-    for t in threads:
+    for t in senders:
         t.join()
     elapsed = time.perf_counter() - t0
     server.send_signal(signal.SIGTERM)
     server.wait(30)
     print(f"intake: {len(latencies)} referrals in {elapsed:.1f} s with {clients_n} clients = "
           f"{len(latencies) / elapsed:.0f} referrals/s; errors {errors[0]}", flush=True)
-    report("POST /api/referrals (gunicorn 2x4, 8 clients)", latencies)
+    report(f"POST /api/referrals (gunicorn {workers}x{threads}, {clients_n} clients)", latencies)
 
 
 def main():
@@ -257,6 +258,9 @@ def main():
     parser.add_argument("--referrals", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=300, help="page requests of each kind")
     parser.add_argument("--seconds", type=int, default=20, help="how long the intake runs")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for the intake")
+    parser.add_argument("--threads", type=int, default=4, help="threads in each gunicorn worker")
+    parser.add_argument("--intake-only", action="store_true", help="skip the page measurements")
     parser.add_argument("--reuse", help="a database this script loaded before (with --keep)")
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     args = parser.parse_args()
@@ -282,9 +286,10 @@ def main():
                         "SELECT team_id, user_id, lead FROM sp_team_member ORDER BY lead DESC, user_id")):
                     data["workers"].setdefault(team_id, []).append(user_id)
                 data["teams"] = list(data["workers"])
-        pages(app, data, rng, args.requests)
+        if not args.intake_only:
+            pages(app, data, rng, args.requests)
         db.state(app).engine.dispose()
-        intake(url, data, args.seconds)
+        intake(url, data, args.seconds, workers=args.workers, threads=args.threads)
     finally:
         if args.keep or args.reuse:
             print(f"database kept: {url}")

@@ -61,11 +61,12 @@ def user_for_token(token: str) -> User | None:
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     digest = _hash(token)
-    record = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
-    if record is None or record.revoked_at is not None or not hmac.compare_digest(record.token_hash, digest):
+    found = db.session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                               .where(ApiToken.token_hash == digest)).first()  # (one round trip for both)
+    if found is None:
         return None
-    user = db.session.get(User, record.user_id)
-    if user is None or not user.active:
+    record, user = found
+    if record.revoked_at is not None or not hmac.compare_digest(record.token_hash, digest) or not user.active:
         return None
     now = utcnow()
     if record.last_used_at is None or (now - record.last_used_at.replace(tzinfo=now.tzinfo)).total_seconds() > 60:

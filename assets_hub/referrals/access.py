@@ -17,7 +17,7 @@ from assets_hub.db import db
 from assets_hub.directory.models import Service
 from assets_hub.errors import NotFound, Unauthorised
 from assets_hub.ids import is_uuid
-from assets_hub.referrals.models import AuditEntry, Referral, TeamMember
+from assets_hub.referrals.models import AuditEntry, Referral, Team, TeamMember
 from assets_hub.roles import SYSTEM, actor_label, require_role
 from curation.models import Claim
 
@@ -71,6 +71,18 @@ def provider_emails(service_id: str) -> list[str]:
         .where(Claim.status == "confirmed", User.active.is_(True),
                or_(Claim.service_id == service_id, Claim.organization_id == org_id))
         .distinct()))
+
+
+def team_and_emails(team_id: str) -> tuple[str | None, list[str]]:
+    """A team's name (None: no such team) and its active link workers' addresses, in one query."""
+    rows = db.session.execute(
+        select(Team.name, User.email).select_from(Team)
+        .outerjoin(TeamMember, TeamMember.team_id == Team.id)
+        .outerjoin(User, (User.id == TeamMember.user_id) & User.active.is_(True))
+        .where(Team.id == team_id)).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [email for _, email in rows if email]
 
 
 def team_emails(team_id: str, leads_only: bool = False) -> list[str]:

@@ -48,19 +48,19 @@ def create_referral(actor, data: dict, source: str) -> Referral:
     else:
         require_role(actor, "referrer", "link_worker", action="send referrals")
     team_id = data["team_id"]
-    team = db.session.get(Team, team_id) if is_uuid(team_id) else None
-    if team is None:
+    # The team and who to tell, in one query, before anything is pending (no flush on the way).
+    team_name, recipients = access.team_and_emails(team_id) if is_uuid(team_id) else (None, [])
+    if team_name is None:
         raise Invalid("There is no such team.", {"team_id": ["Unknown team: choose one of the teams listed."]})
-    recipients = access.team_emails(team.id)  # (read before anything is pending: no flush on the way)
     # Ids made here, so the rows go to the database in two flushes, not one per row.
     p = data["person"]
-    person = Person(id=new_id(), team_id=team.id, given_name=p["given_name"], family_name=p["family_name"],
+    person = Person(id=new_id(), team_id=team_id, given_name=p["given_name"], family_name=p["family_name"],
                     date_of_birth=p["date_of_birth"], postcode=p["postcode"], nhs_number=p["nhs_number"],
                     phone=p["phone"], email=p["email"], preferred_contact=p["preferred_contact"])
     db.session.add(person)
     risks, consent = data["risks"], data["consent"]
     referral = Referral(
-        id=new_id(), person_id=person.id, team_id=team.id, source=source,
+        id=new_id(), person_id=person.id, team_id=team_id, source=source,
         referrer_id=getattr(actor, "id", None) if actor is not SYSTEM else None,
         gp_ods_code=data["gp_practice"].get("ods_code"), gp_name=data["gp_practice"]["name"],
         reason=data["referral"]["reason"], known_risks=risks["known_risks"],
@@ -74,8 +74,8 @@ def create_referral(actor, data: dict, source: str) -> Referral:
     db.session.flush()  # the person, the referral and its needs; its history, audit and mail next
     _event(referral, actor, "received", f"Referral received ({source}).")
     access.audit(actor, "create", "referral", person_id=person.id, referral_id=referral.id)
-    mail.send(recipients, f"New referral for {team.name}",
-              f"A new referral has arrived for {team.name}.\n\nSign in to see it: "
+    mail.send(recipients, f"New referral for {team_name}",
+              f"A new referral has arrived for {team_name}.\n\nSign in to see it: "
               f"{_link('referrals.caseload', scope='unassigned')}\n")
     db.session.flush()
     return referral
