@@ -27,12 +27,14 @@ from search.query import load_query
 bp = flask.Blueprint("referrals", __name__)
 always_writes(bp)  # every read of personal data writes its audit entry
 
+
 @bp.before_request
 def _second_factor_first():
     """No personal data for a session that signed in with a password only (accounts.second_factor)."""
     if current_user.is_authenticated and not second_factor.passed(current_user):
         return flask.redirect(flask.url_for("accounts.two_factor", next=flask.request.full_path.rstrip("?")))
     return None
+
 
 VOCAB = dict(need_list=NEEDS, statuses=STATUSES, transitions=TRANSITIONS, closed_reasons=CLOSED_REASONS,
              contact_methods=CONTACT_METHODS, contact_outcomes=CONTACT_OUTCOMES, onward_statuses=ONWARD_STATUSES,
