@@ -16,6 +16,8 @@ from assets_hub.geo.api import bp as geo_api_bp
 from assets_hub.openreferral.api import init_app as init_openreferral
 from assets_hub.referrals.api import bp as referrals_api_bp
 from assets_hub.referrals.views import bp as referrals_bp
+from assets_hub.timebank.api import bp as timebank_api_bp
+from assets_hub.timebank.views import bp as timebank_bp
 from curation.api import bp as listings_api_bp
 from curation.views import bp as curation_bp
 from search.views import bp as search_bp
@@ -68,7 +70,7 @@ def register_input_guard(app: flask.Flask) -> None:
 def register_blueprints(app: flask.Flask) -> None:
 
     for bp in (directory_bp, accounts_bp, listings_api_bp, geo_api_bp, search_bp, curation_bp, referrals_bp,
-               referrals_api_bp):
+               referrals_api_bp, timebank_bp, timebank_api_bp):
         app.register_blueprint(bp)
 
 

@@ -11,6 +11,7 @@ from assets_hub.app import create_app
 from assets_hub.db import writing_by_default
 from assets_hub.geo import cli as geo_cli
 from assets_hub.referrals import cli as referrals_cli
+from assets_hub.timebank import cli as timebank_cli
 from curation import cli as curation_cli
 from search import cli as search_cli
 
@@ -36,5 +37,6 @@ def _dispose_engine(ctx) -> None:
 
 
 # accounts before curation: curation adds ``users areas`` to the accounts' ``users`` group
-for domain in (commands, accounts_cli, geo_cli, demo, search_cli, curation_cli, referrals_cli):
+for domain in (commands, accounts_cli, geo_cli, demo, search_cli, curation_cli, referrals_cli,
+               timebank_cli):
     domain.register(main)

@@ -1,0 +1,108 @@
+"""Time bank tables. ``tb_entry`` is append-only (the database refuses UPDATE and DELETE on both
+engines: migration 0024); an account's cached ``balance_minutes`` is written only with the entries
+that change it, and ``assets-hub timebank reconcile`` checks it against their sum."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from assets_hub.db import Base, utcnow
+from assets_hub.ids import UUID_LEN, id_column
+
+
+def _precise() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Bank(Base):
+    __tablename__ = "tb_bank"
+    __table_args__ = (CheckConstraint("min_minutes <= 0 AND max_minutes >= 0", name="limits_around_zero"),)
+
+    id: Mapped[str] = id_column()
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    min_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=-600)
+    max_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=2400)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Coordinator(Base):
+    __tablename__ = "tb_coordinator"
+    __table_args__ = (UniqueConstraint("bank_id", "user_id", name="uq_tb_coordinator_bank_user"),)
+
+    id: Mapped[str] = id_column()
+    bank_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_bank.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+
+
+class Account(Base):
+    """A member's account in one bank, or the bank's own (no user: starting credits, the pot)."""
+
+    __tablename__ = "tb_account"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "user_id", name="uq_tb_account_bank_user"),
+        CheckConstraint("kind IN ('member','bank')", name="kind_known"),
+        CheckConstraint("(kind = 'bank') = (user_id IS NULL)", name="bank_account_has_no_user"),
+        CheckConstraint("status IN ('active','paused','left')", name="status_known"),
+    )
+
+    id: Mapped[str] = id_column()
+    bank_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_bank.id"), nullable=False, index=True)
+    user_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False, default="member")
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="active")
+    # The sum of this account's entries (confirmed exchanges only), kept with them.
+    balance_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    bank: Mapped[Bank] = relationship(lazy="joined")
+
+
+class Exchange(Base):
+    """Time given by one account to another. Pending until the other party confirms (or a
+    coordinator recorded it); only then are its entries written. A reversal is an exchange of its
+    own (``reverses_id``) whose entries are the opposite of the original's."""
+
+    __tablename__ = "tb_exchange"
+    __table_args__ = (
+        CheckConstraint("minutes > 0", name="minutes_positive"),
+        CheckConstraint("giver_id <> receiver_id", name="parties_differ"),
+        CheckConstraint("status IN ('pending','confirmed','disputed','rejected')", name="status_known"),
+        UniqueConstraint("bank_id", "recorded_by", "idempotency_key", name="uq_tb_exchange_idempotency"),
+    )
+
+    id: Mapped[str] = id_column()
+    bank_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_bank.id"), nullable=False, index=True)
+    giver_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_account.id"), nullable=False, index=True)
+    receiver_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_account.id"), nullable=False,
+                                             index=True)
+    minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    on: Mapped[date] = mapped_column(Date, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending", index=True)
+    recorded_by: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False)  # a user id (who wrote it)
+    by_coordinator: Mapped[bool] = mapped_column(default=False, nullable=False)
+    idempotency_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # the same key, another body: refused
+    reverses_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("tb_exchange.id"), unique=True)
+    reason: Mapped[str | None] = mapped_column(Text)  # a dispute's or a reversal's
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Entry(Base):
+    """One leg of a confirmed exchange: + for the giver, - for the receiver; never changed."""
+
+    __tablename__ = "tb_entry"
+    __table_args__ = (CheckConstraint("minutes <> 0", name="minutes_not_zero"),)
+
+    id: Mapped[str] = id_column()
+    exchange_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_exchange.id"), nullable=False,
+                                             index=True)
+    account_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_account.id"), nullable=False,
+                                            index=True)
+    minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)

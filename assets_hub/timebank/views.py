@@ -1,0 +1,124 @@
+"""Time bank pages: my banks and balances, a bank's page (my statement, exchanges waiting for me,
+recording one; for coordinators every account, disputes and reversals). Plain forms: every page
+works without JavaScript; each write carries an idempotency key made when the form is shown, so
+pressing the button twice records once."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import flask
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from assets_hub.db import db
+from assets_hub.errors import Invalid
+from assets_hub.ids import is_uuid
+from assets_hub.forms import form_data, shows_errors_on
+from assets_hub.timebank import ledger
+from assets_hub.timebank.models import Exchange
+from assets_hub.timebank.schemas import ExchangeSchema
+
+bp = flask.Blueprint("timebank", __name__)
+
+
+@bp.app_template_filter("hours")
+def _hours(minutes):
+    return ledger.hours(minutes or 0)
+
+
+@bp.app_context_processor
+def _today():
+    return {"today_iso": lambda: date.today().isoformat()}
+
+
+@bp.get("/timebank")
+@login_required
+def home():
+    banks = ledger.my_banks(current_user)
+    return flask.render_template("timebank/home.html", banks=banks,
+                                 pending={a.id: ledger.pending_minutes(a) for _, a, _ in banks if a})
+
+
+@bp.get("/timebank/banks/<bank_id>")
+@login_required
+def bank(bank_id):
+    bank_ = ledger.get_bank(current_user, bank_id)
+    mine = ledger.my_account(current_user, bank_.id)
+    statement = ledger.statement(current_user, bank_.id, mine.id) if mine else (None, [], [])
+    coordinator = ledger.is_coordinator(current_user, bank_.id)
+    names = dict(ledger.directory(current_user, bank_.id))
+    waiting = []  # a coordinator's: every exchange of the bank still to settle
+    if coordinator:
+        waiting = db.session.scalars(select(Exchange).where(
+            Exchange.bank_id == bank_.id, Exchange.status.in_(("pending", "disputed")))
+            .order_by(Exchange.created_at)).all()
+    return flask.render_template(
+        "timebank/bank.html", bank=bank_, mine=mine, rows=statement[1], pending=statement[2], names=names,
+        coordinator=coordinator, members=ledger.members(current_user, bank_.id) if coordinator else [],
+        waiting=waiting, key=str(uuid.uuid4()), values=flask.g.get("tb_values", {}),
+        errors=flask.g.action_error.fields if flask.g.get("action_error") else {})
+
+
+@bp.post("/timebank/banks/<bank_id>/exchanges")
+@login_required
+@shows_errors_on("timebank.bank")
+def record(bank_id):
+    values = form_data()
+    flask.g.tb_values = values
+    mine = ledger.my_account(current_user, bank_id)
+    if values.get("direction") in ("gave", "received") and mine is not None:  # a member's form
+        other = values.get("other", "")
+        values["giver"], values["receiver"] = ((mine.id, other) if values["direction"] == "gave" else (other, mine.id))
+    data = ExchangeSchema().load({k: v for k, v in values.items() if k in ("giver", "receiver", "hours", "mins", "date",
+                                                                          "description")})
+    done = ledger.record(current_user, bank_id, data, values.get("idempotency_key", ""))
+    if done.replay:
+        flask.flash("That exchange was recorded already (the form was sent twice): nothing new was added.")
+    elif done.exchange.status == "confirmed":
+        flask.flash(f"Recorded and confirmed: {ledger.hours(done.exchange.minutes)}.")
+    else:
+        flask.flash(f"Recorded: {ledger.hours(done.exchange.minutes)}. It counts once the other person confirms it.")
+    return flask.redirect(flask.url_for("timebank.bank", bank_id=bank_id))
+
+
+def _bank_of(exchange_id: str) -> str:
+    exchange = db.session.get(Exchange, exchange_id) if is_uuid(exchange_id or "") else None
+    if exchange is None:
+        raise Invalid("There is no such exchange.", {"_": ["No such exchange."]})
+    return exchange.bank_id
+
+
+def _page_for(exchange_id, **_):
+    return bank(_bank_of(exchange_id))
+
+
+@bp.post("/timebank/exchanges/<exchange_id>/<action>")
+@login_required
+@shows_errors_on(_page_for)
+def act(exchange_id, action):
+    reason = flask.request.form.get("reason", "")
+    if action == "confirm":
+        exchange = ledger.confirm(current_user, exchange_id)
+        flask.flash(f"Confirmed: {ledger.hours(exchange.minutes)} now counts in both balances.")
+    elif action == "dispute":
+        exchange = ledger.dispute(current_user, exchange_id, reason)
+        flask.flash("Disputed: a coordinator will settle it.")
+    elif action == "reject":
+        exchange = ledger.reject(current_user, exchange_id, reason)
+        flask.flash("Rejected: nothing was written to the ledger.")
+    elif action == "reverse":
+        exchange = ledger.reverse(current_user, exchange_id, reason, flask.request.form.get("idempotency_key", ""))
+        flask.flash("Reversed: the opposite entries are written, linked to the original.")
+    else:
+        flask.abort(404)
+    return flask.redirect(flask.url_for("timebank.bank", bank_id=exchange.bank_id))
+
+
+@bp.post("/timebank/banks/<bank_id>/leave")
+@login_required
+@shows_errors_on("timebank.bank")
+def leave(bank_id):
+    ledger.leave(current_user, bank_id, flask.request.form.get("account") or None)
+    flask.flash("Left the time bank: the history stays, and the balance moved to the bank's account.")
+    return flask.redirect(flask.url_for("timebank.home"))
