@@ -19,6 +19,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from assets_hub.accounts.models import User
 from assets_hub.db import db, utcnow
@@ -209,12 +210,15 @@ def _by_key(bank_id: str, actor, key: str, digest: str) -> Exchange | None:
 
 
 def _lock(account_ids: list[str]) -> dict[str, Account]:
-    """Both accounts locked (PostgreSQL: FOR UPDATE, in id order so two exchanges cannot deadlock;
+    """Both accounts locked (PostgreSQL: row locks, in id order so two exchanges cannot deadlock;
     SQLite: the transaction holds the single write lock already) and read afresh."""
     stmt = (select(Account).where(Account.id.in_(account_ids)).order_by(Account.id)
-            .execution_options(populate_existing=True))
+            .options(lazyload(Account.bank)).execution_options(populate_existing=True))
     if db.is_postgres:
-        stmt = stmt.with_for_update()
+        # FOR NO KEY UPDATE, of the accounts only: it does not conflict with the KEY SHARE locks that
+        # inserting an exchange or entry takes on the accounts it refers to (plain FOR UPDATE does,
+        # and two exchanges between overlapping accounts then deadlocked), nor locks their bank.
+        stmt = stmt.with_for_update(of=Account, key_share=True)
     return {a.id: a for a in db.session.scalars(stmt)}
 
 
