@@ -1,0 +1,80 @@
+"""A member records hours in a real browser (JavaScript off), the other confirms, both balances
+change, and the coordinator sees them; the time bank pages have no WCAG violations."""
+from __future__ import annotations
+
+import pytest
+
+from assets_hub.db import db
+from tests.e2e.test_accessibility import _violations, js_page  # noqa: F401  (a fixture)
+from tests.e2e.test_curation import sign_in
+from tests.live import demo_app, serve
+
+pytestmark = pytest.mark.e2e
+
+PEOPLE = (("coord@tb-e2e.test", "coordinator password 1", "timebank_coordinator", "Cora Coordinator"),
+          ("ann@tb-e2e.test", "member password 1", "member", "Ann Member"),
+          ("bob@tb-e2e.test", "member password 2", "member", "Bob Member"))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    app = demo_app(tmp_path_factory, "e2e_timebank", users=PEOPLE, MAIL_SERVER="",
+                   MAIL_OUTBOX=str(tmp_path_factory.mktemp("tb-outbox")))
+    with app.app_context():
+        from assets_hub.roles import SYSTEM
+        from assets_hub.timebank import ledger
+        bank = ledger.create_bank(SYSTEM, "Heatons Time Bank", "coord@tb-e2e.test")
+        for email in ("ann@tb-e2e.test", "bob@tb-e2e.test"):
+            ledger.add_member(SYSTEM, bank.id, email)
+        db.session.commit()
+    with serve(app) as base:
+        yield base
+    db.state(app).engine.dispose()
+
+
+def test_hours_recorded_confirmed_and_seen_by_both_and_the_coordinator(site, browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, site, "ann@tb-e2e.test", "member password 1")
+    page.goto(site + "/timebank")
+    page.get_by_role("link", name="Heatons Time Bank").click()
+    page.get_by_label("gave time to").check()
+    page.get_by_label("Who", exact=True).select_option(label="Bob Member")
+    page.get_by_label("Hours").fill("2")
+    page.get_by_label("Minutes").fill("15")
+    page.get_by_label("What was it").fill("Dog walking")
+    page.get_by_role("button", name="Record").click()
+    assert "counts once the other person confirms it" in page.content()
+    assert page.locator("#my-balance").inner_text() == "0 min"
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, site, "bob@tb-e2e.test", "member password 2")
+    page.goto(site + "/timebank")
+    page.get_by_role("link", name="Heatons Time Bank").click()
+    assert "Dog walking" in page.content()
+    page.get_by_role("button", name="Confirm 2 h 15 min").click()
+    assert page.locator("#my-balance").inner_text() == "-2 h 15 min"
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, site, "ann@tb-e2e.test", "member password 1")
+    page.goto(site + "/timebank")
+    assert "2 h 15 min" in page.content()
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, site, "coord@tb-e2e.test", "coordinator password 1")
+    page.goto(site + "/timebank")
+    page.get_by_role("link", name="Heatons Time Bank").click()
+    accounts = page.locator("table").last.inner_text()
+    assert "Ann Member\t2 h 15 min" in accounts and "Bob Member\t-2 h 15 min" in accounts
+    context.close()
+
+
+def test_time_bank_pages_have_no_wcag_violations(site, js_page):
+    sign_in(js_page, site, "coord@tb-e2e.test", "coordinator password 1")
+    js_page.goto(site + "/timebank")
+    assert _violations(js_page) == []
+    js_page.get_by_role("link", name="Heatons Time Bank").click()
+    assert _violations(js_page) == []
+    js_page.get_by_role("button", name="Record").click()  # no time given: the errors in place
+    assert "How long" in js_page.content()
+    assert _violations(js_page) == []
