@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test install install-test serve bench-geo bench-search bench-load bench-api bench-import bench-ab bench-referrals clean
+.PHONY: demo test install install-test serve bench-geo bench-search bench-load bench-api bench-import bench-ab bench-referrals bench-ledger clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Assets Hub needs Python 3.11 or newer")'
@@ -69,6 +69,11 @@ bench-import: install-test
 bench-referrals: install-test
 	$(BIN)/pip install -q -e '.[serve]'
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/referrals.py
+
+## make bench-ledger: a time bank member with 10,000 entries (statement) and exchanges a second over HTTP
+bench-ledger: install-test
+	$(BIN)/pip install -q -e '.[serve]'
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/with-postgres.sh $(BIN)/python bench/ledger.py
 
 ## make bench-ab BASE=<commit> BENCH="api search" [ARGS="--reuse URL"]: the benchmarks from BASE and from
 ## this tree on the same throwaway PostGIS, runs interleaved, each figure's ratio printed

@@ -367,16 +367,21 @@ def leave(actor, bank_id: str, account_id: str | None = None) -> Account:
 
 # ------------------------------------------------------------------ reading
 
-def statement(actor, bank_id: str, account_id: str, start: date | None = None, end: date | None = None):
-    """An account's confirmed entries (newest first) with each exchange, and the pending ones."""
+def statement(actor, bank_id: str, account_id: str, start: date | None = None, end: date | None = None,
+              limit: int | None = None, offset: int = 0):
+    """An account's confirmed entries (newest first) with each exchange, and the pending ones.
+    ``limit``/``offset``: one page of them (the page); without, every one (the export)."""
     account = get_account(actor, bank_id, account_id)
     stmt = (select(Entry, Exchange).join(Exchange, Exchange.id == Entry.exchange_id)
-            .where(Entry.account_id == account.id).order_by(Exchange.on.desc(), Entry.created_at.desc()))
+            .where(Entry.account_id == account.id)
+            .order_by(Exchange.on.desc(), Entry.created_at.desc(), Entry.id))
     if start:
         stmt = stmt.where(Exchange.on >= start)
     if end:
         stmt = stmt.where(Exchange.on <= end)
-    rows = db.session.execute(stmt.limit(5000)).all()
+    if limit is not None:
+        stmt = stmt.limit(limit).offset(offset)
+    rows = db.session.execute(stmt).all()
     pending = list(db.session.scalars(select(Exchange).where(
         Exchange.status.in_(("pending", "disputed")),
         (Exchange.giver_id == account.id) | (Exchange.receiver_id == account.id)).order_by(Exchange.created_at)))
@@ -427,3 +432,7 @@ def directory(actor, bank_id: str) -> list[tuple[str, str]]:
     return [(a_id, name or f"{bank.name} (the bank)") for a_id, name in db.session.execute(
         select(Account.id, User.display_name).outerjoin(User, User.id == Account.user_id)
         .where(Account.bank_id == bank.id, Account.status == "active").order_by(Account.kind.desc(), User.display_name))]
+
+
+def entry_count(account: Account) -> int:
+    return db.session.scalar(select(func.count()).select_from(Entry).where(Entry.account_id == account.id)) or 0

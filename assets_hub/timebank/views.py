@@ -20,6 +20,7 @@ from assets_hub.timebank.models import Exchange
 from assets_hub.timebank.schemas import ExchangeSchema
 
 bp = flask.Blueprint("timebank", __name__)
+STATEMENT_PAGE = 50  # entries a page of the statement shows (the CSV has them all)
 
 
 @bp.app_template_filter("hours")
@@ -45,7 +46,11 @@ def home():
 def bank(bank_id):
     bank_ = ledger.get_bank(current_user, bank_id)
     mine = ledger.my_account(current_user, bank_.id)
-    statement = ledger.statement(current_user, bank_.id, mine.id) if mine else (None, [], [])
+    page = flask.request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
+    statement = (ledger.statement(current_user, bank_.id, mine.id, limit=STATEMENT_PAGE,
+                                  offset=(page - 1) * STATEMENT_PAGE) if mine else (None, [], []))
+    total = ledger.entry_count(mine) if mine else 0
     coordinator = ledger.is_coordinator(current_user, bank_.id)
     names = dict(ledger.directory(current_user, bank_.id))
     waiting = []  # a coordinator's: every exchange of the bank still to settle
@@ -56,7 +61,8 @@ def bank(bank_id):
     return flask.render_template(
         "timebank/bank.html", bank=bank_, mine=mine, rows=statement[1], pending=statement[2], names=names,
         coordinator=coordinator, members=ledger.members(current_user, bank_.id) if coordinator else [],
-        waiting=waiting, key=str(uuid.uuid4()), values=flask.g.get("tb_values", {}),
+        waiting=waiting, key=str(uuid.uuid4()), values=flask.g.get("tb_values", {}), page=page, total=total,
+        per_page=STATEMENT_PAGE,
         errors=flask.g.action_error.fields if flask.g.get("action_error") else {})
 
 
