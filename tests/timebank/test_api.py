@@ -129,3 +129,19 @@ def test_the_pages_record_confirm_and_show_both_balances(client, tb):
     sign_in(coordinator)
     coordinator_page = client.get(f"/timebank/banks/{tb.id}").text
     assert "Accounts" in coordinator_page and "-1 h 30 min" in coordinator_page
+
+
+def test_a_long_statement_is_paged_on_screen_and_whole_in_the_csv(client, tb):
+    from assets_hub.timebank import ledger
+    a, b = tb.accounts[:2]
+    for i in range(60):
+        ledger.record(tb.coordinator, tb.id, {"giver": a.id if i % 2 else b.id, "receiver": b.id if i % 2 else a.id,
+                                              "minutes": 15, "date": date.today(), "description": f"help {i}"},
+                      f"long-{i}")
+    db.session.commit()
+    ada = bearer(tb.members[0])
+    csv = client.get(f"/api/timebank/banks/{tb.id}/statement?account={a.id}&format=csv", headers=ada)
+    assert len(csv.text.strip().splitlines()) == 61  # a header and every entry
+    page = client.get(f"/timebank/banks/{tb.id}", headers=ada).text
+    assert "1 to 50 of 60" in page and "Next page" in page
+    assert "51 to 60 of 60" in client.get(f"/timebank/banks/{tb.id}?page=2", headers=ada).text
