@@ -13,7 +13,6 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from assets_hub.db import db
 from assets_hub.errors import Conflict, Forbidden, Invalid
-from assets_hub.roles import SYSTEM
 from assets_hub.timebank import ledger
 from assets_hub.timebank.models import Account, Entry, Exchange
 from tests.timebank.conftest import make_bank
