@@ -121,6 +121,16 @@ def act(exchange_id, action):
     return flask.redirect(flask.url_for("timebank.bank", bank_id=exchange.bank_id))
 
 
+@bp.post("/timebank/banks/<bank_id>/members")
+@login_required
+@shows_errors_on("timebank.bank")
+def add_member(bank_id):
+    """A coordinator adds an approved member by their account's email."""
+    ledger.add_member(current_user, bank_id, flask.request.form.get("email", ""))
+    flask.flash("Added: their account starts at 0 min.")
+    return flask.redirect(flask.url_for("timebank.bank", bank_id=bank_id))
+
+
 @bp.post("/timebank/banks/<bank_id>/leave")
 @login_required
 @shows_errors_on("timebank.bank")

@@ -145,3 +145,21 @@ def test_a_long_statement_is_paged_on_screen_and_whole_in_the_csv(client, tb):
     page = client.get(f"/timebank/banks/{tb.id}", headers=ada).text
     assert "1 to 50 of 60" in page and "Next page" in page
     assert "51 to 60 of 60" in client.get(f"/timebank/banks/{tb.id}?page=2", headers=ada).text
+
+
+def test_a_coordinator_adds_members_on_the_bank_page_and_no_one_else_can(client, tb):
+    newcomer = UserFactory(role="member")
+    db.session.commit()
+    email = newcomer.email
+    token = csrf_token(client)
+    member = client.post(f"/timebank/banks/{tb.id}/members", data={"csrf_token": token, "email": email},
+                         headers=bearer(tb.members[0]))
+    assert member.status_code == 404  # a member may not (and learns nothing)
+    coordinator = bearer(tb.coordinator)
+    added = client.post(f"/timebank/banks/{tb.id}/members", data={"csrf_token": token, "email": email},
+                        headers=coordinator)
+    assert added.status_code == 302
+    again = client.post(f"/timebank/banks/{tb.id}/members", data={"csrf_token": token, "email": email},
+                        headers=coordinator)
+    assert again.status_code == 409 and "member already" in again.text
+    assert newcomer.display_name in client.get(f"/timebank/banks/{tb.id}", headers=coordinator).text
