@@ -9,6 +9,7 @@ import socket
 import uuid
 from pathlib import Path
 
+import flask
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -125,6 +126,20 @@ def login_as(client, make_user):
         assert response.status_code == 302, response.text
         return user
     return _login
+
+
+@pytest.fixture
+def fresh_request_globals(ctx):
+    """Each request of a test starts as a real one does: in these tests one app context (``ctx``)
+    spans every request, so who is signed in (Flask-Login keeps it on ``g``) and per-request caches
+    would otherwise carry over from one request, client or token to the next. The referral and
+    time bank tests use it for every test (their conftest)."""
+    def _clear(sender, **_):
+        for name in ("_login_user", "sp_memberships"):
+            flask.g.pop(name, None)
+    flask.request_started.connect(_clear, ctx)
+    yield
+    flask.request_started.disconnect(_clear, ctx)
 
 
 from assets_hub.roles import ROLES  # noqa: E402  (every role, for the tests that try each)

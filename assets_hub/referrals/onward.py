@@ -21,9 +21,6 @@ from assets_hub.referrals.services import _event, _link, _open, _working
 from assets_hub.referrals.vocab import NEEDS, ONWARD_STATUSES, PROVIDER_ANSWERS, SHAREABLE
 from assets_hub.roles import SYSTEM, require_role
 
-NOT_FOUND = "There is no referral at that address, or it is not yours to see."
-
-
 def _days(name: str, default: int) -> int:
     return int(flask.current_app.config.get(name, default))
 
@@ -87,7 +84,7 @@ def _providers(actor, onward_id: str, action: str, what: str) -> OnwardReferral:
     onward = db.session.get(OnwardReferral, onward_id) if is_uuid(onward_id or "") else None
     if (onward is None or onward.kind != "referral"
             or (actor.role == "provider" and onward.service_id not in access.provided_service_ids(actor))):
-        raise NotFound(NOT_FOUND)
+        raise NotFound(access.NOT_FOUND)
     access.audit(actor, action, what, person_id=onward.referral.person_id, referral_id=onward.referral_id)
     return onward
 

@@ -235,7 +235,8 @@ def add_goal(referral_id):
 def find(referral_id):
     """Search the directory from the record: pre-filled with the person's postcode and the
     category of their first need; each result can be signposted or referred to."""
-    data = services.record(current_user, referral_id)
+    referral = access.referral_for(current_user, referral_id, what="find services")  # not the whole record
+    data = {"referral": referral, "person": referral.person, "needs": referral.needs}
     person, needs = data["person"], data["needs"]
     args = flask.request.args.to_dict()
     if not args:

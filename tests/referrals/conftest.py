@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 
-import flask
 import pyotp
 import pytest
 
@@ -109,13 +108,5 @@ def bearer(token: str) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def fresh_request_globals(ctx):
-    """Each request of a test starts as a real one does: in these tests one app context (``ctx``)
-    spans every request, so who is signed in (Flask-Login keeps it on ``g``) and the team cache
-    would otherwise carry over from one request, client or token to the next."""
-    def _clear(sender, **_):
-        flask.g.pop("_login_user", None)
-        flask.g.pop("sp_memberships", None)
-    flask.request_started.connect(_clear, ctx)
-    yield
-    flask.request_started.disconnect(_clear, ctx)
+def _fresh_requests(fresh_request_globals):
+    """Every test here: each request starts afresh (tests/conftest.py)."""

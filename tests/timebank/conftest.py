@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-import flask
 import pytest
 
 from assets_hub.db import db
@@ -42,10 +41,5 @@ def tb(ctx):
 
 
 @pytest.fixture(autouse=True)
-def fresh_request_globals(ctx):
-    """One app context spans a test's requests: who is signed in must not carry over between them."""
-    def _clear(sender, **_):
-        flask.g.pop("_login_user", None)
-    flask.request_started.connect(_clear, ctx)
-    yield
-    flask.request_started.disconnect(_clear, ctx)
+def _fresh_requests(fresh_request_globals):
+    """Every test here: each request starts afresh (tests/conftest.py)."""
