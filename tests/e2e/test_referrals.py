@@ -8,6 +8,7 @@ import time
 
 import pyotp
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from assets_hub.db import db
@@ -51,7 +52,7 @@ def second_factor(page):
     secret = page.locator("#secret").inner_text()
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
     page.get_by_role("button", name="Turn on").click()
-    assert page.locator("#recovery-codes li").count() == 10
+    expect(page.locator("#recovery-codes li")).to_have_count(10)  # (waits for the page: count() does not)
     page.get_by_role("link", name="Continue").click()
 
 
