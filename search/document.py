@@ -49,12 +49,14 @@ def definition(connection) -> str:
     for (body,) in q("""SELECT pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                          WHERE n.nspname = 'public' AND p.proname NOT LIKE 'audit\\_%'  -- (the audit log's: 0023)
                            AND p.proname NOT LIKE 'tb\\_%'  -- (the ledger's: 0024)
+                           AND p.proname NOT LIKE 'service\\_tally%'  -- (the API's count: 0025)
                            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
                          ORDER BY p.proname, pg_get_function_identity_arguments(p.oid)"""):
         out.append(body.rstrip() + ";\n")
     out += [f"{body};\n" for (body,) in q(
         "SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
         "AND tgrelid NOT IN ('audit_entry'::regclass, 'tb_entry'::regclass) "  # (append-only logs: 0023, 0024)
+        "AND tgname NOT LIKE 'service\\_tally%' "  # (the API's count of visible services: 0025)
         "ORDER BY tgrelid::regclass::text, tgname")]
     return "\n".join(out)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, Numeric, String,
-                        Text, UniqueConstraint, false, text as sql_text, true)
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer,
+                        Numeric, String, Text, UniqueConstraint, false, text as sql_text, true)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets_hub.db import Base, utcnow
@@ -119,6 +119,17 @@ class Service(Stamped, Base):
     @property
     def summary(self) -> str:
         return summary_of(self.description)
+
+
+class ServiceTally(Base):
+    """Numbers whose sum is how many services are visible (active or temporarily closed), kept by
+    triggers in the listing's own transaction (migration 0025): the API's total_items without
+    counting every row. Only the triggers write here."""
+
+    __tablename__ = "service_tally"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 def summary_of(description: str | None) -> str:

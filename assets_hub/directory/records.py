@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from collections import defaultdict
+
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from assets_hub.db import db, one_of
 from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Language, Location,
                                          Organization, Phone, Schedule, Service, ServiceArea, ServiceAtLocation,
                                          Taxonomy, TaxonomyTerm)
@@ -100,10 +104,12 @@ def accessibility(a: Accessibility) -> dict:
     return _clean(_fields(a, ("id", "location_id", "description", "details", "url")))
 
 
+LOCATION_FIELDS = ("id", "location_type", "url", "organization_id", "name", "alternate_name", "description",
+                   "transportation", "latitude", "longitude", "external_identifier", "external_identifier_type")
+
+
 def location(loc: Location) -> dict:
-    out = _clean(_fields(loc, ("id", "location_type", "url", "organization_id", "name", "alternate_name",
-                               "description", "transportation", "latitude", "longitude", "external_identifier",
-                               "external_identifier_type")))
+    out = _clean(_fields(loc, LOCATION_FIELDS))
     out["addresses"] = [address(a) for a in loc.addresses]
     out["accessibility"] = [accessibility(a) for a in loc.accessibility]
     out["phones"] = [phone(p) for p in loc.phones]
@@ -206,3 +212,139 @@ def full_service_options(prefix=None):
             p(Service.attributes).selectinload(Attribute.taxonomy_term).selectinload(TaxonomyTerm.taxonomy),
             sal.selectinload(ServiceAtLocation.schedules),
             *location_options(sal.selectinload(ServiceAtLocation.location))]
+
+
+# ------------------------------------------------------------------ reading records without the ORM
+
+class Node:
+    """A stored row as a record reads it: its columns as attributes, and the related rows the
+    record nests (set by ``load_services``). The functions above take these as they take ORM
+    objects; a read-only API request builds no ORM objects, so it pays neither for the identity
+    map nor for the loader options' cache keys (18 statements and a third of the time of one
+    record before: docs/PERFORMANCE.md, issue 19)."""
+
+    def __init__(self, mapping, **related):
+        self.__dict__.update(mapping)
+        self.__dict__.update(related)
+
+
+def _nodes(stmt) -> list[Node]:
+    return [Node(row._mapping) for row in db.session.execute(stmt)]
+
+
+def _by(nodes, key: str) -> dict[str, list[Node]]:
+    out = defaultdict(list)
+    for node in nodes:
+        value = getattr(node, key)
+        if value is not None:
+            out[value].append(node)
+    return out
+
+
+def load_services(ids, full: bool = False) -> list[Node]:
+    """The services with these ids, in that order (an id with no row is left out), as Nodes that
+    ``service_brief`` and ``service_minimal`` read; with ``full``, everything ``service_full``
+    nests too, read with one statement per table for all of them."""
+    ids = list(ids)
+    if not ids:
+        return []
+    found = {n.id: n for n in _nodes(select(Service.__table__).where(one_of(Service.id, ids)))}
+    services = [found[i] for i in ids if i in found]
+    if full and services:
+        nest(services)
+    return services
+
+
+def nest(services: list[Node]) -> None:
+    """Read and attach what ``service_full`` nests to services read by ``load_services``."""
+    session = db.session
+    sids = [s.id for s in services]
+    orgs = {o.id: o for o in _nodes(select(Organization.__table__).where(
+        one_of(Organization.id, {s.organization_id for s in services})))}
+    sals = _nodes(select(ServiceAtLocation.__table__).where(one_of(ServiceAtLocation.service_id, sids)))
+    lids = {sal.location_id for sal in sals}
+    sal_ids = [sal.id for sal in sals]
+    locations = _read_locations(lids)
+    at_location = [one_of(Schedule.location_id, lids)] if lids else []
+    schedules = _nodes(select(Schedule.__table__).where(or_(
+        one_of(Schedule.service_id, sids), *at_location,
+        *([one_of(Schedule.service_at_location_id, sal_ids)] if sal_ids else []))))
+    phones = _nodes(select(Phone.__table__).where(or_(one_of(Phone.service_id, sids),
+                                                      *([one_of(Phone.location_id, lids)] if lids else []))))
+    _nest_locations(locations, phones, schedules)
+    sal_schedules = _by(schedules, "service_at_location_id")
+    for sal in sals:
+        sal.location, sal.schedules = locations[sal.location_id], sal_schedules.get(sal.id, [])
+    attributes = []
+    for row in session.execute(select(Attribute.__table__, TaxonomyTerm.code.label("t_code"),
+                                      TaxonomyTerm.name.label("t_name"), TaxonomyTerm.description.label("t_description"),
+                                      TaxonomyTerm.parent_id.label("t_parent_id"),
+                                      TaxonomyTerm.taxonomy_id.label("t_taxonomy_id"),
+                                      TaxonomyTerm.term_uri.label("t_term_uri"), Taxonomy.name.label("taxonomy_name"))
+                               .join(TaxonomyTerm, TaxonomyTerm.id == Attribute.taxonomy_term_id)
+                               .join(Taxonomy, Taxonomy.id == TaxonomyTerm.taxonomy_id)
+                               .where(one_of(Attribute.service_id, sids))):
+        m = row._mapping
+        term = Node({"id": m["taxonomy_term_id"], **{k[2:]: v for k, v in m.items() if k.startswith("t_")}},
+                    taxonomy=Node({"name": m["taxonomy_name"]}))
+        attributes.append(Node({k: m[k] for k in Attribute.__table__.c.keys()}, taxonomy_term=term))
+    per_service = {
+        "phones": _by(phones, "service_id"), "schedules": _by(schedules, "service_id"),
+        "service_at_locations": _by(sals, "service_id"),
+        "service_areas": _by(_nodes(select(ServiceArea.__table__).where(one_of(ServiceArea.service_id, sids))
+                                    .order_by(ServiceArea.name)), "service_id"),
+        "languages": _by(_nodes(select(Language.__table__).where(one_of(Language.service_id, sids))), "service_id"),
+        "cost_options": _by(_nodes(select(CostOption.__table__).where(one_of(CostOption.service_id, sids))),
+                            "service_id"),
+        "contacts": _by(_nodes(select(Contact.__table__).where(one_of(Contact.service_id, sids))), "service_id"),
+        "attributes": _by(attributes, "service_id"),
+    }
+    for s in services:
+        s.organization = orgs[s.organization_id]
+        for name, groups in per_service.items():
+            setattr(s, name, groups.get(s.id, []))
+
+
+def _read_locations(lids) -> dict[str, Node]:
+    if not lids:
+        return {}
+    columns = [Location.__table__.c[f] for f in (*LOCATION_FIELDS, "updated_at")]
+    return {loc.id: loc for loc in _nodes(select(*columns).where(one_of(Location.id, lids)))}
+
+
+def _nest_locations(locations: dict[str, Node], phones: list[Node], schedules: list[Node]) -> None:
+    """Attach what ``location`` nests; the phones and schedules are read by the caller (with its own)."""
+    if not locations:
+        return
+    lids = list(locations)
+    addresses = _by(_nodes(select(Address.__table__).where(one_of(Address.location_id, lids))), "location_id")
+    access = _by(_nodes(select(Accessibility.__table__).where(one_of(Accessibility.location_id, lids))),
+                 "location_id")
+    phones, schedules = _by(phones, "location_id"), _by(schedules, "location_id")
+    for lid, loc in locations.items():
+        loc.addresses, loc.accessibility = addresses.get(lid, []), access.get(lid, [])
+        loc.phones, loc.schedules = phones.get(lid, []), schedules.get(lid, [])
+
+
+def load_service_at_locations(ids, full: bool = False) -> list[Node]:
+    """Service-at-locations by id, in that order, as Nodes that ``service_at_location_listed``
+    reads: with their location and service, brief or (``full``) fully nested."""
+    ids = list(ids)
+    if not ids:
+        return []
+    found = {n.id: n for n in _nodes(select(ServiceAtLocation.__table__).where(one_of(ServiceAtLocation.id, ids)))}
+    sals = [found[i] for i in ids if i in found]
+    services = {s.id: s for s in load_services({sal.service_id for sal in sals}, full)}
+    locations = _read_locations({sal.location_id for sal in sals})
+    own = {}
+    if full and sals:
+        lids = list(locations)
+        schedules = _nodes(select(Schedule.__table__).where(or_(
+            one_of(Schedule.location_id, lids), one_of(Schedule.service_at_location_id, [sal.id for sal in sals]))))
+        _nest_locations(locations, _nodes(select(Phone.__table__).where(one_of(Phone.location_id, lids))),
+                        schedules)
+        own = _by(schedules, "service_at_location_id")
+    for sal in sals:
+        sal.service, sal.location, sal.schedules = services[sal.service_id], locations[sal.location_id], \
+            own.get(sal.id, [])
+    return sals

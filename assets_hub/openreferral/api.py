@@ -8,7 +8,7 @@ import flask
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
-from assets_hub.directory import records, services as directory
+from assets_hub.directory import records
 from assets_hub.errors import AppError, NotFound, error_response
 from assets_hub.geo import PlaceNotFound, resolve_place
 from assets_hub.ids import is_uuid
@@ -187,9 +187,7 @@ def services():
 @bp.get("/services/<service_id>")
 def service(service_id):
     Params(set())
-    svc = directory.get_service(service_id, visible_only=True, full_record=True,
-                                not_found=f"There is no service with the id “{service_id[:60]}”"
-                                          + ("." if is_uuid(service_id) else ": ids are UUIDs."))
+    svc = queries.get_service_record(service_id)
     body = records.service_full(svc)
     body["metadata"] = metadata_for(svc.id, limit=100)  # the listing's change log (newest first)
     return _record(body, _latest(svc.updated_at, svc.organization.updated_at))

@@ -14,11 +14,12 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 import search
-from assets_hub.db import db
+from assets_hub.db import db, one_of
 from assets_hub.directory.areas import areas_covering
-from assets_hub.directory.models import (Attribute, Organization, Service, ServiceArea, ServiceAtLocation, Taxonomy,
-                                         TaxonomyTerm)
-from assets_hub.directory.records import full_service_options, location_options
+from assets_hub.directory.models import (Attribute, Organization, Service, ServiceArea, ServiceAtLocation, ServiceTally,
+                                         Taxonomy, TaxonomyTerm)
+from assets_hub.directory import records
+from assets_hub.directory.records import location_options
 from assets_hub.directory.services import VISIBLE_STATUSES, descendant_ids
 from assets_hub.errors import NotFound
 from assets_hub.geo import nearby
@@ -76,34 +77,51 @@ def _page(stmt, count_stmt, page: int, per_page: int) -> Page:
 
 def services_page(f: ServiceFilter, page: int, per_page: int, full: bool) -> Page:
     """One page in name order. The page's ids come first from the (name, id) index alone, so a deep
-    page skips index entries rather than table rows; then only those services are loaded."""
+    page skips index entries rather than table rows; a page past the middle is read from the end
+    (the index backwards), so no page skips more than half of them. Then only those services are
+    read, without the ORM (records.load_services)."""
     where = service_conditions(f)
-    ids = _page(select(Service.id).where(*where).order_by(Service.name, Service.id),
-                select(func.count()).select_from(Service).where(*where), page, per_page)
-    if not ids.items:
-        return ids
-    stmt = select(Service).where(Service.id.in_(ids.items))
-    stmt = stmt.options(*(full_service_options() if full else [selectinload(Service.organization)]))
-    by_id = {s.id: s for s in db.session.scalars(stmt)}
-    return Page([by_id[i] for i in ids.items], ids.total, page, per_page)
+    if f == ServiceFilter():  # every visible service: the tally the triggers keep, not count(*)
+        total = int(db.session.scalar(select(func.coalesce(func.sum(ServiceTally.n), 0))))
+    else:
+        total = db.session.scalar(select(func.count()).select_from(Service).where(*where))
+    start = (page - 1) * per_page
+    if start >= total:
+        return Page([], total, page, per_page)
+    ids = select(Service.id).where(*where)
+    if start + per_page / 2 <= total / 2:
+        ids = list(db.session.scalars(ids.order_by(Service.name, Service.id).limit(per_page).offset(start)))
+    else:
+        end = min(start + per_page, total)
+        ids = list(db.session.scalars(ids.order_by(Service.name.desc(), Service.id.desc())
+                                      .limit(end - start).offset(total - end)))[::-1]
+    return Page(records.load_services(ids, full), total, page, per_page)
 
 
-def stream_services(f: ServiceFilter, full: bool, batch: int = 500) -> Iterator[Service]:
-    """Every matching service, in id order, loaded a batch at a time by key (not OFFSET). Nothing
-    holds on to a batch once it is written (the session's identity map keeps only weak references
-    to unchanged objects), so memory stays flat however many there are."""
+def stream_services(f: ServiceFilter, full: bool, batch: int = 500) -> Iterator[records.Node]:
+    """Every matching service, in id order, read a batch at a time by key (not OFFSET), without
+    the ORM. Nothing holds on to a batch once it is written, so memory stays flat however many
+    there are."""
     where = service_conditions(f)
     last = ""
     session = db.session
     while True:
-        stmt = select(Service).where(*where, Service.id > last).order_by(Service.id).limit(batch)
-        stmt = stmt.options(*(full_service_options() if full else [selectinload(Service.organization)]))
-        rows = list(session.scalars(stmt))
-        yield from rows
-        if len(rows) < batch:
+        ids = list(session.scalars(select(Service.id).where(*where, Service.id > last)
+                                   .order_by(Service.id).limit(batch)))
+        yield from records.load_services(ids, full)
+        if len(ids) < batch:
             return
-        last = rows[-1].id
-        del rows
+        last = ids[-1]
+
+
+def get_service_record(service_id: str) -> records.Node:
+    """One visible service with everything its HSDS record nests."""
+    _require_id(service_id, "service")
+    found = [s for s in records.load_services([service_id]) if s.status in VISIBLE_STATUSES]
+    if not found:
+        raise NotFound(f"There is no service with the id “{service_id[:60]}”.")
+    records.nest(found)
+    return found[0]
 
 
 def _require_id(value: str, what: str) -> None:
@@ -129,16 +147,16 @@ def get_organization(org_id: str) -> Organization:
     return org
 
 
-def organization_services(org_ids: list[str], full: bool) -> dict[str, list[Service]]:
-    out: dict[str, list[Service]] = {oid: [] for oid in org_ids}
+def organization_services(org_ids: list[str], full: bool) -> dict[str, list[records.Node]]:
+    out: dict[str, list[records.Node]] = {oid: [] for oid in org_ids}
     if not org_ids:
         return out
-    stmt = (select(Service).where(Service.organization_id.in_(org_ids), Service.status.in_(VISIBLE_STATUSES))
-            .order_by(Service.name, Service.id))
-    if full:
-        stmt = stmt.options(*full_service_options())
-    for s in db.session.scalars(stmt):
-        out[s.organization_id].append(s)
+    rows = db.session.execute(select(Service.id, Service.organization_id)
+                              .where(one_of(Service.organization_id, org_ids), Service.status.in_(VISIBLE_STATUSES))
+                              .order_by(Service.name, Service.id)).all()
+    loaded = {s.id: s for s in records.load_services([r.id for r in rows], full)}
+    for r in rows:
+        out[r.organization_id].append(loaded[r.id])
     return out
 
 
@@ -180,22 +198,12 @@ def get_term(term_id: str) -> TaxonomyTerm:
     return found
 
 
-def _sal_options(full: bool):
-    if full:
-        return [selectinload(ServiceAtLocation.schedules),
-                *location_options(selectinload(ServiceAtLocation.location)),
-                *full_service_options(selectinload(ServiceAtLocation.service))]
-    return [selectinload(ServiceAtLocation.location), selectinload(ServiceAtLocation.service)]
-
-
-def get_service_at_location(sal_id: str) -> ServiceAtLocation:
+def get_service_at_location(sal_id: str) -> records.Node:
     _require_id(sal_id, "service_at_location")
-    found = db.session.scalar(select(ServiceAtLocation).join(Service)
-                              .where(ServiceAtLocation.id == sal_id, Service.status.in_(VISIBLE_STATUSES))
-                              .options(*_sal_options(True)))
-    if found is None:
+    found = records.load_service_at_locations([sal_id], full=True)
+    if not found or found[0].service.status not in VISIBLE_STATUSES:
         raise NotFound(f"There is no service_at_location with the id “{sal_id}”.")
-    return found
+    return found[0]
 
 
 def service_at_locations_page(f: ServiceFilter, page: int, per_page: int, full: bool,
@@ -204,11 +212,11 @@ def service_at_locations_page(f: ServiceFilter, page: int, per_page: int, full: 
     location is that close and whose service, if it names service areas, covers the place; nearest
     first, with their distances."""
     where = service_conditions(f)
-    base = select(ServiceAtLocation).join(Service, Service.id == ServiceAtLocation.service_id).where(*where)
     if near is None:
-        stmt = base.order_by(Service.name, ServiceAtLocation.id).options(*_sal_options(full))
-        count = select(func.count()).select_from(ServiceAtLocation).join(Service).where(*where)
-        return _page(stmt, count, page, per_page), {}
+        ids = _page(select(ServiceAtLocation.id).join(Service, Service.id == ServiceAtLocation.service_id)
+                    .where(*where).order_by(Service.name, ServiceAtLocation.id),
+                    select(func.count()).select_from(ServiceAtLocation).join(Service).where(*where), page, per_page)
+        return Page(records.load_service_at_locations(ids.items, full), ids.total, page, per_page), {}
     place, metres = near
     distance = {n.location_id: n.distance_m for n in nearby(place.latitude, place.longitude, metres)}
     if not distance:
@@ -217,13 +225,12 @@ def service_at_locations_page(f: ServiceFilter, page: int, per_page: int, full: 
     rows = db.session.execute(
         select(ServiceAtLocation.id, ServiceAtLocation.location_id, ServiceAtLocation.service_id)
         .join(Service, Service.id == ServiceAtLocation.service_id)
-        .where(*where, ServiceAtLocation.location_id.in_(list(distance)))).all()
+        .where(*where, one_of(ServiceAtLocation.location_id, distance))).all()
     with_areas = set(db.session.scalars(select(ServiceArea.service_id).where(
-        ServiceArea.service_id.in_({r.service_id for r in rows}), ServiceArea.area_type != "text")))
+        one_of(ServiceArea.service_id, {r.service_id for r in rows}), ServiceArea.area_type != "text"))) \
+        if rows else set()
     keep = sorted((distance[r.location_id], r.id) for r in rows
                   if r.service_id not in with_areas or r.service_id in covering)
     chosen = keep[(page - 1) * per_page: page * per_page]
-    by_id = {s.id: s for s in db.session.scalars(select(ServiceAtLocation).where(
-        ServiceAtLocation.id.in_([sid for _, sid in chosen])).options(*_sal_options(full)))}
-    items = [by_id[sid] for _, sid in chosen]
+    items = records.load_service_at_locations([sid for _, sid in chosen], full)
     return Page(items, len(keep), page, per_page), {sal.id: distance[sal.location_id] for sal in items}
