@@ -222,15 +222,13 @@ def service_at_locations_page(f: ServiceFilter, page: int, per_page: int, full: 
     if not distance:
         return Page([], 0, page, per_page), {}
     covering = set(areas_covering(place))
+    names_areas = exists().where(ServiceArea.service_id == Service.id, ServiceArea.area_type != "text")
     rows = db.session.execute(
-        select(ServiceAtLocation.id, ServiceAtLocation.location_id, ServiceAtLocation.service_id)
+        select(ServiceAtLocation.id, ServiceAtLocation.location_id, ServiceAtLocation.service_id,
+               names_areas.label("names_areas"))
         .join(Service, Service.id == ServiceAtLocation.service_id)
         .where(*where, one_of(ServiceAtLocation.location_id, distance))).all()
-    with_areas = set(db.session.scalars(select(ServiceArea.service_id).where(
-        one_of(ServiceArea.service_id, {r.service_id for r in rows}), ServiceArea.area_type != "text"))) \
-        if rows else set()
-    keep = sorted((distance[r.location_id], r.id) for r in rows
-                  if r.service_id not in with_areas or r.service_id in covering)
+    keep = sorted((distance[r.location_id], r.id) for r in rows if not r.names_areas or r.service_id in covering)
     chosen = keep[(page - 1) * per_page: page * per_page]
     items = records.load_service_at_locations([sid for _, sid in chosen], full)
     return Page(items, len(keep), page, per_page), {sal.id: distance[sal.location_id] for sal in items}
