@@ -228,8 +228,13 @@ class Node:
         self.__dict__.update(related)
 
 
+def _rows(stmt):
+    """Core rows on the session's connection (its transaction), past the ORM's execute path."""
+    return db.session.connection().execute(stmt)
+
+
 def _nodes(stmt) -> list[Node]:
-    return [Node(row._mapping) for row in db.session.execute(stmt)]
+    return [Node(row._mapping) for row in _rows(stmt)]
 
 
 def _by(nodes, key: str) -> dict[str, list[Node]]:
@@ -257,7 +262,6 @@ def load_services(ids, full: bool = False) -> list[Node]:
 
 def nest(services: list[Node]) -> None:
     """Read and attach what ``service_full`` nests to services read by ``load_services``."""
-    session = db.session
     sids = [s.id for s in services]
     orgs = {o.id: o for o in _nodes(select(Organization.__table__).where(
         one_of(Organization.id, {s.organization_id for s in services})))}
@@ -276,14 +280,13 @@ def nest(services: list[Node]) -> None:
     for sal in sals:
         sal.location, sal.schedules = locations[sal.location_id], sal_schedules.get(sal.id, [])
     attributes = []
-    for row in session.execute(select(Attribute.__table__, TaxonomyTerm.code.label("t_code"),
-                                      TaxonomyTerm.name.label("t_name"), TaxonomyTerm.description.label("t_description"),
-                                      TaxonomyTerm.parent_id.label("t_parent_id"),
-                                      TaxonomyTerm.taxonomy_id.label("t_taxonomy_id"),
-                                      TaxonomyTerm.term_uri.label("t_term_uri"), Taxonomy.name.label("taxonomy_name"))
-                               .join(TaxonomyTerm, TaxonomyTerm.id == Attribute.taxonomy_term_id)
-                               .join(Taxonomy, Taxonomy.id == TaxonomyTerm.taxonomy_id)
-                               .where(one_of(Attribute.service_id, sids))):
+    term_columns = (TaxonomyTerm.code, TaxonomyTerm.name, TaxonomyTerm.description, TaxonomyTerm.parent_id,
+                    TaxonomyTerm.taxonomy_id, TaxonomyTerm.term_uri)
+    for row in _rows(select(Attribute.__table__, *(c.label(f"t_{c.key}") for c in term_columns),
+                            Taxonomy.name.label("taxonomy_name"))
+                     .join(TaxonomyTerm, TaxonomyTerm.id == Attribute.taxonomy_term_id)
+                     .join(Taxonomy, Taxonomy.id == TaxonomyTerm.taxonomy_id)
+                     .where(one_of(Attribute.service_id, sids))):
         m = row._mapping
         term = Node({"id": m["taxonomy_term_id"], **{k[2:]: v for k, v in m.items() if k.startswith("t_")}},
                     taxonomy=Node({"name": m["taxonomy_name"]}))
