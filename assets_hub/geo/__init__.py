@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Float, String, func, select, text
 
 from assets_hub.db import EARTH_RADIUS_M, db, great_circle_m
 from assets_hub.errors import Invalid
@@ -168,6 +168,16 @@ def _nearby_postgis(lat, lon, radius_m, limit):
 
 
 _KNN_MARGIN = 16
+
+
+def within_postgis(latitude: float, longitude: float, radius_m: float):
+    """PostgreSQL only: every location within ``radius_m`` as a subquery with columns ``id`` and
+    ``distance_m`` (the same measure as ``nearby``), to join in one statement with what the caller
+    reads about those locations, rather than sending their ids back and forth."""
+    sql = (f"SELECT id, ST_Distance(geom, {_PG_POINT}, false) AS distance_m FROM location "
+           f"WHERE ST_DWithin(geom, {_PG_POINT}, :r, false)")
+    return (text(sql).bindparams(lat=latitude, lon=longitude, r=radius_m)
+            .columns(id=String(), distance_m=Float()).subquery("within"))
 
 
 def bounding_box(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:

@@ -22,7 +22,7 @@ from assets_hub.directory import records
 from assets_hub.directory.records import location_options
 from assets_hub.directory.services import VISIBLE_STATUSES, descendant_ids
 from assets_hub.errors import NotFound
-from assets_hub.geo import nearby
+from assets_hub.geo import nearby, within_postgis
 from assets_hub.ids import is_uuid
 
 
@@ -218,16 +218,22 @@ def service_at_locations_page(f: ServiceFilter, page: int, per_page: int, full: 
                     select(func.count()).select_from(ServiceAtLocation).join(Service).where(*where), page, per_page)
         return Page(records.load_service_at_locations(ids.items, full), ids.total, page, per_page), {}
     place, metres = near
-    distance = {n.location_id: n.distance_m for n in nearby(place.latitude, place.longitude, metres)}
-    if not distance:
+    names_areas = exists().where(ServiceArea.service_id == Service.id, ServiceArea.area_type != "text")
+    stmt = (select(ServiceAtLocation.id, ServiceAtLocation.location_id, ServiceAtLocation.service_id,
+                   names_areas.label("names_areas"))
+            .join(Service, Service.id == ServiceAtLocation.service_id).where(*where))
+    if db.is_postgres:  # the places near and what is there, in one statement
+        within = within_postgis(place.latitude, place.longitude, metres)
+        rows = db.session.execute(stmt.add_columns(within.c.distance_m)
+                                  .join(within, within.c.id == ServiceAtLocation.location_id)).all()
+        distance = {r.location_id: r.distance_m for r in rows}
+    else:
+        distance = {n.location_id: n.distance_m for n in nearby(place.latitude, place.longitude, metres)}
+        rows = db.session.execute(stmt.where(one_of(ServiceAtLocation.location_id, distance))).all() \
+            if distance else []
+    if not rows:
         return Page([], 0, page, per_page), {}
     covering = set(areas_covering(place))
-    names_areas = exists().where(ServiceArea.service_id == Service.id, ServiceArea.area_type != "text")
-    rows = db.session.execute(
-        select(ServiceAtLocation.id, ServiceAtLocation.location_id, ServiceAtLocation.service_id,
-               names_areas.label("names_areas"))
-        .join(Service, Service.id == ServiceAtLocation.service_id)
-        .where(*where, one_of(ServiceAtLocation.location_id, distance))).all()
     keep = sorted((distance[r.location_id], r.id) for r in rows if not r.names_areas or r.service_id in covering)
     chosen = keep[(page - 1) * per_page: page * per_page]
     items = records.load_service_at_locations([sid for _, sid in chosen], full)
