@@ -9,6 +9,7 @@ from sqlalchemy.orm import aliased
 
 from assets_hub.accounts.models import User
 from assets_hub.db import db, utcnow
+from assets_hub.directory import records
 from assets_hub.directory.models import Address, Organization, Service, ServiceArea, ServiceAtLocation
 from assets_hub.directory.services import VISIBLE_STATUSES
 from assets_hub.geo.models import LocalAuthority, Postcode
@@ -69,10 +70,14 @@ def data(actor) -> dict:
         [c.organization_id for c in claim_rows], [c.submitted_by for c in changes] + [c.user_id for c in claim_rows])
     name_of = lambda sid: names.get(sid, "(removed)")  # noqa: E731
 
+    # the listings that queued edits may conflict with, read together (one statement a table)
+    listings = {s.id: s for s in records.load_services(
+        {c.service_id for c in changes if c.kind == "service_update" and c.base_values is not None}, full=True)}
     queue = [{"change": c, "by": users.get(c.submitted_by, "(removed)"),
               "service": name_of(c.service_id) if c.service_id else proposed_name(c),
               "proposed": proposed_values(c), "fields": [f for f in c.fields.split(",") if f],
-              "conflicts": conflicts(c) if c.service_id else {}} for c in changes]
+              "conflicts": conflicts(c, listings[c.service_id]) if c.service_id in listings else {}}
+             for c in changes]
     claims = [{"claim": c, "by": users.get(c.user_id, "(removed)"),
                "listing": name_of(c.service_id) if c.service_id else orgs.get(c.organization_id, "(removed)")}
               for c in claim_rows]

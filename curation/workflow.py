@@ -239,7 +239,8 @@ def proposed_values(change: PendingChange) -> dict:
 def conflicts(change: PendingChange, service: Service | None = None) -> dict[str, dict]:
     """The fields of a queued change that someone changed on the listing after it was proposed:
     {field: {"then": value when proposed, "now": value on the listing, "proposed": value}}.
-    Approving it must settle each one: keep what the listing says now, or take the proposal."""
+    Approving it must settle each one: keep what the listing says now, or take the proposal.
+    ``service``: the listing if already read (an ORM object, or a records.Node for a whole queue)."""
     if change.kind != "service_update" or change.base_values is None or change.status != "pending":
         return {}
     service = service or directory.get_service(change.service_id)

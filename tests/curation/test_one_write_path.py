@@ -143,6 +143,36 @@ def test_an_unsettled_conflict_is_shown_on_the_dashboard_not_published(client, l
     assert db.session.get(Service, svc.id).name == "Curator's name"
 
 
+def test_the_dashboard_reads_the_queue_in_the_same_few_statements_however_long_it_is(client, login_as, smtp):
+    """Each queued edit is checked for conflicts with its listing as it stands now; the listings
+    are read together, so a long queue does not cost a dozen statements an edit."""
+    from sqlalchemy import event
+
+    def queue_edits(n):
+        for i in range(n):
+            svc = ServiceFactory()
+            propose_through_the_form(claimant_of(svc), svc, description=f"Proposed description {i}.")
+        db.session.flush()
+
+    def statements_for_the_dashboard() -> int:
+        seen = []
+        engine = db.session.get_bind().engine
+        listen = lambda *args: seen.append(args[2])  # noqa: E731 (the statement)
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            page = client.get("/curation")
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        assert page.status_code == 200 and "Proposed description" in page.text
+        return len(seen)
+
+    login_as("curator")
+    queue_edits(2)
+    few = statements_for_the_dashboard()
+    queue_edits(6)
+    assert statements_for_the_dashboard() == few
+
+
 def test_a_provider_proposes_through_the_json_api(client, login_as, smtp):
     svc = ServiceFactory(description="Before")
     provider = login_as("provider")
