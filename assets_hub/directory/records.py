@@ -227,6 +227,11 @@ class Node:
         self.__dict__.update(mapping)
         self.__dict__.update(related)
 
+    @classmethod
+    def of(cls, model, mapping: dict, **related) -> "Node":
+        """A row given as a dict that may leave columns out: those read as None, as stored."""
+        return cls({**dict.fromkeys(model.__table__.c.keys()), **mapping}, **related)
+
 
 def _rows(stmt):
     """Core rows on the session's connection (its transaction), past the ORM's execute path."""

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Iterable
 
 from marshmallow import ValidationError, validate
@@ -25,7 +24,7 @@ from assets_hub.directory.areas import validate_geojson_area
 from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Language, Location,
                                          Organization, Phone, Schedule, Service, ServiceArea, ServiceAtLocation,
                                          Taxonomy, TaxonomyTerm)
-from assets_hub.directory.records import full_service_options
+from assets_hub.directory.records import Node, full_service_options
 from assets_hub.directory.schemas import PHONE_RE
 from assets_hub.errors import Invalid
 from assets_hub.geo.postcodes import lookup_postcode
@@ -403,19 +402,6 @@ def _upsert(model, rows: list[dict]) -> None:
         session.execute(update(model), old)
 
 
-class _Row(SimpleNamespace):
-    """A row dict that reads like an ORM object; a column it does not set is None, as stored."""
-
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return None
-
-
-def _ns(row: dict, **extra) -> _Row:
-    return _Row(**{**row, **extra})
-
-
 def _rows_snapshot(rows: Rows, org_brief: dict, terms: dict, now: datetime) -> dict:
     """The snapshot the service will have once these rows are stored: the same function
     (records.service_full) over the rows instead of ORM objects, so no reload is needed."""
@@ -424,29 +410,28 @@ def _rows_snapshot(rows: Rows, org_brief: dict, terms: dict, now: datetime) -> d
     locations = {}
     for loc in rows.locations:
         lid = loc["id"]
-        locations[lid] = _ns({**loc}, addresses=[_ns(a) for a in by(Address, "location_id", lid)],
-                             accessibility=[_ns(a) for a in by(Accessibility, "location_id", lid)],
-                             phones=[_ns({**p, "extension": p.get("extension")}) for p in ch.get(Phone, [])
-                                     if p.get("location_id") == lid],
-                             schedules=[_ns(x) for x in ch.get(Schedule, []) if x.get("location_id") == lid])
-    sals = [_ns(sal, location=locations[sal["location_id"]],
-                schedules=[_ns(x) for x in ch.get(Schedule, []) if x.get("service_at_location_id") == sal["id"]])
+        at = lambda model: [Node.of(model, x) for x in by(model, "location_id", lid)]  # noqa: E731
+        locations[lid] = Node.of(Location, loc, addresses=at(Address), accessibility=at(Accessibility),
+                                 phones=at(Phone), schedules=at(Schedule))
+    sals = [Node.of(ServiceAtLocation, sal, location=locations[sal["location_id"]],
+                    schedules=[Node.of(Schedule, x) for x in by(Schedule, "service_at_location_id", sal["id"])])
             for sal in ch.get(ServiceAtLocation, [])]
     attributes = []
     for a in ch.get(Attribute, []):
         term = terms[a["taxonomy_term_id"]]
-        attributes.append(_ns(a, taxonomy_term=_ns(term["row"], taxonomy=_ns({"name": term["taxonomy"]}))))
+        attributes.append(Node.of(Attribute, a, taxonomy_term=Node.of(TaxonomyTerm, term["row"],
+                                                                      taxonomy=Node({"name": term["taxonomy"]}))))
     svc = {k: v for k, v in rows.service.items() if not k.startswith("_")}
     reviewed = svc.get("last_reviewed_at")
     if isinstance(reviewed, date) and not isinstance(reviewed, datetime):
         svc["last_reviewed_at"] = datetime(reviewed.year, reviewed.month, reviewed.day, 12, tzinfo=timezone.utc)
-    svc.setdefault("last_reviewed_at", None)
-    service = _ns(svc, updated_at=now, organization=_ns(org_brief),
-                  phones=[_ns(p) for p in ch.get(Phone, []) if p.get("service_id") == svc["id"]],
-                  schedules=[_ns(x) for x in ch.get(Schedule, []) if x.get("service_id") == svc["id"]],
-                  service_areas=[_ns(a) for a in ch.get(ServiceArea, [])], service_at_locations=sals,
-                  languages=[_ns(x) for x in ch.get(Language, [])], cost_options=[_ns(x) for x in ch.get(CostOption, [])],
-                  contacts=[_ns(x) for x in ch.get(Contact, [])], attributes=attributes)
+    everything = lambda model: [Node.of(model, x) for x in ch.get(model, [])]  # noqa: E731
+    service = Node.of(Service, svc, updated_at=now, organization=Node.of(Organization, org_brief),
+                      phones=[Node.of(Phone, p) for p in by(Phone, "service_id", svc["id"])],
+                      schedules=[Node.of(Schedule, x) for x in by(Schedule, "service_id", svc["id"])],
+                      service_areas=everything(ServiceArea), service_at_locations=sals,
+                      languages=everything(Language), cost_options=everything(CostOption),
+                      contacts=everything(Contact), attributes=attributes)
     return history.snapshot(service)
 
 
