@@ -61,6 +61,7 @@ def compare(base_runs: list[dict], head_runs: list[dict]) -> None:
     width = min(90, max((len(k) for k in keys), default=10))
     print(f"{'figure (numbers as #)':<{width}}  {'base':>10} {'this':>10} {'this/base':>9}")
     for key in keys:
+        shown = []  # [(base, head, first figure, last figure)]: a run of equal figures (memory samples) once
         for i in range(len(head_runs[0][key])):
             try:
                 base = statistics.median(r[key][i] for r in base_runs)
@@ -69,8 +70,14 @@ def compare(base_runs: list[dict], head_runs: list[dict]) -> None:
                 continue
             if abs(head - base) <= 0.01 * abs(base):  # counts, sizes, settings: the same on both sides
                 continue
+            if shown and shown[-1][:2] == (base, head):
+                shown[-1] = (base, head, shown[-1][2], i + 1)
+            else:
+                shown.append((base, head, i + 1, i + 1))
+        for base, head, first, last in shown:
             ratio = f"{head / base:9.2f}" if base else "        -"
-            print(f"{key[:width]:<{width}}  {base:10.2f} {head:10.2f} {ratio}   (figure {i + 1})")
+            which = f"figure {first}" if first == last else f"figures {first}-{last}"
+            print(f"{key[:width]:<{width}}  {base:10.2f} {head:10.2f} {ratio}   ({which})")
     for side, runs in (("base", base_runs), ("this tree", head_runs)):
         for key in sorted(set().union(*runs) - set(keys)):
             print(f"  not compared (not in every run, or only in the {side}'s output): {key[:100]}")

@@ -230,7 +230,16 @@ class Node:
     @classmethod
     def of(cls, model, mapping: dict, **related) -> "Node":
         """A row given as a dict that may leave columns out: those read as None, as stored."""
-        return cls({**dict.fromkeys(model.__table__.c.keys()), **mapping}, **related)
+        blank = _BLANK.get(model)
+        if blank is None:
+            blank = _BLANK[model] = dict.fromkeys(model.__table__.c.keys())
+        node = cls(blank)
+        node.__dict__.update(mapping)
+        node.__dict__.update(related)
+        return node
+
+
+_BLANK: dict = {}  # {model: {column: None}}
 
 
 def _rows(stmt):
