@@ -280,9 +280,9 @@ def service_at_locations():
     # (proximity without a postcode has nothing to measure from and is ignored, as the document says:
     # OpenAPI cannot make one parameter depend on another, so refusing it would contradict it)
     if ndjson:
-        result, distance = queries.service_at_locations_page(f, 1, 10**9, full, near)
-        return _ndjson(result.items, lambda s: {**records.service_at_location_listed(s, full),
-                                                **({"distance": round(distance[s.id])} if near else {})})
+        return _ndjson(queries.stream_service_at_locations(f, full, near),
+                       lambda pair: {**records.service_at_location_listed(pair[0], full),
+                                     **({"distance": round(pair[1])} if near else {})})
     result, distance = queries.service_at_locations_page(f, page, per_page, full, near)
     contents = [records.service_at_location_listed(s, full) for s in result.items]
     if near:

@@ -217,7 +217,39 @@ def service_at_locations_page(f: ServiceFilter, page: int, per_page: int, full: 
                     .where(*where).order_by(Service.name, ServiceAtLocation.id),
                     select(func.count()).select_from(ServiceAtLocation).join(Service).where(*where), page, per_page)
         return Page(records.load_service_at_locations(ids.items, full), ids.total, page, per_page), {}
-    place, metres = near
+    keep, distance = _nearest(where, *near)
+    chosen = keep[(page - 1) * per_page: page * per_page]
+    items = records.load_service_at_locations([sid for _, sid in chosen], full)
+    return Page(items, len(keep), page, per_page), {sal.id: distance[sal.location_id] for sal in items}
+
+
+def stream_service_at_locations(f: ServiceFilter, full: bool, near: tuple | None = None,
+                                batch: int = 500) -> Iterator[tuple[records.Node, float | None]]:
+    """Every matching service_at_location with its distance (None without ``near``), read a batch
+    at a time: in id order, or nearest first when near a place. Memory stays flat."""
+    where = service_conditions(f)
+    if near is not None:
+        keep, distance = _nearest(where, *near)
+        for i in range(0, len(keep), batch):
+            for sal in records.load_service_at_locations([sid for _, sid in keep[i:i + batch]], full):
+                yield sal, distance[sal.location_id]
+        return
+    last = ""
+    while True:
+        ids = list(db.session.scalars(select(ServiceAtLocation.id)
+                                      .join(Service, Service.id == ServiceAtLocation.service_id)
+                                      .where(*where, ServiceAtLocation.id > last)
+                                      .order_by(ServiceAtLocation.id).limit(batch)))
+        for sal in records.load_service_at_locations(ids, full):
+            yield sal, None
+        if len(ids) < batch:
+            return
+        last = ids[-1]
+
+
+def _nearest(where: list, place, metres) -> tuple[list[tuple[float, str]], dict[str, float]]:
+    """[(distance, service_at_location id)] nearest first, and {location id: distance}: the
+    service_at_locations within ``metres`` of the place whose service covers it (if it names areas)."""
     names_areas = exists().where(ServiceArea.service_id == Service.id, ServiceArea.area_type != "text")
     stmt = (select(ServiceAtLocation.id, ServiceAtLocation.location_id, ServiceAtLocation.service_id,
                    names_areas.label("names_areas"))
@@ -232,9 +264,7 @@ def service_at_locations_page(f: ServiceFilter, page: int, per_page: int, full: 
         rows = db.session.execute(stmt.where(one_of(ServiceAtLocation.location_id, distance))).all() \
             if distance else []
     if not rows:
-        return Page([], 0, page, per_page), {}
+        return [], {}
     covering = set(areas_covering(place))
     keep = sorted((distance[r.location_id], r.id) for r in rows if not r.names_areas or r.service_id in covering)
-    chosen = keep[(page - 1) * per_page: page * per_page]
-    items = records.load_service_at_locations([sid for _, sid in chosen], full)
-    return Page(items, len(keep), page, per_page), {sal.id: distance[sal.location_id] for sal in items}
+    return keep, distance

@@ -201,3 +201,32 @@ def test_records_read_without_the_orm_say_what_the_orm_read_says(ctx):
             orm = db.session.get(ServiceAtLocation, node.id)
             assert normalise(records.service_at_location_listed(node, full)) == \
                 normalise(records.service_at_location_listed(orm, full))
+
+
+def test_service_at_locations_stream_says_what_the_pages_say(client):
+    """format=ndjson of service_at_locations is read a batch at a time: near a place it is the
+    pages' records in the pages' order (nearest first, with distances); without one, every listed
+    service_at_location once."""
+    def pages(query):
+        out, page = [], 1
+        while True:
+            body = client.get(f"{BASE}/service_at_locations", query_string={**query, "per_page": 50,
+                                                                           "page": page}).json
+            out += body["contents"]
+            if body["last_page"]:
+                return out
+            page += 1
+
+    def stream(query):
+        response = client.get(f"{BASE}/service_at_locations", query_string={**query, "format": "ndjson"})
+        assert response.status_code == 200 and response.mimetype == "application/x-ndjson"
+        import json
+        return [json.loads(line) for line in response.text.splitlines()]
+
+    near = {"postcode": "SK4 2", "proximity": 20000}
+    paged = pages(near)
+    assert len(paged) > 50  # more than one page, and more than one of the stream's batches below
+    assert stream(near) == paged
+    everything = stream({})
+    assert sorted(s["id"] for s in everything) == sorted(s["id"] for s in pages({}))
+    assert [s["id"] for s in everything] == sorted(s["id"] for s in everything)  # in id order
