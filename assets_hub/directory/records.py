@@ -7,9 +7,8 @@ under ``x-assets-hub-extensions``.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-
 from collections import defaultdict
+from datetime import date, datetime, timezone
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload

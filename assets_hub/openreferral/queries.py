@@ -15,10 +15,10 @@ from sqlalchemy.orm import selectinload
 
 import search
 from assets_hub.db import db, one_of
-from assets_hub.directory.areas import areas_covering
-from assets_hub.directory.models import (Attribute, Organization, Service, ServiceArea, ServiceAtLocation, ServiceTally,
-                                         Taxonomy, TaxonomyTerm)
 from assets_hub.directory import records
+from assets_hub.directory.areas import areas_covering
+from assets_hub.directory.models import (Attribute, Organization, Service, ServiceArea, ServiceAtLocation,
+                                         ServiceTally, Taxonomy, TaxonomyTerm)
 from assets_hub.directory.records import location_options
 from assets_hub.directory.services import VISIBLE_STATUSES, descendant_ids
 from assets_hub.errors import NotFound
