@@ -349,18 +349,14 @@ def load_service_at_locations(ids, full: bool = False) -> list[Node]:
     if not ids:
         return []
     found = {n.id: n for n in _nodes(select(ServiceAtLocation.__table__).where(one_of(ServiceAtLocation.id, ids)))}
+    services = {s.id: s for s in load_services({sal.service_id for sal in found.values()}, full)}
+    if full:  # each service's record already nests these, with their locations and schedules
+        found = {sal.id: sal for s in services.values() for sal in s.service_at_locations if sal.id in found}
+    else:
+        locations = _read_locations({sal.location_id for sal in found.values()})
+        for sal in found.values():
+            sal.location = locations[sal.location_id]
     sals = [found[i] for i in ids if i in found]
-    services = {s.id: s for s in load_services({sal.service_id for sal in sals}, full)}
-    locations = _read_locations({sal.location_id for sal in sals})
-    own = {}
-    if full and sals:
-        lids = list(locations)
-        schedules = _nodes(select(Schedule.__table__).where(or_(
-            one_of(Schedule.location_id, lids), one_of(Schedule.service_at_location_id, [sal.id for sal in sals]))))
-        _nest_locations(locations, _nodes(select(Phone.__table__).where(one_of(Phone.location_id, lids))),
-                        schedules)
-        own = _by(schedules, "service_at_location_id")
     for sal in sals:
-        sal.service, sal.location, sal.schedules = services[sal.service_id], locations[sal.location_id], \
-            own.get(sal.id, [])
+        sal.service = services[sal.service_id]
     return sals
