@@ -33,6 +33,7 @@ def test_keyboard_user_can_skip_to_content(live_server, page):
     assert focused == "Skip to main content"
     assert page.locator(".skip-link").is_visible()  # visible when focused
     page.keyboard.press("Enter")
+    page.wait_for_url("**#main")  # (the hash changes after the key press returns: checking at once raced it)
     assert page.url.endswith("#main")
 
 
