@@ -32,10 +32,12 @@ def banks_group():
 @click.option("--coordinator", required=True, help="The coordinator's email (a timebank_coordinator account)")
 @click.option("--min-hours", type=float, default=-10, show_default=True, help="The lowest balance a member may have")
 @click.option("--max-hours", type=float, default=40, show_default=True, help="The highest balance a member may have")
-def banks_create(name, coordinator, min_hours, max_hours):
+@click.option("--requires-dbs", is_flag=True, help="Approve members only once a coordinator has recorded a DBS check")
+@click.option("--about", default="", help="A sentence shown to people who may join")
+def banks_create(name, coordinator, min_hours, max_hours, requires_dbs, about):
     """Create a time bank with its own account; prints its id on the last line."""
     try:
-        bank = ledger.create_bank(SYSTEM, name, coordinator, min_hours, max_hours)
+        bank = ledger.create_bank(SYSTEM, name, coordinator, min_hours, max_hours, requires_dbs, about)
         db.commit()
     except AppError as exc:
         fail(exc)

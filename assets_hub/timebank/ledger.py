@@ -92,7 +92,8 @@ def get_account(actor, bank_id: str, account_id: str) -> Account:
 
 # ------------------------------------------------------------------ banks and members
 
-def create_bank(actor, name: str, coordinator_email: str, min_hours: float = -10, max_hours: float = 40) -> Bank:
+def create_bank(actor, name: str, coordinator_email: str, min_hours: float = -10, max_hours: float = 40,
+                requires_dbs: bool = False, about: str = "") -> Bank:
     require_role(actor, "admin", action="create time banks")
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
@@ -106,7 +107,8 @@ def create_bank(actor, name: str, coordinator_email: str, min_hours: float = -10
     if coordinator is None or coordinator.role not in ("timebank_coordinator", "admin"):
         raise Invalid("The coordinator must have a time bank coordinator's account.",
                       {"coordinator": ["No time bank coordinator has this address."]})
-    bank = Bank(id=new_id(), name=name, min_minutes=round(min_hours * 60), max_minutes=round(max_hours * 60))
+    bank = Bank(id=new_id(), name=name, min_minutes=round(min_hours * 60), max_minutes=round(max_hours * 60),
+                requires_dbs=bool(requires_dbs), about=(about or "").strip()[:2000])
     db.session.add(bank)
     db.session.flush()
     db.session.add(Account(bank_id=bank.id, user_id=None, kind="bank"))

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint)
+from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        false, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assets_hub.db import Base, utcnow
@@ -24,6 +25,8 @@ class Bank(Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
     min_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=-600)
     max_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=2400)
+    requires_dbs: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=false())
+    about: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
@@ -106,3 +109,45 @@ class Entry(Base):
                                             index=True)
     minutes: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)
+
+
+class Application(Base):
+    """A person asks to join a bank; a coordinator approves (their account is opened) or refuses."""
+
+    __tablename__ = "tb_application"
+    __table_args__ = (
+        CheckConstraint("status IN ('pending','approved','refused','withdrawn')", name="status_known"),
+        Index("uq_tb_application_open", "bank_id", "user_id", unique=True,
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[str] = id_column()
+    bank_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_bank.id"), nullable=False, index=True)
+    user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id"), nullable=False, index=True)
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    reason: Mapped[str | None] = mapped_column(Text)  # a refusal's, told to the person
+    decided_by: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+CHECKS = {"references": "References taken", "dbs": "DBS checked"}
+
+
+class Check(Base):
+    """What a coordinator checked about a person (shown as a badge on their profile in that bank)."""
+
+    __tablename__ = "tb_check"
+    __table_args__ = (
+        CheckConstraint("kind IN ('references','dbs')", name="kind_known"),
+        UniqueConstraint("bank_id", "user_id", "kind", name="uq_tb_check_bank_user_kind"),
+    )
+
+    id: Mapped[str] = id_column()
+    bank_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_bank.id"), nullable=False, index=True)
+    user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    recorded_by: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)

@@ -15,8 +15,8 @@ from assets_hub.db import db
 from assets_hub.errors import Invalid
 from assets_hub.ids import is_uuid
 from assets_hub.forms import form_data, shows_errors_on
-from assets_hub.timebank import ledger
-from assets_hub.timebank.models import Exchange
+from assets_hub.timebank import ledger, membership
+from assets_hub.timebank.models import CHECKS, Application, Exchange
 from assets_hub.timebank.schemas import ExchangeSchema
 
 bp = flask.Blueprint("timebank", __name__)
@@ -30,7 +30,7 @@ def _hours(minutes):
 
 @bp.app_context_processor
 def _today():
-    return {"today_iso": lambda: date.today().isoformat()}
+    return {"today_iso": lambda: date.today().isoformat(), "tb_checks": CHECKS}
 
 
 @bp.get("/timebank")
@@ -38,7 +38,10 @@ def _today():
 def home():
     banks = ledger.my_banks(current_user)
     return flask.render_template("timebank/home.html", banks=banks,
-                                 pending={a.id: ledger.pending_minutes(a) for _, a, _ in banks if a})
+                                 pending={a.id: ledger.pending_minutes(a) for _, a, _ in banks if a},
+                                 joinable=membership.joinable(current_user),
+                                 applications=membership.my_applications(current_user),
+                                 errors=flask.g.action_error.fields if flask.g.get("action_error") else {})
 
 
 @bp.get("/timebank/banks/<bank_id>")
@@ -53,6 +56,7 @@ def bank(bank_id):
     total = ledger.entry_count(mine) if mine else 0
     coordinator = ledger.is_coordinator(current_user, bank_.id)
     names = dict(ledger.directory(current_user, bank_.id))
+    members = ledger.members(current_user, bank_.id) if coordinator else []
     waiting = []  # a coordinator's: every exchange of the bank still to settle
     if coordinator:
         waiting = db.session.scalars(select(Exchange).where(
@@ -60,8 +64,10 @@ def bank(bank_id):
             .order_by(Exchange.created_at)).all()
     return flask.render_template(
         "timebank/bank.html", bank=bank_, mine=mine, rows=statement[1], pending=statement[2], names=names,
-        coordinator=coordinator, members=ledger.members(current_user, bank_.id) if coordinator else [],
-        waiting=waiting, key=str(uuid.uuid4()), values=flask.g.get("tb_values", {}), page=page, total=total,
+        coordinator=coordinator, members=members,
+        waiting=waiting, key=str(uuid.uuid4()),
+        applications=membership.applications(current_user, bank_.id) if coordinator else [],
+        badges=membership.badges(bank_.id, [a.user_id for a, _ in members if a.user_id]) if coordinator else {}, values=flask.g.get("tb_values", {}), page=page, total=total,
         per_page=STATEMENT_PAGE,
         errors=flask.g.action_error.fields if flask.g.get("action_error") else {})
 
@@ -138,3 +144,69 @@ def leave(bank_id):
     ledger.leave(current_user, bank_id, flask.request.form.get("account") or None)
     flask.flash("Left the time bank: the history stays, and the balance moved to the bank's account.")
     return flask.redirect(flask.url_for("timebank.home"))
+
+
+# ------------------------------------------------------------------ joining, checks, pausing
+
+def _home_page(**_):
+    return home()
+
+
+@bp.post("/timebank/banks/<bank_id>/apply")
+@login_required
+@shows_errors_on(_home_page)
+def apply(bank_id):
+    membership.apply(current_user, bank_id, flask.request.form.get("message", ""))
+    flask.flash("Asked to join: a coordinator will approve it or say why not, and you will get an email.")
+    return flask.redirect(flask.url_for("timebank.home"))
+
+
+@bp.post("/timebank/applications/<application_id>/withdraw")
+@login_required
+@shows_errors_on(_home_page)
+def withdraw(application_id):
+    membership.withdraw(current_user, application_id)
+    flask.flash("Withdrawn.")
+    return flask.redirect(flask.url_for("timebank.home"))
+
+
+def _application_page(application_id, **_):
+    application = db.session.get(Application, application_id) if is_uuid(application_id or "") else None
+    return bank(application.bank_id) if application else home()
+
+
+@bp.post("/timebank/applications/<application_id>/<decision>")
+@login_required
+@shows_errors_on(_application_page)
+def decide(application_id, decision):
+    if decision == "approve":
+        account = membership.approve(current_user, application_id)
+        flask.flash("Approved: their account is open at 0 min, and they have been told.")
+        return flask.redirect(flask.url_for("timebank.bank", bank_id=account.bank_id, _anchor="applications"))
+    if decision == "refuse":
+        application = membership.refuse(current_user, application_id, flask.request.form.get("reason", ""))
+        flask.flash("Refused: they have been told, with your reason.")
+        return flask.redirect(flask.url_for("timebank.bank", bank_id=application.bank_id, _anchor="applications"))
+    flask.abort(404)
+
+
+@bp.post("/timebank/banks/<bank_id>/checks")
+@login_required
+@shows_errors_on("timebank.bank")
+def record_check(bank_id):
+    form = flask.request.form
+    check = membership.record_check(current_user, bank_id, form.get("user", ""), form.get("kind", ""),
+                                    form.get("note", ""))
+    flask.flash(f"Recorded: {CHECKS[check.kind]}.")
+    return flask.redirect(flask.url_for("timebank.bank", bank_id=bank_id, _anchor="applications"))
+
+
+@bp.post("/timebank/banks/<bank_id>/pause")
+@login_required
+@shows_errors_on("timebank.bank")
+def pause(bank_id):
+    paused = flask.request.form.get("paused") == "1"
+    membership.set_paused(current_user, bank_id, paused, flask.request.form.get("account") or None)
+    flask.flash("Paused: nobody can record time with the account until it comes back." if paused
+                else "Back: the account is active again.")
+    return flask.redirect(flask.url_for("timebank.bank", bank_id=bank_id))

@@ -7,7 +7,7 @@ from sqlalchemy import update
 from assets_hub import create_app
 from assets_hub.db import db
 from assets_hub.migrate import upgrade_database
-from assets_hub.timebank.models import Account
+from assets_hub.timebank.models import Account, Bank
 from tests.conftest import create_database
 from tests.referrals.test_cli import last_line, run
 
@@ -39,3 +39,14 @@ def test_banks_members_and_reconcile(url, tmp_path):
     db.state(app).engine.dispose()
     broken = run(url, tmp_path, "timebank", "reconcile")
     assert broken.returncode == 1 and account_id in broken.stdout and f"bank {bank_id}" in broken.stdout
+
+
+def test_a_bank_that_requires_a_dbs_check(url, tmp_path):
+    assert run(url, tmp_path, "users", "create", "marple@example.org", "--role", "timebank_coordinator").returncode == 0
+    bank_id = last_line(run(url, tmp_path, "timebank", "banks", "create", "Marple Time Bank", "--coordinator",
+                            "marple@example.org", "--requires-dbs", "--about", "Marple and Compstall"))
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "cli", "SEARCH_INDEX_DIR": str(tmp_path / "i")})
+    with app.app_context():
+        bank = db.session.get(Bank, bank_id)
+        assert (bank.requires_dbs, bank.about) == (True, "Marple and Compstall")
+    db.state(app).engine.dispose()
