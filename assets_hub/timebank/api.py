@@ -13,7 +13,7 @@ from flask_login import current_user
 from assets_hub.errors import Invalid
 from assets_hub.forms import json_body
 from assets_hub.timebank import ledger
-from assets_hub.timebank.schemas import ExchangeSchema
+from assets_hub.timebank.schemas import ExchangeSchema, GroupSchema
 
 bp = flask.Blueprint("timebank_api", __name__)
 
@@ -21,7 +21,8 @@ bp = flask.Blueprint("timebank_api", __name__)
 def exchange_json(e) -> dict:
     return {"id": e.id, "bank_id": e.bank_id, "giver": e.giver_id, "receiver": e.receiver_id, "minutes": e.minutes,
             "date": e.on.isoformat(), "description": e.description, "status": e.status,
-            "by_coordinator": e.by_coordinator, "reverses": e.reverses_id, "reason": e.reason}
+            "by_coordinator": e.by_coordinator, "reverses": e.reverses_id, "reason": e.reason,
+            "category": e.category, "activity": e.activity_id}
 
 
 @bp.get("/api/timebank/banks")
@@ -46,6 +47,20 @@ def record(bank_id):
     done = ledger.record(current_user, bank_id, data, flask.request.headers.get("Idempotency-Key", ""))
     response = flask.jsonify(exchange_json(done.exchange))
     response.status_code = 200 if done.replay else 201
+    return response
+
+
+@bp.post("/api/timebank/banks/<bank_id>/activities")
+def record_group(bank_id):
+    """A group activity (a coordinator's): one to many or many to one, with its split rule."""
+    ledger.get_bank(current_user, bank_id)
+    data = GroupSchema().load(json_body())
+    activity, replay = ledger.record_group(current_user, bank_id, data, flask.request.headers.get("Idempotency-Key", ""))
+    response = flask.jsonify({
+        "id": activity.id, "one": activity.one_id, "direction": activity.direction, "rule": activity.rule,
+        "minutes": activity.minutes, "people": activity.people, "date": activity.on.isoformat(),
+        "exchanges": [exchange_json(e) for e in ledger.activity_exchanges(activity)]})
+    response.status_code = 200 if replay else 201
     return response
 
 

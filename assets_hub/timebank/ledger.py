@@ -26,7 +26,7 @@ from assets_hub.db import db, utcnow
 from assets_hub.errors import Conflict, Forbidden, Invalid, NotFound
 from assets_hub.ids import is_uuid, new_id
 from assets_hub.roles import SYSTEM, require_role
-from assets_hub.timebank.models import Account, Bank, Coordinator, Entry, Exchange
+from assets_hub.timebank.models import Account, Activity, Bank, Coordinator, Entry, Exchange
 
 NOT_FOUND = "There is no such time bank, account or exchange, or it is not yours to see."
 
@@ -144,6 +144,14 @@ def bank_account(bank_id: str) -> Account:
 
 # ------------------------------------------------------------------ recording and posting
 
+class LimitPassed(Conflict):
+    """A limit would be passed; ``account_id``: whose."""
+
+    def __init__(self, message: str, fields: dict, account_id: str):
+        super().__init__(message, fields)
+        self.account_id = account_id
+
+
 @dataclass
 class Recorded:
     exchange: Exchange
@@ -185,7 +193,8 @@ def record(actor, bank_id: str, data: dict, key: str) -> Recorded:
         raise Forbidden("Record only exchanges you gave or received (a coordinator records for others).")
     exchange = Exchange(id=new_id(), bank_id=bank.id, giver_id=giver.id, receiver_id=receiver.id,
                         minutes=data["minutes"], on=data["date"], description=data.get("description") or "",
-                        recorded_by=_user_id(actor) or "system", by_coordinator=coordinator,
+                        category=data.get("category"), recorded_by=_user_id(actor) or "system",
+                        by_coordinator=coordinator,
                         idempotency_key=key, request_hash=digest, status="pending")
     try:
         with db.session.begin_nested():  # two requests with one key at once: the second finds the first's
@@ -199,6 +208,87 @@ def record(actor, bank_id: str, data: dict, key: str) -> Recorded:
     if coordinator:
         _post(exchange)
     return Recorded(exchange, False)
+
+
+def shares(minutes: int, people: int, rule: str) -> list[int]:
+    """Each person's minutes: 'each' gives everyone ``minutes``; 'split' shares ``minutes`` out in
+    whole minutes, the first ``minutes % people`` one more, so the shares add up to it exactly."""
+    if rule == "each":
+        return [minutes] * people
+    base, extra = divmod(minutes, people)
+    return [base + (1 if i < extra else 0) for i in range(people)]
+
+
+def record_group(actor, bank_id: str, data: dict, key: str) -> tuple[Activity, bool]:
+    """A coordinator records a group activity (``data`` from GroupSchema): one exchange between the
+    one and each of the many, all confirmed, with every limit checked, in one savepoint: all of it
+    is written or none. The same key again returns the first (True: a replay)."""
+    bank = get_bank(actor, bank_id)
+    if not is_coordinator(actor, bank.id):
+        raise Forbidden("A coordinator records group activities (members record their own exchanges).")
+    key = (key or "").strip()
+    if not key or len(key) > 90:
+        raise Invalid("Send an idempotency key (1-90 characters) with every activity.",
+                      {"idempotency_key": ["Missing or too long."]})
+    digest = _request_hash(data)
+    recorder = _user_id(actor) or "system"
+    previous = db.session.scalar(select(Activity).where(Activity.bank_id == bank.id, Activity.recorded_by == recorder,
+                                                        Activity.idempotency_key == key))
+    if previous is not None:
+        return previous, previous.request_hash == digest or _different_body()
+    one = _account_in(bank.id, data["one"], "one")
+    many = [_account_in(bank.id, account_id, "many") for account_id in data["many"]]
+    if one.id in {a.id for a in many}:
+        raise Invalid("The one who gives (or receives) cannot also be one of the group.",
+                      {"many": ["Includes the other side."]})
+    minutes, rule = data["minutes"], data["rule"]
+    if rule == "split" and minutes < len(many):
+        raise Invalid(f"Shared out, {len(many)} people need at least {len(many)} minutes.",
+                      {"minutes": [f"At least {len(many)} minutes."]})
+    activity = Activity(id=new_id(), bank_id=bank.id, one_id=one.id, direction=data["direction"], rule=rule,
+                        minutes=minutes, people=len(many), on=data["date"], description=data.get("description") or "",
+                        category=data.get("category"), recorded_by=recorder, idempotency_key=key,
+                        request_hash=digest)
+    try:
+        # One savepoint for all of it: a limit refused for one person leaves nothing of the activity,
+        # and the same key at the same moment (a unique violation) finds the first's.
+        with db.session.begin_nested():
+            db.session.add(activity)
+            db.session.flush()
+            _lock([one.id] + [a.id for a in many])  # all of them, in id order, before any is changed
+            for i, (other, share) in enumerate(zip(many, shares(minutes, len(many), rule))):
+                giver, receiver = (one, other) if data["direction"] == "gives" else (other, one)
+                exchange = Exchange(id=new_id(), bank_id=bank.id, giver_id=giver.id, receiver_id=receiver.id,
+                                    minutes=share, on=data["date"], description=activity.description,
+                                    category=activity.category, recorded_by=recorder, by_coordinator=True,
+                                    idempotency_key=f"group:{key}:{i}", request_hash=digest,
+                                    activity_id=activity.id, status="pending")
+                db.session.add(exchange)
+                db.session.flush()
+                try:
+                    _post(exchange)
+                except LimitPassed as exc:  # say whose limit: the group has many people
+                    name = db.session.scalar(select(User.display_name).join(Account, Account.user_id == User.id)
+                                             .where(Account.id == exc.account_id))
+                    raise Conflict(f"Nothing was recorded. For {name or 'the bank'}: {exc.message}",
+                                   {"one" if exc.account_id == one.id else "many": [exc.message]}) from None
+    except IntegrityError:
+        previous = db.session.scalar(select(Activity).where(
+            Activity.bank_id == bank.id, Activity.recorded_by == recorder, Activity.idempotency_key == key))
+        if previous is None:
+            raise
+        return previous, previous.request_hash == digest or _different_body()
+    return activity, False
+
+
+def activity_exchanges(activity: Activity) -> list[Exchange]:
+    return list(db.session.scalars(select(Exchange).where(Exchange.activity_id == activity.id)
+                                   .order_by(Exchange.created_at, Exchange.id)))
+
+
+def _different_body():
+    raise Conflict("This idempotency key was used for a different activity: use a new key for a new one.",
+                   {"idempotency_key": ["Used for a different activity."]})
 
 
 def _by_key(bank_id: str, actor, key: str, digest: str) -> Exchange | None:
@@ -226,7 +316,7 @@ def _lock(account_ids: list[str]) -> dict[str, Account]:
 
 def _post(exchange: Exchange, enforce_limits: bool = True) -> None:
     """Write an exchange's entries and move the cached balances, with the limits checked on the
-    locked accounts. Raises Conflict (naming how much is possible) when a limit would be passed."""
+    locked accounts. Raises LimitPassed (naming how much is possible) when a limit would be passed."""
     accounts = _lock([exchange.giver_id, exchange.receiver_id])
     giver, receiver = accounts[exchange.giver_id], accounts[exchange.receiver_id]
     bank = db.session.get(Bank, exchange.bank_id)
@@ -234,13 +324,14 @@ def _post(exchange: Exchange, enforce_limits: bool = True) -> None:
     if enforce_limits:
         if giver.kind == "member" and giver.balance_minutes + m > bank.max_minutes:
             room = max(0, bank.max_minutes - giver.balance_minutes)
-            raise Conflict(f"This would take the giver's balance over the bank's limit of {hours(bank.max_minutes)}: "
-                           f"they can give at most {hours(room)} more.", {"minutes": [f"At most {hours(room)}."]})
+            raise LimitPassed(f"This would take the giver's balance over the bank's limit of "
+                              f"{hours(bank.max_minutes)}: they can give at most {hours(room)} more.",
+                              {"minutes": [f"At most {hours(room)}."]}, giver.id)
         if receiver.kind == "member" and receiver.balance_minutes - m < bank.min_minutes:
             room = max(0, receiver.balance_minutes - bank.min_minutes)
-            raise Conflict(f"This would take the receiver's balance under the bank's limit of "
-                           f"{hours(bank.min_minutes)}: they can receive at most {hours(room)} more.",
-                           {"minutes": [f"At most {hours(room)}."]})
+            raise LimitPassed(f"This would take the receiver's balance under the bank's limit of "
+                              f"{hours(bank.min_minutes)}: they can receive at most {hours(room)} more.",
+                              {"minutes": [f"At most {hours(room)}."]}, receiver.id)
     db.session.add_all([Entry(exchange_id=exchange.id, account_id=giver.id, minutes=m),
                         Entry(exchange_id=exchange.id, account_id=receiver.id, minutes=-m)])
     giver.balance_minutes += m

@@ -64,6 +64,47 @@ class Account(Base):
     bank: Mapped[Bank] = relationship(lazy="joined")
 
 
+# The kinds of help a time bank's members give each other: the list time banks commonly use. The
+# directory's taxonomy describes services, not a neighbour's hour, so it is not reused here.
+CATEGORIES = {
+    "company": "Befriending and company", "shopping": "Shopping and errands", "transport": "Lifts and transport",
+    "garden": "Gardening", "home": "DIY and home repairs", "digital": "Computers and phones",
+    "food": "Cooking and meals", "learning": "Learning and skills", "creative": "Arts, crafts and music",
+    "admin": "Forms, letters and admin", "care": "Caring and childminding", "wellbeing": "Health and wellbeing",
+    "community": "Community activities", "other": "Something else",
+}
+
+
+class Activity(Base):
+    """A group activity: one account gives to many or receives from many, written as one set of
+    exchanges (``Exchange.activity_id``) in one transaction. ``rule``: 'each' (every one of the many
+    gives or receives ``minutes``) or 'split' (``minutes`` is the total, shared as evenly as whole
+    minutes allow)."""
+
+    __tablename__ = "tb_activity"
+    __table_args__ = (
+        CheckConstraint("direction IN ('gives','receives')", name="direction_known"),
+        CheckConstraint("rule IN ('each','split')", name="rule_known"),
+        CheckConstraint("minutes > 0 AND people > 0", name="positive"),
+        UniqueConstraint("bank_id", "recorded_by", "idempotency_key", name="uq_tb_activity_idempotency"),
+    )
+
+    id: Mapped[str] = id_column()
+    bank_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_bank.id"), nullable=False, index=True)
+    one_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_account.id"), nullable=False, index=True)
+    direction: Mapped[str] = mapped_column(String(10), nullable=False)  # what the one does: gives / receives
+    rule: Mapped[str] = mapped_column(String(10), nullable=False)
+    minutes: Mapped[int] = mapped_column(Integer, nullable=False)
+    people: Mapped[int] = mapped_column(Integer, nullable=False)
+    on: Mapped[date] = mapped_column(Date, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    category: Mapped[str | None] = mapped_column(String(40))
+    recorded_by: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False)
+    idempotency_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)
+
+
 class Exchange(Base):
     """Time given by one account to another. Pending until the other party confirms (or a
     coordinator recorded it); only then are its entries written. A reversal is an exchange of its
@@ -91,6 +132,8 @@ class Exchange(Base):
     idempotency_key: Mapped[str] = mapped_column(String(100), nullable=False)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # the same key, another body: refused
     reverses_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("tb_exchange.id"), unique=True)
+    activity_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("tb_activity.id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(40))  # a key of CATEGORIES
     reason: Mapped[str | None] = mapped_column(Text)  # a dispute's or a reversal's
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

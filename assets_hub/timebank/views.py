@@ -9,6 +9,7 @@ from datetime import date
 
 import flask
 from flask_login import current_user, login_required
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from assets_hub.db import db
@@ -16,8 +17,8 @@ from assets_hub.errors import Invalid
 from assets_hub.ids import is_uuid
 from assets_hub.forms import form_data, shows_errors_on
 from assets_hub.timebank import ledger, membership
-from assets_hub.timebank.models import CHECKS, Application, Exchange
-from assets_hub.timebank.schemas import ExchangeSchema
+from assets_hub.timebank.models import CATEGORIES, CHECKS, Application, Exchange
+from assets_hub.timebank.schemas import ExchangeSchema, GroupSchema
 
 bp = flask.Blueprint("timebank", __name__)
 STATEMENT_PAGE = 50  # entries a page of the statement shows (the CSV has them all)
@@ -30,7 +31,15 @@ def _hours(minutes):
 
 @bp.app_context_processor
 def _today():
-    return {"today_iso": lambda: date.today().isoformat(), "tb_checks": CHECKS}
+    return {"today_iso": lambda: date.today().isoformat(), "tb_checks": CHECKS, "tb_categories": CATEGORIES}
+
+
+def _load(schema, data: dict) -> dict:
+    """The schema's answer, or an Invalid naming the fields: shown in place on the form's page."""
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        raise Invalid.from_validation(err) from None
 
 
 @bp.get("/timebank")
@@ -57,6 +66,8 @@ def bank(bank_id):
     coordinator = ledger.is_coordinator(current_user, bank_.id)
     names = dict(ledger.directory(current_user, bank_.id))
     members = ledger.members(current_user, bank_.id) if coordinator else []
+    errors = flask.g.action_error.fields if flask.g.get("action_error") else {}
+    group = "tb_group_values" in flask.g  # the group activity's form failed, not the exchange's
     waiting = []  # a coordinator's: every exchange of the bank still to settle
     if coordinator:
         waiting = db.session.scalars(select(Exchange).where(
@@ -65,11 +76,11 @@ def bank(bank_id):
     return flask.render_template(
         "timebank/bank.html", bank=bank_, mine=mine, rows=statement[1], pending=statement[2], names=names,
         coordinator=coordinator, members=members,
-        waiting=waiting, key=str(uuid.uuid4()),
+        waiting=waiting, key=str(uuid.uuid4()), group_values=flask.g.get("tb_group_values", {}),
         applications=membership.applications(current_user, bank_.id) if coordinator else [],
         badges=membership.badges(bank_.id, [a.user_id for a, _ in members if a.user_id]) if coordinator else {}, values=flask.g.get("tb_values", {}), page=page, total=total,
         per_page=STATEMENT_PAGE,
-        errors=flask.g.action_error.fields if flask.g.get("action_error") else {})
+        errors={} if group else errors, group_errors=errors if group else {})
 
 
 @bp.post("/timebank/banks/<bank_id>/exchanges")
@@ -82,8 +93,8 @@ def record(bank_id):
     if values.get("direction") in ("gave", "received") and mine is not None:  # a member's form
         other = values.get("other", "")
         values["giver"], values["receiver"] = ((mine.id, other) if values["direction"] == "gave" else (other, mine.id))
-    data = ExchangeSchema().load({k: v for k, v in values.items() if k in ("giver", "receiver", "hours", "mins", "date",
-                                                                          "description")})
+    data = _load(ExchangeSchema(), {k: v for k, v in values.items() if k in ("giver", "receiver", "hours", "mins", "date",
+                                                                          "description", "category")})
     done = ledger.record(current_user, bank_id, data, values.get("idempotency_key", ""))
     if done.replay:
         flask.flash("That exchange was recorded already (the form was sent twice): nothing new was added.")
@@ -91,6 +102,19 @@ def record(bank_id):
         flask.flash(f"Recorded and confirmed: {ledger.hours(done.exchange.minutes)}.")
     else:
         flask.flash(f"Recorded: {ledger.hours(done.exchange.minutes)}. It counts once the other person confirms it.")
+    return flask.redirect(flask.url_for("timebank.bank", bank_id=bank_id))
+
+
+@bp.post("/timebank/banks/<bank_id>/activities")
+@login_required
+@shows_errors_on("timebank.bank")
+def record_group(bank_id):
+    """A coordinator records a group activity: one person to many (or many to one)."""
+    values = flask.g.tb_group_values = form_data(("many",))
+    data = _load(GroupSchema(), {k: v for k, v in values.items() if k != "idempotency_key"})
+    activity, replay = ledger.record_group(current_user, bank_id, data, values.get("idempotency_key", ""))
+    flask.flash("That activity was recorded already: nothing new was added." if replay else
+                f"Recorded the group activity: {activity.people} people, confirmed at once.")
     return flask.redirect(flask.url_for("timebank.bank", bank_id=bank_id))
 
 

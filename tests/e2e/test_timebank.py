@@ -43,7 +43,7 @@ def test_hours_recorded_confirmed_and_seen_by_both_and_the_coordinator(site, bro
     page.get_by_label("Hours").fill("2")
     page.get_by_label("Minutes").fill("15")
     page.get_by_label("What was it").fill("Dog walking")
-    page.get_by_role("button", name="Record").click()
+    page.get_by_role("button", name="Record", exact=True).click()
     assert "counts once the other person confirms it" in page.content()
     assert page.locator("#my-balance").inner_text() == "0 min"
     page.get_by_role("button", name="Sign out").click()
@@ -75,6 +75,6 @@ def test_time_bank_pages_have_no_wcag_violations(site, js_page):
     assert _violations(js_page) == []
     js_page.get_by_role("link", name="Heatons Time Bank").click()
     assert _violations(js_page) == []
-    js_page.get_by_role("button", name="Record").click()  # no time given: the errors in place
+    js_page.get_by_role("button", name="Record", exact=True).click()  # no time given: the errors in place
     assert "How long" in js_page.content()
     assert _violations(js_page) == []
