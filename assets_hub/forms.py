@@ -1,7 +1,10 @@
-"""Reading HTML forms and JSON bodies through marshmallow schemas, the same way for both."""
+"""Reading HTML forms and JSON bodies through marshmallow schemas, the same way for both; and
+answering with a CSV download."""
 from __future__ import annotations
 
+import csv
 import functools
+import io
 
 import flask
 from marshmallow import Schema, ValidationError
@@ -76,3 +79,11 @@ def shows_errors_on(page):
                 return (body[0] if isinstance(body, tuple) else body), exc.status
         return run
     return wrap
+
+
+def csv_response(rows, filename: str) -> flask.Response:
+    """Rows (the first the header) as a CSV download."""
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return flask.Response(out.getvalue(), mimetype="text/csv",
+                          headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -3,16 +3,13 @@ pages, with a personal token or the signed-in session and its CSRF token. Writes
 ``Idempotency-Key`` header: the same key again returns the first answer and records nothing."""
 from __future__ import annotations
 
-import csv
-import io
-from datetime import date
 
 import flask
 from flask_login import current_user
 
-from assets_hub.errors import Invalid
+from assets_hub import forms
 from assets_hub.forms import json_body
-from assets_hub.timebank import ledger
+from assets_hub.timebank import ledger, reports
 from assets_hub.timebank.schemas import ExchangeSchema, GroupSchema
 
 bp = flask.Blueprint("timebank_api", __name__)
@@ -85,28 +82,24 @@ def reverse(exchange_id):
                                         flask.request.headers.get("Idempotency-Key", "")))
 
 
-def _dates():
-    args = flask.request.args
-    try:
-        return [date.fromisoformat(args[k]) if args.get(k) else None for k in ("from", "to")]
-    except ValueError:
-        raise Invalid("Dates like 2026-12-07.", {"from": ["A date like 2026-12-07."]}) from None
-
-
 @bp.get("/api/timebank/banks/<bank_id>/statement")
 def statement(bank_id):
-    start, end = _dates()
+    start, end = reports.parse_range(flask.request.args)
     account_, rows, pending = ledger.statement(current_user, bank_id, flask.request.args.get("account", ""),
                                                start, end)
     lines = [{"date": x.on.isoformat(), "minutes": e.minutes, "exchange": x.id, "description": x.description,
               "reverses": x.reverses_id} for e, x in rows]
     if flask.request.args.get("format") == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["date", "minutes", "exchange", "description", "reverses"])
-        for line in lines:
-            writer.writerow([line["date"], line["minutes"], line["exchange"], line["description"], line["reverses"] or ""])
-        return flask.Response(out.getvalue(), mimetype="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="statement-{account_.id}.csv"'})
+        return forms.csv_response(
+            [["date", "minutes", "exchange", "description", "reverses"]] +
+            [[x["date"], x["minutes"], x["exchange"], x["description"], x["reverses"] or ""] for x in lines],
+            f"statement-{account_.id}.csv")
     return {"account": account_.id, "balance_minutes": account_.balance_minutes, "entries": lines,
             "pending": [exchange_json(x) for x in pending]}
+
+
+@bp.get("/api/timebank/banks/<bank_id>/report")
+def report(bank_id):
+    """A coordinator's figures for the bank (the page's and the CSV's): ``from``, ``to``."""
+    start, end = reports.parse_range(flask.request.args)
+    return reports.bank_report(current_user, bank_id, start, end).as_dict()

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from assets_hub.db import db
 from assets_hub.errors import Invalid
 from assets_hub.ids import is_uuid
+from assets_hub import forms
 from assets_hub.forms import form_data, shows_errors_on
-from assets_hub.timebank import ledger, membership
+from assets_hub.timebank import ledger, membership, reports
 from assets_hub.timebank.models import CATEGORIES, CHECKS, Application, Exchange
 from assets_hub.timebank.schemas import ExchangeSchema, GroupSchema
 
@@ -27,6 +28,21 @@ STATEMENT_PAGE = 50  # entries a page of the statement shows (the CSV has them a
 @bp.app_template_filter("hours")
 def _hours(minutes):
     return ledger.hours(minutes or 0)
+
+
+@bp.app_template_filter("month_name")
+def _month_name(key: str) -> str:
+    """"2026-11" -> "November 2026"."""
+    try:
+        return date(int(key[:4]), int(key[5:7]), 1).strftime("%B %Y")
+    except (ValueError, TypeError):
+        return key
+
+
+@bp.app_template_filter("tb_month_hours")
+def _month_hours(row) -> tuple[str, float]:
+    """(month, exchanges, minutes) -> (month, hours to one decimal): a chart's bar."""
+    return row[0], round(row[2] / 60, 1)
 
 
 @bp.app_context_processor
@@ -234,3 +250,26 @@ def pause(bank_id):
     flask.flash("Paused: nobody can record time with the account until it comes back." if paused
                 else "Back: the account is active again.")
     return flask.redirect(flask.url_for("timebank.bank", bank_id=bank_id))
+
+
+# ------------------------------------------------------------------ reports
+
+@bp.get("/timebank/banks/<bank_id>/report")
+@login_required
+def report(bank_id):
+    bank_ = ledger.get_bank(current_user, bank_id)
+    try:
+        start, end = reports.parse_range(flask.request.args)
+        figures = reports.bank_report(current_user, bank_.id, start, end)
+    except Invalid as exc:  # a bad date: the form again, the field named, the default range shown
+        if exc.status != 422:
+            raise
+        flask.g.action_error = exc
+        figures = reports.bank_report(current_user, bank_.id)
+        body = flask.render_template("timebank/report.html", bank=bank_, report=figures, errors=exc.fields,
+                                     values=flask.request.args)
+        return body, 422
+    if flask.request.args.get("format") == "csv":
+        return forms.csv_response(figures.csv_rows(), f"time-bank-report-{figures.start}-{figures.end}.csv")
+    return flask.render_template("timebank/report.html", bank=bank_, report=figures, errors={},
+                                 values={"from": figures.start.isoformat(), "to": figures.end.isoformat()})

@@ -2,6 +2,8 @@
 change, and the coordinator sees them; the time bank pages have no WCAG violations."""
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from assets_hub.db import db
@@ -66,6 +68,10 @@ def test_hours_recorded_confirmed_and_seen_by_both_and_the_coordinator(site, bro
     page.get_by_role("link", name="Heatons Time Bank").click()
     accounts = page.locator("table").last.inner_text()
     assert "Ann Member\t2 h 15 min" in accounts and "Bob Member\t-2 h 15 min" in accounts
+    page.get_by_role("link", name="The bank's report").click()
+    months = page.get_by_role("table", name="Hours exchanged each month")
+    this_month = months.get_by_role("row", name=date.today().strftime("%B %Y"))
+    assert this_month.inner_text().split("\t")[1:] == ["1", "2 h 15 min"]  # one exchange this month
     context.close()
 
 
@@ -77,4 +83,12 @@ def test_time_bank_pages_have_no_wcag_violations(site, js_page):
     assert _violations(js_page) == []
     js_page.get_by_role("button", name="Record", exact=True).click()  # no time given: the errors in place
     assert "How long" in js_page.content()
+    assert _violations(js_page) == []
+    js_page.get_by_role("button", name="Record the group activity").click()  # nobody chosen: in place
+    assert "Choose the people" in js_page.content()
+    assert _violations(js_page) == []
+    js_page.get_by_role("link", name="The bank's report").click()
+    assert _violations(js_page) == []
+    js_page.goto(js_page.url + "?from=soon")
+    assert "A date like" in js_page.content()
     assert _violations(js_page) == []
