@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+from sqlalchemy import (CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
                         false, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -194,3 +194,51 @@ class Check(Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     recorded_by: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)
+
+
+class Listing(Base):
+    """An offer of help or a request for it, with a kind of help and, if given, a place: the centre
+    of the postcode, sector or district the member typed (never their address)."""
+
+    __tablename__ = "tb_listing"
+    __table_args__ = (
+        CheckConstraint("kind IN ('offer','request')", name="kind_known"),
+        CheckConstraint("status IN ('open','closed')", name="status_known"),
+    )
+
+    id: Mapped[str] = id_column()
+    bank_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_bank.id"), nullable=False, index=True)
+    account_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_account.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    category: Mapped[str | None] = mapped_column(String(40))
+    place: Mapped[str | None] = mapped_column(String(120))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)
+
+
+class Conversation(Base):
+    """Between a listing's member and one who answered it; only the two of them read it."""
+
+    __tablename__ = "tb_conversation"
+    __table_args__ = (UniqueConstraint("listing_id", "account_id", name="uq_tb_conversation_listing_account"),)
+
+    id: Mapped[str] = id_column()
+    listing_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_listing.id"), nullable=False, index=True)
+    account_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_account.id"), nullable=False,
+                                            index=True)  # who answered
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)
+
+
+class Message(Base):
+    __tablename__ = "tb_message"
+
+    id: Mapped[str] = id_column()
+    conversation_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_conversation.id"), nullable=False,
+                                                 index=True)
+    author_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_account.id"), nullable=False, index=True)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)

@@ -17,8 +17,8 @@ from assets_hub.errors import Invalid
 from assets_hub.ids import is_uuid
 from assets_hub import forms
 from assets_hub.forms import form_data, shows_errors_on
-from assets_hub.timebank import ledger, membership, reports
-from assets_hub.timebank.models import CATEGORIES, CHECKS, Application, Exchange
+from assets_hub.timebank import ledger, membership, offers, reports
+from assets_hub.timebank.models import CATEGORIES, CHECKS, Application, Exchange, Listing
 from assets_hub.timebank.schemas import ExchangeSchema, GroupSchema
 
 bp = flask.Blueprint("timebank", __name__)
@@ -273,3 +273,84 @@ def report(bank_id):
         return forms.csv_response(figures.csv_rows(), f"time-bank-report-{figures.start}-{figures.end}.csv")
     return flask.render_template("timebank/report.html", bank=bank_, report=figures, errors={},
                                  values={"from": figures.start.isoformat(), "to": figures.end.isoformat()})
+
+
+# ------------------------------------------------------------------ offers, requests, conversations
+
+@bp.get("/timebank/banks/<bank_id>/listings")
+@login_required
+def listings(bank_id):
+    bank_ = ledger.get_bank(current_user, bank_id)
+    args = flask.request.args
+    query = {k: (args.get(k) or "").strip() for k in ("words", "kind", "category", "near")}
+    errors = flask.g.action_error.fields if flask.g.get("action_error") else {}
+    try:
+        found, place = offers.find(current_user, bank_.id, query["words"], query["kind"] or None,
+                                   query["category"] or None, query["near"] or None)
+    except Invalid as exc:  # a place we do not know: say so by the field, list without it
+        found, place = offers.find(current_user, bank_.id, query["words"], query["kind"] or None,
+                                   query["category"] or None)
+        errors = {**exc.fields, **errors}
+    mine = ledger.my_account(current_user, bank_.id)
+    return flask.render_template(
+        "timebank/listings.html", bank=bank_, found=found, place=place, query=query, mine=mine,
+        kinds=offers.KINDS, conversations=offers.my_conversations(current_user, bank_.id),
+        values=flask.g.get("tb_listing_values", {}), errors=errors)
+
+
+@bp.post("/timebank/banks/<bank_id>/listings")
+@login_required
+@shows_errors_on("timebank.listings")
+def create_listing(bank_id):
+    values = flask.g.tb_listing_values = form_data()
+    listing = offers.create(current_user, bank_id, values)
+    flask.flash(f"Listed: {listing.title}. Members of the bank can find it and answer.")
+    return flask.redirect(flask.url_for("timebank.listings", bank_id=bank_id))
+
+
+def _listing_page(listing_id, **_):
+    listing = db.session.get(Listing, listing_id) if is_uuid(listing_id or "") else None
+    return listings(listing.bank_id) if listing else home()
+
+
+@bp.post("/timebank/listings/<listing_id>/close")
+@login_required
+@shows_errors_on(_listing_page)
+def close_listing(listing_id):
+    listing = offers.close(current_user, listing_id)
+    flask.flash("Closed: members no longer find it; its conversations stay.")
+    return flask.redirect(flask.url_for("timebank.listings", bank_id=listing.bank_id))
+
+
+@bp.post("/timebank/listings/<listing_id>/answer")
+@login_required
+@shows_errors_on(_listing_page)
+def answer(listing_id):
+    found = offers.answer(current_user, listing_id, flask.request.form.get("body", ""))
+    flask.flash("Sent. Only the two of you can read this conversation.")
+    return flask.redirect(flask.url_for("timebank.conversation", conversation_id=found.id))
+
+
+@bp.get("/timebank/conversations/<conversation_id>")
+@login_required
+def conversation(conversation_id):
+    found, listing, messages = offers.conversation(current_user, conversation_id)
+    return flask.render_template("timebank/conversation.html", conversation=found, listing=listing,
+                                 messages=messages, mine=ledger.my_account(current_user, listing.bank_id),
+                                 errors=flask.g.action_error.fields if flask.g.get("action_error") else {})
+
+
+@bp.post("/timebank/conversations/<conversation_id>")
+@login_required
+@shows_errors_on("timebank.conversation")
+def reply(conversation_id):
+    offers.reply(current_user, conversation_id, flask.request.form.get("body", ""))
+    return flask.redirect(flask.url_for("timebank.conversation", conversation_id=conversation_id, _anchor="last"))
+
+
+@bp.get("/timebank/banks/<bank_id>/members/<account_id>")
+@login_required
+def profile(bank_id, account_id):
+    account, name, checks, open_listings = offers.profile(current_user, bank_id, account_id)
+    return flask.render_template("timebank/profile.html", bank=ledger.get_bank(current_user, bank_id), account=account,
+                                 name=name, checks=checks, listings=open_listings)

@@ -92,3 +92,26 @@ def test_time_bank_pages_have_no_wcag_violations(site, js_page):
     js_page.goto(js_page.url + "?from=soon")
     assert "A date like" in js_page.content()
     assert _violations(js_page) == []
+    js_page.get_by_role("button", name="Sign out").click()
+
+    sign_in(js_page, site, "ann@tb-e2e.test", "member password 1")  # offers, requests, a conversation
+    js_page.goto(site + "/timebank")
+    js_page.get_by_role("link", name="Heatons Time Bank").click()
+    js_page.get_by_role("link", name="Offers and requests: what members give and need").click()
+    assert _violations(js_page) == []
+    js_page.get_by_label("What, in a few words").fill("Help with a computer")
+    js_page.get_by_label("Where: a postcode").fill("Atlantis")
+    js_page.get_by_role("button", name="List it").click()
+    assert "place" in js_page.content() and _violations(js_page) == []
+    js_page.get_by_label("Where: a postcode").fill("SK4 2")
+    js_page.get_by_role("button", name="List it").click()
+    js_page.locator(".card .meta").get_by_role("link", name="Ann Member").first.click()
+    assert "Help with a computer" in js_page.content() and _violations(js_page) == []
+    js_page.get_by_role("button", name="Sign out").click()
+    sign_in(js_page, site, "bob@tb-e2e.test", "member password 2")
+    js_page.goto(site + "/timebank")
+    js_page.get_by_role("link", name="Heatons Time Bank").click()
+    js_page.get_by_role("link", name="Offers and requests: what members give and need").click()
+    js_page.get_by_label("Write to Ann Member").fill("I could show you on Tuesday")
+    js_page.get_by_role("button", name="Answer Help with a computer").click()
+    assert "I could show you on Tuesday" in js_page.content() and _violations(js_page) == []
