@@ -500,6 +500,12 @@ def members(actor, bank_id: str) -> list[tuple[Account, str]]:
         .where(Account.bank_id == bank.id).order_by(Account.kind, User.display_name))]
 
 
+def account_name(account: Account) -> str:
+    if account.user_id is None:
+        return f"{account.bank.name} (the bank)"
+    return db.session.scalar(select(User.display_name).where(User.id == account.user_id)) or "A member"
+
+
 def reconcile() -> list[str]:
     """Every way the cached figures could disagree with the entries, as sentences; [] when clean."""
     problems = []
@@ -527,5 +533,10 @@ def directory(actor, bank_id: str) -> list[tuple[str, str]]:
         .where(Account.bank_id == bank.id, Account.status == "active").order_by(Account.kind.desc(), User.display_name))]
 
 
-def entry_count(account: Account) -> int:
-    return db.session.scalar(select(func.count()).select_from(Entry).where(Entry.account_id == account.id)) or 0
+def entry_count(account: Account, start: date | None = None, end: date | None = None) -> int:
+    stmt = select(func.count()).select_from(Entry).where(Entry.account_id == account.id)
+    if start or end:
+        stmt = stmt.join(Exchange, Exchange.id == Entry.exchange_id)
+        stmt = stmt.where(Exchange.on >= start) if start else stmt
+        stmt = stmt.where(Exchange.on <= end) if end else stmt
+    return db.session.scalar(stmt) or 0

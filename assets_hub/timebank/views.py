@@ -354,3 +354,29 @@ def profile(bank_id, account_id):
     account, name, checks, open_listings = offers.profile(current_user, bank_id, account_id)
     return flask.render_template("timebank/profile.html", bank=ledger.get_bank(current_user, bank_id), account=account,
                                  name=name, checks=checks, listings=open_listings)
+
+
+@bp.get("/timebank/banks/<bank_id>/accounts/<account_id>")
+@login_required
+def statement(bank_id, account_id):
+    """One account's statement over a date range, a page at a time: a member's own, or any for the
+    bank's coordinators. The CSV link downloads the same range whole."""
+    account = ledger.get_account(current_user, bank_id, account_id)
+    errors = {}
+    try:
+        start, end = reports.parse_range(flask.request.args)
+    except Invalid as exc:
+        start = end = None
+        errors = exc.fields
+    page = flask.request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 1_000_000 else 1
+    _, rows, pending = ledger.statement(current_user, bank_id, account.id, start, end, limit=STATEMENT_PAGE,
+                                        offset=(page - 1) * STATEMENT_PAGE)
+    name = ledger.account_name(account)
+    values = {"from": start.isoformat() if start else "", "to": end.isoformat() if end else ""}
+    body = flask.render_template(
+        "timebank/statement.html", bank=account.bank, account=account, rows=rows, pending=pending, name=name,
+        page=page, per_page=STATEMENT_PAGE, total=ledger.entry_count(account, start, end),
+        values=values if not errors else flask.request.args, errors=errors,
+        args={k: v for k, v in values.items() if v})
+    return (body, 422) if errors else body

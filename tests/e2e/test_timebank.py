@@ -92,6 +92,9 @@ def test_time_bank_pages_have_no_wcag_violations(site, js_page):
     js_page.goto(js_page.url + "?from=soon")
     assert "A date like" in js_page.content()
     assert _violations(js_page) == []
+    js_page.get_by_role("link", name="Heatons Time Bank").click()
+    js_page.get_by_role("link", name="Ann Member").click()  # a member's statement, for chosen dates
+    assert "Statement: Ann Member" in js_page.content() and _violations(js_page) == []
     js_page.get_by_role("button", name="Sign out").click()
 
     sign_in(js_page, site, "ann@tb-e2e.test", "member password 1")  # offers, requests, a conversation

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from assets_hub.db import db
 from assets_hub.errors import Forbidden, Invalid, NotFound, Unauthorised
 from assets_hub.mail import OutboxMessage
-from assets_hub.roles import ROLES, SYSTEM
+from assets_hub.roles import ROLES
 from assets_hub.timebank import ledger, membership
 from assets_hub.timebank.models import Account, Application
 from tests.conftest import csrf_token

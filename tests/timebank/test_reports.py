@@ -97,3 +97,21 @@ def test_the_page_the_csv_and_the_json_say_the_same(client, history):
     assert bad.status_code == 422 and 'id="from-error"' in bad.text
     sign_in(client, history.emails["member0"])
     assert client.get(f"/timebank/banks/{history.id}/report").status_code == 403
+
+
+def test_a_statement_for_chosen_dates_as_a_page_and_its_csv(client, history):
+    a = history.accounts[0]
+    sign_in(client, history.emails["coordinator"])
+    page = client.get(f"/timebank/banks/{history.id}/accounts/{a.id}?from=2026-10-01&to=2026-11-30")
+    assert page.status_code == 200 and "(1 to 5 of 5)" in page.text and "Gardening" in page.text
+    october = client.get(f"/timebank/banks/{history.id}/accounts/{a.id}?from=2026-10-01&to=2026-10-31").text
+    assert "(1 to 1 of 1)" in october and "+1 h" in october
+    csv_link = october.split('href="/api/timebank/banks/')[1].split('"')[0].replace("&amp;", "&")
+    rows = list(csv.reader(io.StringIO(client.get("/api/timebank/banks/" + csv_link).text)))
+    assert [r[:2] for r in rows] == [["date", "minutes"], ["2026-10-05", "60"]]
+    bad = client.get(f"/timebank/banks/{history.id}/accounts/{a.id}?to=soon")
+    assert bad.status_code == 422 and 'id="to-error"' in bad.text
+    sign_in(client, history.emails["member1"])  # another member's statement: not theirs to see
+    assert client.get(f"/timebank/banks/{history.id}/accounts/{a.id}").status_code == 404
+    sign_in(client, history.emails["member0"])
+    assert client.get(f"/timebank/banks/{history.id}/accounts/{a.id}").status_code == 200
