@@ -8,7 +8,7 @@ from assets_hub.mail import OutboxMessage  # noqa: F401
 from assets_hub.referrals.models import (AuditEntry, ContactLog, ErasedCase, Goal, KeptApart, Need, OnwardReferral, Person,  # noqa: F401
                                          Referral, ReferralEvent, Team, TeamMember)
 from assets_hub.timebank.models import (Account, Activity, Application, Bank, Check, Conversation, Coordinator,  # noqa: F401
-                                        Entry, Exchange, Listing, Message)
+                                        Entry, Exchange, Invitation, Listing, Message)
 from search.models import SearchChange, Synonym  # noqa: F401
 from curation.models import (Claim, CuratorArea, DuplicateFlag, HistoryRedaction, ListingChange, ListingVersion, PendingChange, ReviewReminder,  # noqa: F401
                              Suggestion)

@@ -204,7 +204,7 @@ def set_active(actor, user_id: str, active: bool) -> User:
 
 # ------------------------------------------------------------------ passwords
 
-def _check_new_password(password: str, field: str = "password") -> None:
+def check_new_password(password: str, field: str = "password") -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise Invalid(f"Use at least {MIN_PASSWORD} characters.", {field: [f"Use at least {MIN_PASSWORD} characters."]})
     if len(password) > 200:
@@ -217,7 +217,7 @@ def change_password(actor, current: str, new: str, repeat: str) -> User:
     user = _account(actor.id)
     if not check_password_hash(user.password_hash, current or ""):
         raise Invalid("Your current password is not right.", {"current_password": ["Your current password is not right."]})
-    _check_new_password(new, "new_password")
+    check_new_password(new, "new_password")
     if new != repeat:
         raise Invalid("The two new passwords are not the same.", {"repeat_password": ["The two new passwords are not the same."]})
     user.password_hash = generate_password_hash(new)
@@ -277,7 +277,7 @@ def reset_for_token(token: str) -> PasswordReset:
 def reset_password(token: str, new: str, repeat: str) -> User:
     """Set a new password from a reset link; the link is used up and every session ends."""
     reset = reset_for_token(token)
-    _check_new_password(new, "new_password")
+    check_new_password(new, "new_password")
     if new != repeat:
         raise Invalid("The two new passwords are not the same.", {"repeat_password": ["The two new passwords are not the same."]})
     user = _account(reset.user_id)

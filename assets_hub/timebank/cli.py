@@ -34,10 +34,12 @@ def banks_group():
 @click.option("--max-hours", type=float, default=40, show_default=True, help="The highest balance a member may have")
 @click.option("--requires-dbs", is_flag=True, help="Approve members only once a coordinator has recorded a DBS check")
 @click.option("--about", default="", help="A sentence shown to people who may join")
-def banks_create(name, coordinator, min_hours, max_hours, requires_dbs, about):
+@click.option("--service", default=None, help="The bank's listing in the directory (a service id): referrals to it "
+              "can end in an invitation to join")
+def banks_create(name, coordinator, min_hours, max_hours, requires_dbs, about, service):
     """Create a time bank with its own account; prints its id on the last line."""
     try:
-        bank = ledger.create_bank(SYSTEM, name, coordinator, min_hours, max_hours, requires_dbs, about)
+        bank = ledger.create_bank(SYSTEM, name, coordinator, min_hours, max_hours, requires_dbs, about, service)
         db.commit()
     except AppError as exc:
         fail(exc)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import lazyload
 
 from assets_hub.accounts.models import User
 from assets_hub.db import db, utcnow
+from assets_hub.directory.services import get_service
 from assets_hub.errors import Conflict, Forbidden, Invalid, NotFound
 from assets_hub.ids import is_uuid, new_id
 from assets_hub.roles import SYSTEM, require_role
@@ -93,7 +94,7 @@ def get_account(actor, bank_id: str, account_id: str) -> Account:
 # ------------------------------------------------------------------ banks and members
 
 def create_bank(actor, name: str, coordinator_email: str, min_hours: float = -10, max_hours: float = 40,
-                requires_dbs: bool = False, about: str = "") -> Bank:
+                requires_dbs: bool = False, about: str = "", service_id: str | None = None) -> Bank:
     require_role(actor, "admin", action="create time banks")
     name = " ".join((name or "").split())
     if not name or len(name) > 200:
@@ -107,8 +108,12 @@ def create_bank(actor, name: str, coordinator_email: str, min_hours: float = -10
     if coordinator is None or coordinator.role not in ("timebank_coordinator", "admin"):
         raise Invalid("The coordinator must have a time bank coordinator's account.",
                       {"coordinator": ["No time bank coordinator has this address."]})
+    if service_id:
+        get_service(service_id, not_found="There is no service with that id in the directory.")
+        if db.session.scalar(select(Bank.id).where(Bank.service_id == service_id)):
+            raise Conflict("Another time bank has that listing.", {"service": ["Another bank's listing."]})
     bank = Bank(id=new_id(), name=name, min_minutes=round(min_hours * 60), max_minutes=round(max_hours * 60),
-                requires_dbs=bool(requires_dbs), about=(about or "").strip()[:2000])
+                requires_dbs=bool(requires_dbs), about=(about or "").strip()[:2000], service_id=service_id or None)
     db.session.add(bank)
     db.session.flush()
     db.session.add(Account(bank_id=bank.id, user_id=None, kind="bank"))

@@ -19,7 +19,8 @@ def _precise() -> datetime:
 
 class Bank(Base):
     __tablename__ = "tb_bank"
-    __table_args__ = (CheckConstraint("min_minutes <= 0 AND max_minutes >= 0", name="limits_around_zero"),)
+    __table_args__ = (CheckConstraint("min_minutes <= 0 AND max_minutes >= 0", name="limits_around_zero"),
+                      Index("uq_tb_bank_service_id", "service_id", unique=True))
 
     id: Mapped[str] = id_column()
     name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
@@ -27,6 +28,8 @@ class Bank(Base):
     max_minutes: Mapped[int] = mapped_column(Integer, nullable=False, default=2400)
     requires_dbs: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=false())
     about: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    # The bank's listing in the directory: link workers refer people to it (not a foreign key).
+    service_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
@@ -242,3 +245,24 @@ class Message(Base):
     author_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_account.id"), nullable=False, index=True)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)
+
+
+class Invitation(Base):
+    """An invitation to join a bank, made from an accepted referral to the bank's listing. The
+    token is sent (or handed over) once and kept only as its hash. ``share_hours``: the person's
+    choice to let their link worker see the hours they give and receive; they can change it."""
+
+    __tablename__ = "tb_invitation"
+
+    id: Mapped[str] = id_column()
+    bank_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("tb_bank.id"), nullable=False, index=True)
+    onward_id: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False, index=True)  # sp_onward
+    person_id: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False, index=True)  # sp_person
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_by: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    account_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("tb_account.id"), index=True)
+    share_hours: Mapped[bool] = mapped_column(nullable=False, default=False)
+    share_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

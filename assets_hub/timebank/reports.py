@@ -54,12 +54,16 @@ class BankReport:
         return rows
 
 
-def _help_given(bank_id: str, start: date, end: date):
-    """The condition for an exchange that counts as time given in the range (see the module)."""
+def counted_as_help():
+    """The condition for an exchange that counts as time given (see the module)."""
     reversal = aliased(Exchange)
-    return and_(Exchange.bank_id == bank_id, Exchange.status == "confirmed", Exchange.on >= start, Exchange.on <= end,
-                Exchange.reverses_id.is_(None), not_(Exchange.idempotency_key.like(LEAVING)),
-                not_(exists().where(reversal.reverses_id == Exchange.id)))
+    return and_(Exchange.status == "confirmed", Exchange.reverses_id.is_(None),
+                not_(Exchange.idempotency_key.like(LEAVING)), not_(exists().where(reversal.reverses_id == Exchange.id)))
+
+
+def _help_given(bank_id: str, start: date, end: date):
+    """... in one bank over a date range."""
+    return and_(Exchange.bank_id == bank_id, Exchange.on >= start, Exchange.on <= end, counted_as_help())
 
 
 def parse_range(args) -> tuple[date | None, date | None]:

@@ -13,11 +13,11 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from assets_hub.db import db
-from assets_hub.errors import Invalid
+from assets_hub.errors import Conflict, Invalid
 from assets_hub.ids import is_uuid
 from assets_hub import forms
 from assets_hub.forms import form_data, shows_errors_on
-from assets_hub.timebank import ledger, membership, offers, reports
+from assets_hub.timebank import ledger, linking, membership, offers, reports
 from assets_hub.timebank.models import CATEGORIES, CHECKS, Application, Exchange, Listing
 from assets_hub.timebank.schemas import ExchangeSchema, GroupSchema
 
@@ -47,7 +47,10 @@ def _month_hours(row) -> tuple[str, float]:
 
 @bp.app_context_processor
 def _today():
-    return {"today_iso": lambda: date.today().isoformat(), "tb_checks": CHECKS, "tb_categories": CATEGORIES}
+    return {"today_iso": lambda: date.today().isoformat(), "tb_checks": CHECKS, "tb_categories": CATEGORIES,
+            # for the referral pages (the app puts the two domains together in its templates)
+            "timebank_for_service": linking.bank_for_service,
+            "timebank_hours": lambda referral: linking.hours_for(current_user, referral)}
 
 
 def _load(schema, data: dict) -> dict:
@@ -94,8 +97,9 @@ def bank(bank_id):
         coordinator=coordinator, members=members,
         waiting=waiting, key=str(uuid.uuid4()), group_values=flask.g.get("tb_group_values", {}),
         applications=membership.applications(current_user, bank_.id) if coordinator else [],
-        badges=membership.badges(bank_.id, [a.user_id for a, _ in members if a.user_id]) if coordinator else {}, values=flask.g.get("tb_values", {}), page=page, total=total,
-        per_page=STATEMENT_PAGE,
+        badges=membership.badges(bank_.id, [a.user_id for a, _ in members if a.user_id]) if coordinator else {},
+        values=flask.g.get("tb_values", {}), page=page, total=total, per_page=STATEMENT_PAGE,
+        shared=linking.sharing(current_user, bank_.id) if mine else None,
         errors={} if group else errors, group_errors=errors if group else {})
 
 
@@ -380,3 +384,59 @@ def statement(bank_id, account_id):
         values=values if not errors else flask.request.args, errors=errors,
         args={k: v for k, v in values.items() if v})
     return (body, 422) if errors else body
+
+
+# ------------------------------------------------------------------ from a referral
+
+@bp.post("/timebank/invitations")
+@login_required
+def invite():
+    """Whoever answers referrals for the bank's listing invites the person of an accepted one."""
+    onward_id = flask.request.form.get("onward_id", "")
+    try:
+        _, link, emailed = linking.invite(current_user, onward_id)
+    except Invalid as exc:
+        flask.flash(exc.message)
+        return flask.redirect(flask.url_for("referrals.provider_referral", onward_id=onward_id))
+    flask.flash("Invited: the link was emailed to them." if emailed else
+                f"Invited. Their email was not shared with you, so give them this link (it works once, for "
+                f"{linking.INVITATION_DAYS} days): {link}")
+    return flask.redirect(flask.url_for("referrals.provider_referral", onward_id=onward_id))
+
+
+@bp.route("/timebank/join/<token>", methods=["GET", "POST"])
+def join(token):
+    """The invited person joins: signed in, or with a new account made here."""
+    invitation, bank_ = linking.open_invitation(token)
+    errors, values = {}, {}
+    if flask.request.method == "POST":
+        values = form_data()
+        try:
+            linking.accept(current_user, token, values.get("share") == "yes", values)
+            db.session.commit()
+        except Invalid as exc:
+            db.session.rollback()
+            errors = exc.fields
+        except Conflict as exc:
+            db.session.rollback()
+            errors = exc.fields
+        else:
+            if current_user.is_authenticated:
+                flask.flash(f"Welcome to {bank_.name}.")
+                return flask.redirect(flask.url_for("timebank.bank", bank_id=bank_.id))
+            flask.flash(f"Your account is ready and you are a member of {bank_.name}: sign in.")
+            return flask.redirect(flask.url_for("accounts.login", next=flask.url_for("timebank.bank", bank_id=bank_.id)))
+    body = flask.render_template("timebank/join.html", bank=bank_, invitation=invitation, errors=errors,
+                                 values={k: v for k, v in values.items() if k not in ("password", "repeat")})
+    return (body, 409 if "email" in errors and "sign in" in " ".join(errors["email"]) else 422) if errors else body
+
+
+@bp.post("/timebank/banks/<bank_id>/sharing")
+@login_required
+@shows_errors_on("timebank.bank")
+def sharing(bank_id):
+    share = flask.request.form.get("share") == "yes"
+    linking.set_sharing(current_user, bank_id, share)
+    flask.flash("Your link worker can see the hours you give and receive here." if share else
+                "Your link worker no longer sees your hours here.")
+    return flask.redirect(flask.url_for("timebank.bank", bank_id=bank_id))

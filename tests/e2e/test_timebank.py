@@ -28,6 +28,14 @@ def site(tmp_path_factory):
         bank = ledger.create_bank(SYSTEM, "Heatons Time Bank", "coord@tb-e2e.test")
         for email in ("ann@tb-e2e.test", "bob@tb-e2e.test"):
             ledger.add_member(SYSTEM, bank.id, email)
+        # an invitation from an accepted referral (tests/timebank/test_linking.py makes them for real)
+        from datetime import timedelta
+        from assets_hub.db import utcnow
+        from assets_hub.ids import new_id
+        from assets_hub.timebank import linking
+        from assets_hub.timebank.models import Invitation
+        db.session.add(Invitation(bank_id=bank.id, onward_id=new_id(), person_id=new_id(), token_hash=linking._hash(
+            "e2e-invitation"), created_by=new_id(), expires_at=utcnow() + timedelta(days=1), share_hours=False))
         db.session.commit()
     with serve(app) as base:
         yield base
@@ -76,6 +84,11 @@ def test_hours_recorded_confirmed_and_seen_by_both_and_the_coordinator(site, bro
 
 
 def test_time_bank_pages_have_no_wcag_violations(site, js_page):
+    js_page.goto(site + "/timebank/join/e2e-invitation")  # joining from a referral, and its error state
+    assert _violations(js_page) == []
+    js_page.get_by_role("button", name="Join Heatons Time Bank").click()
+    assert "Enter your email address." in js_page.content()
+    assert _violations(js_page) == []
     sign_in(js_page, site, "coord@tb-e2e.test", "coordinator password 1")
     js_page.goto(site + "/timebank")
     assert _violations(js_page) == []

@@ -50,3 +50,10 @@ def test_a_bank_that_requires_a_dbs_check(url, tmp_path):
         bank = db.session.get(Bank, bank_id)
         assert (bank.requires_dbs, bank.about) == (True, "Marple and Compstall")
     db.state(app).engine.dispose()
+
+
+def test_a_bank_listed_in_the_directory_names_a_service_that_exists(url, tmp_path):
+    assert run(url, tmp_path, "users", "create", "listed@example.org", "--role", "timebank_coordinator").returncode == 0
+    refused = run(url, tmp_path, "timebank", "banks", "create", "Listed Time Bank", "--coordinator",
+                  "listed@example.org", "--service", "3f1e4c8e-0000-4000-8000-000000000000")
+    assert refused.returncode == 1 and "no service" in refused.stderr
