@@ -3,7 +3,7 @@
     DATABASE_URL=postgresql://... python bench/ab.py BASE_REF api [--runs 3] [-- ARGS FOR THE BENCHMARK]
     make bench-ab BASE=d8252fc BENCH=api ARGS="--reuse postgresql://.../bench_api_xxx"
 
-BENCH is one or more of: api, search, import, geo (``bench/<name>.py``). BASE_REF is checked out
+BENCH is one or more of: api, search, import, geo, ledger, referrals (``bench/<name>.py``). BASE_REF is checked out
 in a temporary git worktree (removed at the end); each round runs the benchmark once from the base
 tree and once from this tree, alternating which goes first (A B, B A, ...) so a machine that
 speeds up or slows down during the rounds weighs on both alike. Give the benchmark the same data
@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-BENCHES = ("api", "search", "import", "geo")
+BENCHES = ("api", "search", "import", "geo", "ledger", "referrals")
 
 
 def figures(output: str) -> dict[str, list[float]]:

@@ -17,7 +17,8 @@ from assets_hub.timebank import ledger
 from assets_hub.timebank.models import CHECKS, Account, Application, Bank, Check, Coordinator
 
 
-def _link(endpoint: str, **values) -> str:
+def email_link(endpoint: str, **values) -> str:
+    """A link for an email: to a page behind sign-in, so the email itself says nothing more."""
     try:
         return flask.url_for(endpoint, _external=True, **values)
     except RuntimeError:  # a command with no SERVER_NAME configured
@@ -70,7 +71,7 @@ def apply(actor, bank_id: str, message: str) -> Application:
                                       .where(Coordinator.bank_id == bank.id, User.active.is_(True))).all()
     mail.send(list(coordinators), f"Someone asked to join {bank.name}",
               f"Someone asked to join {bank.name}.\n\nSign in to approve or refuse it: "
-              f"{_link('timebank.bank', bank_id=bank.id, _anchor='applications')}\n")
+              f"{email_link('timebank.bank', bank_id=bank.id, _anchor='applications')}\n")
     return application
 
 
@@ -116,7 +117,7 @@ def approve(actor, application_id: str) -> Account:
     db.session.flush()
     mail.send(user.email, f"Welcome to {bank.name}",
               f"Your application to join {bank.name} was approved.\n\nSign in to offer and ask for help: "
-              f"{_link('timebank.bank', bank_id=bank.id)}\n")
+              f"{email_link('timebank.bank', bank_id=bank.id)}\n")
     return account
 
 
@@ -131,7 +132,7 @@ def refuse(actor, application_id: str, reason: str) -> Application:
     user = db.session.get(User, application.user_id)
     mail.send(user.email, f"Your application to {bank.name}",
               f"Your application to join {bank.name} was not approved. Sign in to read why: "
-              f"{_link('timebank.home')}\n")
+              f"{email_link('timebank.home')}\n")
     return application
 
 

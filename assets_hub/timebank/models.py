@@ -119,6 +119,8 @@ class Exchange(Base):
         CheckConstraint("giver_id <> receiver_id", name="parties_differ"),
         CheckConstraint("status IN ('pending','confirmed','disputed','rejected')", name="status_known"),
         UniqueConstraint("bank_id", "recorded_by", "idempotency_key", name="uq_tb_exchange_idempotency"),
+        Index("ix_tb_exchange_activity_id", "activity_id", postgresql_where=text("activity_id IS NOT NULL"),
+              sqlite_where=text("activity_id IS NOT NULL")),
     )
 
     id: Mapped[str] = id_column()
@@ -135,7 +137,7 @@ class Exchange(Base):
     idempotency_key: Mapped[str] = mapped_column(String(100), nullable=False)
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)  # the same key, another body: refused
     reverses_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("tb_exchange.id"), unique=True)
-    activity_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("tb_activity.id"), index=True)
+    activity_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("tb_activity.id"))  # partial index
     category: Mapped[str | None] = mapped_column(String(40))  # a key of CATEGORIES
     reason: Mapped[str | None] = mapped_column(Text)  # a dispute's or a reversal's
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_precise)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import flask
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,13 +19,6 @@ from assets_hub.timebank.models import CATEGORIES, Account, Conversation, Listin
 
 KINDS = {"offer": "Offer", "request": "Request"}
 MAX_RESULTS = 200
-
-
-def _link(endpoint: str, **values) -> str:
-    try:
-        return flask.url_for(endpoint, _external=True, **values)
-    except RuntimeError:
-        return "(sign in to Assets Hub)"
 
 
 def _active_member(actor, bank_id: str) -> Account:
@@ -166,7 +158,7 @@ def _write(conversation: Conversation, author: Account, body: str, listing: List
     if email:
         mail.send(email, "A new message in your time bank",
                   f"Someone wrote to you about an offer or request.\n\nSign in to read it: "
-                  f"{_link('timebank.conversation', conversation_id=conversation.id)}\n")
+                  f"{membership.email_link('timebank.conversation', conversation_id=conversation.id)}\n")
     return message
 
 

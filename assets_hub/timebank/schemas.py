@@ -32,7 +32,20 @@ def _from_form(data):
     return data
 
 
-class _Dated(Schema):
+class _Timed(Schema):
+    """What every way of recording time has: how long, when, what it was and its kind of help."""
+
+    minutes = fields.Integer(required=True, strict=False, validate=validate.Range(
+        1, 24 * 60, error="Between 1 minute and 24 hours."), error_messages={
+            "required": "How long, in minutes?", "invalid": "Whole minutes, like 90."})
+    date = _date()
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    category = _category()
+
+    @pre_load
+    def _form(self, data, **_):
+        return _from_form(data)
+
     @validates("date")
     def _not_future(self, value, **_):
         if value > date.today() + timedelta(days=1):
@@ -44,25 +57,15 @@ class _Dated(Schema):
             raise ValidationError("Whole minutes, like 90.")
 
 
-class ExchangeSchema(_Dated):
+class ExchangeSchema(_Timed):
     giver = fields.String(required=True, error_messages={"required": "Who gave the time?"})
     receiver = fields.String(required=True, error_messages={"required": "Who received it?"})
-    minutes = fields.Integer(required=True, strict=False, validate=validate.Range(
-        1, 24 * 60, error="Between 1 minute and 24 hours."), error_messages={
-            "required": "How long, in minutes?", "invalid": "Whole minutes, like 90."})
-    date = _date()
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
-    category = _category()
-
-    @pre_load
-    def _form(self, data, **_):
-        return _from_form(data)
 
 
-class GroupSchema(_Dated):
+class GroupSchema(_Timed):
     """A group activity: ``one`` gives to every account in ``many`` (direction 'gives') or receives
-    from each (direction 'receives'); ``rule`` 'each': each of the many ``minutes``; 'split':
-    ``minutes`` is the total, shared out."""
+    from each (direction 'receives'); ``rule`` 'each': each of the many ``minutes`` (at most a day);
+    'split': ``minutes`` is the total, shared out."""
 
     one = fields.String(required=True, error_messages={"required": "Who gave (or received) for the group?"})
     many = fields.List(fields.String(), required=True, validate=validate.Length(
@@ -70,16 +73,6 @@ class GroupSchema(_Dated):
     direction = fields.String(required=True, validate=validate.OneOf(("gives", "receives"), error="Gives or receives."))
     rule = fields.String(required=True, validate=validate.OneOf(
         ("each", "split"), error="Choose how the time is counted: each person, or shared out."))
-    minutes = fields.Integer(required=True, strict=False, validate=validate.Range(
-        1, 24 * 60, error="Between 1 minute and 24 hours."), error_messages={
-            "required": "How long, in minutes?", "invalid": "Whole minutes, like 90."})
-    date = _date()
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
-    category = _category()
-
-    @pre_load
-    def _form(self, data, **_):
-        return _from_form(data)
 
     @validates("many")
     def _each_once(self, value, **_):

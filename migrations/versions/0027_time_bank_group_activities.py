@@ -42,7 +42,10 @@ def upgrade() -> None:
     else:  # SQLite adds a column with its reference in place (alembic would rebuild the table)
         op.execute("ALTER TABLE tb_exchange ADD COLUMN activity_id VARCHAR(36) "
                    "CONSTRAINT fk_tb_exchange_activity_id_tb_activity REFERENCES tb_activity (id)")
-    op.create_index('ix_tb_exchange_activity_id', 'tb_exchange', ['activity_id'])
+    # Only a group activity's exchanges have one: a partial index, so recording an ordinary exchange
+    # (the ledger's hot path) writes no entry in it.
+    op.create_index('ix_tb_exchange_activity_id', 'tb_exchange', ['activity_id'],
+                    postgresql_where=sa.text('activity_id IS NOT NULL'), sqlite_where=sa.text('activity_id IS NOT NULL'))
     op.add_column('tb_exchange', sa.Column('category', sa.String(40), nullable=True))
 
 
