@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 pytestmark = pytest.mark.e2e
@@ -64,11 +66,16 @@ def test_search_filter_open_a_result_and_see_the_map(live_server, browser):
     page.get_by_label("What are you looking for?").fill("food")
     page.get_by_label("Where?").fill("SK1 3XE")
     page.get_by_role("button", name="Search", exact=True).click()
+    page.wait_for_url(re.compile(r"what=food"))  # the results page, not the form it came from
     assert "Brinnington Community Food Bank" in page.locator("ol.results h3 a").all_inner_texts()
     assert "Manor Community Pantry" in page.locator("ol.results h3 a").all_inner_texts()
     page.locator("summary", has_text="Filters").click()
     page.get_by_label("Free only").check()
     page.get_by_role("button", name="Apply filters").click()
+    # Read the filtered page once it has loaded: read while it was still loading, the list was
+    # empty (a full run saw [] once, though the server had answered with the results).
+    page.wait_for_url(re.compile(r"free=1"))
+    page.wait_for_load_state()
     names = page.locator("ol.results h3 a").all_inner_texts()
     assert "Brinnington Community Food Bank" in names and "Manor Community Pantry" not in names
     assert "free=1" in page.url
