@@ -411,14 +411,9 @@ def join(token):
     errors, values = {}, {}
     if flask.request.method == "POST":
         values = form_data()
-        try:
+        try:  # a refusal answers 4xx, and the request's transaction is rolled back (db.py)
             linking.accept(current_user, token, values.get("share") == "yes", values)
-            db.session.commit()
-        except Invalid as exc:
-            db.session.rollback()
-            errors = exc.fields
-        except Conflict as exc:
-            db.session.rollback()
+        except (Invalid, Conflict) as exc:
             errors = exc.fields
         else:
             if current_user.is_authenticated:
