@@ -1,11 +1,12 @@
 """Roles: who may do what, and how a person who did something is named. The one home of the
-roles (the ``user_account.role`` check constraint lists the same seven). Checked in the service
+roles (the ``user_account.role`` check constraint lists the same eight). Checked in the service
 layer, never only in views."""
 from __future__ import annotations
 
 from assets_hub.errors import Forbidden, Unauthorised
 
-ROLES = ("admin", "curator", "provider", "link_worker", "referrer", "timebank_coordinator", "member")
+ROLES = ("admin", "curator", "provider", "link_worker", "referrer", "timebank_coordinator", "member",
+         "commissioner")
 # The role a new account starts with unless an admin chooses another: the one that may do least.
 LEAST_PRIVILEGE = "member"
 CURATORS = ("admin", "curator")
@@ -19,11 +20,13 @@ ROLE_LABELS = {
     "referrer": "Referrer (GP practice or professional)",
     "timebank_coordinator": "Time bank coordinator",
     "member": "Time bank member",
+    "commissioner": "Commissioner (reports only)",
 }
 # ... and after a name in a listing's public history ("Sam (provider)").
 ROLE_NAMES = {"admin": "administrator", "curator": "curator", "provider": "provider",
               "link_worker": "link worker", "referrer": "referrer",
-              "timebank_coordinator": "time bank coordinator", "member": "member"}
+              "timebank_coordinator": "time bank coordinator", "member": "member",
+              "commissioner": "commissioner"}
 
 
 class SystemActor:

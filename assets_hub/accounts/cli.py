@@ -26,7 +26,7 @@ def users_group():
 
 @users_group.command("create")
 @click.argument("email")
-@click.option("--role", required=True, help="admin, curator, provider, link_worker, referrer, timebank_coordinator or member")
+@click.option("--role", required=True, help="admin, curator, provider, link_worker, referrer, timebank_coordinator, member or commissioner")
 @click.option("--name", "display_name", default=None, help="Display name (default: the part before @)")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of generating one")
 def users_create(email, role, display_name, password_stdin):

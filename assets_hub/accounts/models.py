@@ -15,7 +15,7 @@ class User(UserMixin, Base):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint("role IN ('admin','curator','provider','link_worker','referrer','timebank_coordinator',"
-                        "'member')",
+                        "'member','commissioner')",
                         name="role_known"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
     )

@@ -121,7 +121,7 @@ def level(actor, referral: Referral) -> str | None:
 
 def load(referral_id: str) -> Referral:
     referral = db.session.get(Referral, referral_id) if is_uuid(referral_id) else None
-    if referral is None:
+    if referral is None or referral.person_id is None:  # erased: only anonymous figures are left
         raise NotFound(NOT_FOUND)
     return referral
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -79,13 +79,21 @@ class Referral(Base):
         # The caseload: a team's open cases, longest waiting first (most cases are closed).
         Index("ix_sp_referral_open", "team_id", "received_at", postgresql_where=text("status <> 'closed'"),
               sqlite_where=text("status <> 'closed'")),
+        # Reports: a team's referrals in a date range.
+        Index("ix_sp_referral_team_received", "team_id", "received_at"),
     )
 
     id: Mapped[str] = id_column()
-    person_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_person.id", ondelete="CASCADE"),
-                                           nullable=False, index=True)
+    # None once the person is erased: the referral stays, anonymous, so reports still count it.
+    person_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("sp_person.id", ondelete="CASCADE"),
+                                                  index=True)
     team_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_team.id"), nullable=False, index=True)
     source: Mapped[str] = mapped_column(String(10), nullable=False)
+    # For reports, fixed when the referral arrives: the person's age band then, and the local
+    # authority of their postcode (None when the gazetteer does not know it).
+    age_band: Mapped[str | None] = mapped_column(String(8))
+    lad_code: Mapped[str | None] = mapped_column(String(9))
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     referrer_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="SET NULL"),
                                                     index=True)
     link_worker_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id",
@@ -104,7 +112,7 @@ class Referral(Base):
     next_contact_due: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    person: Mapped[Person] = relationship(lazy="joined")
+    person: Mapped[Person | None] = relationship(lazy="joined")
     needs: Mapped[list["Need"]] = relationship(cascade="all, delete-orphan", order_by="Need.created_at")
 
 
@@ -119,6 +127,8 @@ class Need(Base):
                                              nullable=False, index=True)
     code: Mapped[str] = mapped_column(String(40), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    # The link worker found no service for this need: a gap in the directory (reports, curators).
+    unmet: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_now_precise)
 
 
@@ -223,20 +233,35 @@ class AuditEntry(Base):
     address: Mapped[str] = mapped_column(String(64), nullable=False, default="")
 
 
-class ErasedCase(Base):
-    """What is left of a referral after its person was erased (retention or on request): anonymous
-    counts for reports, nothing that could identify anyone."""
+class Measure(Base):
+    """An outcome measure taken with the person: ONS4 (four answers 0-10, never summed) or SWEMWBS
+    (seven items 1-5; the raw total and its metric score kept beside them)."""
 
-    __tablename__ = "sp_erased"
+    __tablename__ = "sp_measure"
+    __table_args__ = (
+        CheckConstraint("tool IN ('ons4','swemwbs')", name="tool_known"),
+        CheckConstraint("stage IN ('start','during','end')", name="stage_known"),
+        CheckConstraint("(tool = 'ons4' AND life_satisfaction BETWEEN 0 AND 10 AND worthwhile BETWEEN 0 AND 10 "
+                        "AND happy BETWEEN 0 AND 10 AND anxious BETWEEN 0 AND 10) OR "
+                        "(tool = 'swemwbs' AND swemwbs_raw BETWEEN 7 AND 35 AND swemwbs_metric IS NOT NULL)",
+                        name="scores_in_range"),
+    )
 
     id: Mapped[str] = id_column()
-    team_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_team.id"), nullable=False, index=True)
-    source: Mapped[str] = mapped_column(String(10), nullable=False)
-    month: Mapped[str] = mapped_column(String(7), nullable=False)  # YYYY-MM the referral arrived
-    status: Mapped[str] = mapped_column(String(20), nullable=False)
-    closed_reason: Mapped[str | None] = mapped_column(String(20))
-    needs: Mapped[str] = mapped_column(Text, nullable=False, default="")  # comma-separated need codes
-    erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    referral_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_referral.id", ondelete="CASCADE"),
+                                             nullable=False, index=True)
+    tool: Mapped[str] = mapped_column(String(10), nullable=False)
+    stage: Mapped[str] = mapped_column(String(10), nullable=False)
+    taken_on: Mapped[date] = mapped_column(Date, nullable=False)
+    life_satisfaction: Mapped[int | None] = mapped_column(Integer)
+    worthwhile: Mapped[int | None] = mapped_column(Integer)
+    happy: Mapped[int | None] = mapped_column(Integer)
+    anxious: Mapped[int | None] = mapped_column(Integer)
+    swemwbs_items: Mapped[str | None] = mapped_column(String(20))  # "4,3,3,4,5,2,3"
+    swemwbs_raw: Mapped[int | None] = mapped_column(Integer)
+    swemwbs_metric: Mapped[float | None] = mapped_column(Float)
+    by: Mapped[str] = mapped_column(String(254), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_now_precise)
 
 
 class KeptApart(Base):

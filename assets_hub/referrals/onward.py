@@ -67,7 +67,8 @@ def inbox(actor, status: str | None = None) -> list[OnwardReferral]:
     """Referrals (not signposts) to the services this provider looks after, newest first."""
     require_role(actor, "provider", action="see referrals to your services")
     services = access.provided_service_ids(actor) if actor.role == "provider" else None
-    stmt = select(OnwardReferral).where(OnwardReferral.kind == "referral")
+    stmt = (select(OnwardReferral).join(Referral, Referral.id == OnwardReferral.referral_id)
+            .where(OnwardReferral.kind == "referral", Referral.person_id.is_not(None)))
     if services is not None:
         if not services:
             return []
@@ -82,7 +83,7 @@ def inbox(actor, status: str | None = None) -> list[OnwardReferral]:
 def _providers(actor, onward_id: str, action: str, what: str) -> OnwardReferral:
     require_role(actor, "provider", action="answer referrals")
     onward = db.session.get(OnwardReferral, onward_id) if is_uuid(onward_id or "") else None
-    if (onward is None or onward.kind != "referral"
+    if (onward is None or onward.kind != "referral" or onward.referral.person_id is None
             or (actor.role == "provider" and onward.service_id not in access.provided_service_ids(actor))):
         raise NotFound(access.NOT_FOUND)
     access.audit(actor, action, what, person_id=onward.referral.person_id, referral_id=onward.referral_id)

@@ -1,13 +1,15 @@
 """What a person is given and what they may ask for: the "what we agreed" summary (printed or
 emailed to them), subject access (everything held about them), erasure on request, and the
-retention rule that erases closed cases after a configurable period. Erasure keeps only
-anonymous counts for reports (``sp_erased``: team, month referred, status, closing reason)."""
+retention rule that erases closed cases after a configurable period. Erasure deletes the person
+and everything said about them, and leaves each of their referrals anonymous in place (team,
+source, GP practice, age band, local authority, needs, services and their answers, outcome scores,
+dates moved to the first of the month they arrived), so reports still count them."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import flask
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from assets_hub import mail
 from assets_hub.db import db, utcnow
@@ -15,7 +17,7 @@ from assets_hub.directory.presenters import opening_times
 from assets_hub.directory.services import get_service
 from assets_hub.errors import AppError, Invalid
 from assets_hub.referrals import access
-from assets_hub.referrals.models import (ContactLog, ErasedCase, Goal, OnwardReferral, Person, Referral,
+from assets_hub.referrals.models import (ContactLog, Goal, Need, OnwardReferral, Person, Referral,
                                          ReferralEvent)
 from assets_hub.referrals.services import _event, _working
 from assets_hub.referrals.vocab import NEEDS
@@ -114,13 +116,37 @@ def everything_about(actor, referral_id: str) -> dict:
 
 
 def _erase_person(person: Person) -> int:
-    """Delete a person and everything about them, keeping one anonymous row per referral."""
+    """Delete a person and everything said about them; their referrals stay, anonymous, for reports."""
     referrals = list(db.session.scalars(select(Referral).where(Referral.person_id == person.id)))
+    now = utcnow()
     for r in referrals:
-        db.session.add(ErasedCase(team_id=r.team_id, source=r.source, month=r.received_at.strftime("%Y-%m"),
-                                  status=r.status, closed_reason=r.closed_reason,
-                                  needs=",".join(sorted(n.code for n in r.needs))))
-        db.session.delete(r)  # its needs, contacts, goals, onward referrals and events go with it (cascade)
+        rid = r.id
+        for table in (ContactLog, Goal, ReferralEvent):
+            db.session.execute(delete(table).where(table.referral_id == rid))
+        db.session.execute(update(Need).where(Need.referral_id == rid).values(note=""))
+        # The day something happened could point to a person: every date moves back to the first
+        # of the month the referral arrived, by the same amount, so waiting times stay true.
+        received = r.received_at
+        shift = received - received.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        for o in db.session.scalars(select(OnwardReferral).where(OnwardReferral.referral_id == rid)):
+            o.message, o.shared, o.decline_reason, o.note_back = "", "", None, None
+            o.sent_at = o.sent_at - shift
+            o.expires_at = o.expires_at - shift if o.expires_at else None
+            o.answered_at = o.answered_at - shift if o.answered_at else None
+            o.reminded_at = None
+            if o.status == "sent":  # nobody can answer it now: it counts as unanswered
+                o.status, o.answered_at = "expired", now
+        r.received_at = received - shift
+        r.first_contact_at = r.first_contact_at - shift if r.first_contact_at else None
+        r.closed_at = r.closed_at - shift if r.closed_at else None
+        r.reason = ""
+        r.risk_details = "" if r.known_risks else None
+        r.consent_reason = None if r.information_sharing else ""
+        r.next_contact_due = None
+        r.person = None
+        r.person_id = None
+        r.erased_at = now
+    db.session.flush()
     db.session.delete(person)
     db.session.flush()
     return len(referrals)
@@ -153,7 +179,4 @@ def apply_retention(now: datetime | None = None) -> int:
         _erase_person(person)
     return len(people)
 
-
-def erased_counts() -> list[ErasedCase]:
-    return list(db.session.scalars(select(ErasedCase)))
 

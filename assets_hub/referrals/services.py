@@ -13,12 +13,13 @@ from assets_hub import mail
 from assets_hub.accounts.models import User
 from assets_hub.db import aware, db, utcnow
 from assets_hub.errors import Invalid
+from assets_hub.geo.postcodes import lookup_postcode
 from assets_hub.ids import is_uuid, new_id
 from assets_hub.referrals import access
 from assets_hub.referrals.models import (ContactLog, Goal, KeptApart, Need, OnwardReferral, Person, Referral,
                                          ReferralEvent, Team, TeamMember)
 from assets_hub.referrals.schemas import CloseSchema, ContactSchema, GoalSchema
-from assets_hub.referrals.vocab import CLOSED_REASONS, NEEDS, ONWARD_STATUSES, STATUSES, TRANSITIONS
+from assets_hub.referrals.vocab import CLOSED_REASONS, NEEDS, ONWARD_STATUSES, STATUSES, TRANSITIONS, age_band
 from assets_hub.roles import SYSTEM, actor_label, require_role
 
 # Contact outcomes that mean the person was reached: the first one moves a new referral on.
@@ -39,6 +40,15 @@ def _link(endpoint: str, **values) -> str:
 
 
 # ------------------------------------------------------------------ referral in
+
+def local_authority_of(postcode: str) -> str | None:
+    """The local authority code of a postcode, from the unit, else its sector, else its district."""
+    row = lookup_postcode(postcode)
+    if row is None and postcode and " " in postcode.strip():
+        code = " ".join(postcode.upper().split())
+        row = lookup_postcode(code[:-2]) or lookup_postcode(code.split(" ")[0])
+    return row.lad_code if row is not None else None
+
 
 def create_referral(actor, data: dict, source: str) -> Referral:
     """A referral arrives: from staff (form), the person themselves (no account) or software
@@ -67,7 +77,8 @@ def create_referral(actor, data: dict, source: str) -> Referral:
         risk_details=(risks.get("details") or "").strip() or None if risks["known_risks"] else None,
         information_sharing=consent["information_sharing"],
         consent_reason=None if consent["information_sharing"] else consent["reason"].strip(),
-        status="received", received_at=utcnow())
+        status="received", received_at=utcnow(),
+        age_band=age_band(p["date_of_birth"], utcnow().date()), lad_code=local_authority_of(p["postcode"]))
     db.session.add(referral)
     for code in dict.fromkeys(data["referral"].get("needs") or []):
         referral.needs.append(Need(referral_id=referral.id, code=code))
@@ -166,7 +177,7 @@ def caseload(actor, scope: str = "mine", status: str | None = None, sort: str = 
     visible = list(team_names)
     if team_id:
         visible = [t for t in visible if t == team_id]
-    stmt = stmt.where(Referral.team_id.in_(visible))
+    stmt = stmt.where(Referral.team_id.in_(visible), Referral.person_id.is_not(None))
     if scope == "mine":
         stmt = stmt.where(Referral.link_worker_id == actor.id)
     elif scope == "unassigned":
@@ -370,7 +381,7 @@ def status_view(actor, referral_id: str) -> dict:
 def sent_by(actor) -> list[Referral]:
     """The referrals a referrer sent (the list on their page), newest first."""
     require_role(actor, "referrer", action="see the referrals you sent")
-    rows = list(db.session.scalars(select(Referral).where(Referral.referrer_id == actor.id)
+    rows = list(db.session.scalars(select(Referral).where(Referral.referrer_id == actor.id, Referral.person_id.is_not(None))
                                    .order_by(Referral.received_at.desc()).limit(200)))
     access.audit(actor, "view", "referrals sent")
     return rows

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from assets_hub.db import db, utcnow
 from assets_hub.errors import Invalid
 from assets_hub.referrals import onward, person_data, services
-from assets_hub.referrals.models import AuditEntry, ErasedCase, Person, Referral
+from assets_hub.referrals.models import AuditEntry, ContactLog, Person, Referral
 from tests.conftest import csrf_token
 from tests.factories import ServiceFactory
 
@@ -75,9 +75,14 @@ def test_erasure_on_request_by_a_lead_leaves_anonymous_counts(client, make_refer
     done = client.post(f"/referrals/{referral.id}/erase", data={"csrf_token": csrf_token(client),
                                                                 "confirm": "lovelace"})
     assert done.status_code == 302
-    assert db.session.get(Person, person_id) is None and db.session.get(Referral, referral.id) is None
-    [left] = db.session.scalars(select(ErasedCase).where(ErasedCase.team_id == referral.team_id)).all()
-    assert left.needs == "loneliness" and left.status == "received"
+    assert db.session.get(Person, person_id) is None
+    # the referral is left, anonymous: it counts in reports, and says nothing about who it was
+    db.session.expire_all()
+    left = db.session.get(Referral, referral.id)
+    assert left.person_id is None and left.erased_at is not None and left.reason == ""
+    assert left.status == "received" and left.received_at.day == 1 and left.age_band
+    assert [n.code for n in left.needs] == ["loneliness"] and all(n.note == "" for n in left.needs)
+    assert not db.session.scalars(select(ContactLog).where(ContactLog.referral_id == referral.id)).all()
     assert client.get(f"/referrals/{referral.id}").status_code == 404
     # the audit log still says it happened (and who did it), with nothing else about the person
     assert db.session.scalars(select(AuditEntry).where(AuditEntry.person_id == person_id,
@@ -93,6 +98,6 @@ def test_retention_erases_only_cases_closed_long_enough_ago_and_is_safe_twice(ct
     db.session.commit()
     assert person_data.apply_retention() == 1
     assert person_data.apply_retention() == 0
-    assert db.session.get(Referral, old.id) is None
+    assert db.session.get(Referral, old.id).person_id is None
     assert db.session.get(Referral, recent.id) is not None and db.session.get(Referral, still_open.id) is not None
     assert person_data.apply_retention(utcnow() + timedelta(days=31)) == 1  # the recent one, a month on
