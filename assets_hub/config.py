@@ -83,6 +83,9 @@ def load_config() -> dict:
         "SECOND_FACTOR": os.environ.get("SECOND_FACTOR", "required"),
         # People whose cases all closed this many days ago are erased (apply-retention), leaving counts.
         "RETENTION_DAYS": int(os.environ.get("RETENTION_DAYS", 8 * 365)),
+        # Outcome measures link workers record: "ons4", "swemwbs" (needs a free licence from
+        # Warwick first), or both, comma-separated.
+        "OUTCOME_MEASURES": os.environ.get("OUTCOME_MEASURES", "ons4"),
         # How many self-referrals one address may send (the public form has no account).
         "SELF_REFERRAL_LIMIT": os.environ.get("SELF_REFERRAL_LIMIT", "5 per hour"),
     }

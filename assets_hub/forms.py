@@ -64,7 +64,10 @@ def shows_errors_on(page):
         @functools.wraps(view)
         def run(**kwargs):
             try:
-                return view(**kwargs)
+                try:
+                    return view(**kwargs)
+                except ValidationError as err:  # a schema loaded in the service layer
+                    raise Invalid.from_validation(err) from None
             except AppError as exc:
                 if isinstance(exc, Unauthorised) or wants_json():
                     raise

@@ -218,3 +218,52 @@ class OnwardSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["signpost", "referral"]))
     share = fields.List(fields.String(validate=validate.OneOf(list(SHAREABLE))), load_default=list)
     message = fields.String(load_default="", validate=validate.Length(max=4000))
+
+
+class MeasureSchema(_Stripped):
+    """One taking of an outcome measure. ONS4: ``life_satisfaction``, ``worthwhile``, ``happy``,
+    ``anxious`` (0-10 each); SWEMWBS: ``item1`` ... ``item7`` (1-5 each)."""
+    tool = fields.String(required=True, validate=validate.OneOf(["ons4", "swemwbs"], error="Choose ONS4 or SWEMWBS."),
+                         error_messages={"required": "Choose which measure."})
+    stage = fields.String(required=True, validate=validate.OneOf(["start", "during", "end"],
+                                                                 error="Choose start, during or end of support."),
+                          error_messages={"required": "Choose when in the support this was taken."})
+    taken_on = fields.Date(required=True, error_messages={"required": "Enter the date it was taken.",
+                                                          "invalid": "Enter the date as YYYY-MM-DD."})
+    life_satisfaction = fields.Integer(load_default=None, allow_none=True)
+    worthwhile = fields.Integer(load_default=None, allow_none=True)
+    happy = fields.Integer(load_default=None, allow_none=True)
+    anxious = fields.Integer(load_default=None, allow_none=True)
+    item1 = fields.Integer(load_default=None, allow_none=True)
+    item2 = fields.Integer(load_default=None, allow_none=True)
+    item3 = fields.Integer(load_default=None, allow_none=True)
+    item4 = fields.Integer(load_default=None, allow_none=True)
+    item5 = fields.Integer(load_default=None, allow_none=True)
+    item6 = fields.Integer(load_default=None, allow_none=True)
+    item7 = fields.Integer(load_default=None, allow_none=True)
+
+    @pre_load
+    def _blank_is_none(self, data, **_):
+        if isinstance(data, dict):
+            return {k: (None if v == "" else v) for k, v in data.items()}
+        return data
+
+    @validates("taken_on")
+    def _not_future(self, value, **_):
+        if value > date.today():
+            raise ValidationError("A measure cannot be taken in the future.")
+
+    @validates_schema
+    def _answers(self, data, **_):
+        tool = data.get("tool")
+        names, low, high = ((("life_satisfaction", "worthwhile", "happy", "anxious"), 0, 10) if tool == "ons4"
+                            else (tuple(f"item{i}" for i in range(1, 8)), 1, 5) if tool == "swemwbs" else ((), 0, 0))
+        errors = {}
+        for name in names:
+            value = data.get(name)
+            if value is None:
+                errors[name] = [f"Answer every question ({low} to {high})."]
+            elif not low <= value <= high:
+                errors[name] = [f"From {low} to {high}."]
+        if errors:
+            raise ValidationError(errors)

@@ -19,7 +19,8 @@ from assets_hub.referrals import access
 from assets_hub.referrals.models import (ContactLog, Goal, KeptApart, Need, OnwardReferral, Person, Referral,
                                          ReferralEvent, Team, TeamMember)
 from assets_hub.referrals.schemas import CloseSchema, ContactSchema, GoalSchema
-from assets_hub.referrals.vocab import CLOSED_REASONS, NEEDS, ONWARD_STATUSES, STATUSES, TRANSITIONS, age_band
+from assets_hub.referrals.vocab import (CLOSED_REASONS, NEEDS, ONWARD_STATUSES, SNOMED_DECLINED, SNOMED_TOOK_UP,
+                                        STATUSES, TRANSITIONS, age_band)
 from assets_hub.roles import SYSTEM, actor_label, require_role
 
 # Contact outcomes that mean the person was reached: the first one moves a new referral on.
@@ -375,14 +376,45 @@ def status_view(actor, referral_id: str) -> dict:
         "onward": [{"service_id": o.service_id, "service_name": o.service_name, "kind": o.kind,
                     "status": o.status, "status_label": ONWARD_STATUSES[o.status]}
                    for o in onward_for(referral.id)],
+        "outcome": _outcome(referral),
     }
+
+
+def _outcome(referral: Referral) -> dict | None:
+    """What the referrer needs for the GP record once the case is closed (None until then)."""
+    if referral.status != "closed":
+        return None
+    code = gp_code(referral)
+    return {"closed_reason": referral.closed_reason, "closed_reason_label": CLOSED_REASONS[referral.closed_reason],
+            "closed_at": referral.closed_at.isoformat() if referral.closed_at else None,
+            "snomed": {"code": code[0], "term": code[1]} if code else None}
 
 
 def sent_by(actor) -> list[Referral]:
     """The referrals a referrer sent (the list on their page), newest first."""
     require_role(actor, "referrer", action="see the referrals you sent")
-    rows = list(db.session.scalars(select(Referral).where(Referral.referrer_id == actor.id, Referral.person_id.is_not(None))
+    rows = list(db.session.scalars(select(Referral).where(Referral.referrer_id == actor.id,
+                                                              Referral.person_id.is_not(None))
                                    .order_by(Referral.received_at.desc()).limit(200)))
     access.audit(actor, "view", "referrals sent")
     return rows
 
+
+def took_up(referral: Referral) -> bool:
+    """Did the person take up social prescribing: did the case reach a first appointment?"""
+    if referral.status in ("first_appointment", "supported"):
+        return True
+    return db.session.scalar(select(ReferralEvent.id).where(
+        ReferralEvent.referral_id == referral.id,
+        ReferralEvent.status.in_(("first_appointment", "supported"))).limit(1)) is not None
+
+
+def gp_code(referral: Referral) -> tuple[str, str] | None:
+    """The SNOMED CT code (and its term) for the GP record, once the case is closed: declined, or
+    took it up (reached a first appointment). A person never reached, or who moved away before a
+    first appointment, has neither."""
+    if referral.status != "closed":
+        return None
+    if referral.closed_reason == "declined":
+        return SNOMED_DECLINED
+    return SNOMED_TOOK_UP if took_up(referral) else None

@@ -16,10 +16,11 @@ from assets_hub.db import always_writes
 from assets_hub.directory.services import category_choices
 from assets_hub.errors import AppError, Invalid
 from assets_hub.forms import errors_from, form_data, shows_errors_on
-from assets_hub.referrals import access, onward, person_data, services, teams
+from assets_hub.referrals import access, onward, outcomes, person_data, services, teams
 from assets_hub.referrals.schemas import ReferralInSchema, SelfReferralSchema, nested_from_form
-from assets_hub.referrals.vocab import (CLOSED_REASONS, CONTACT_METHODS, CONTACT_OUTCOMES, NEEDS, ONWARD_STATUSES,
-                                        PREFERRED_CONTACT, SHAREABLE, SOURCES, STATUSES, TRANSITIONS)
+from assets_hub.referrals.vocab import (CLOSED_REASONS, CONTACT_METHODS, CONTACT_OUTCOMES, MEASURES, NEEDS,
+                                        ONS4_QUESTIONS, ONS4_SHORT, ONWARD_STATUSES, PREFERRED_CONTACT, SHAREABLE,
+                                        SOURCES, STAGES, STATUSES, SWEMWBS_ITEMS, TRANSITIONS, ons4_band)
 from assets_hub.roles import has_role, require_role
 from search import run_search
 from search.query import load_query
@@ -43,7 +44,9 @@ VOCAB = dict(need_list=NEEDS, statuses=STATUSES, transitions=TRANSITIONS, closed
 
 @bp.app_context_processor
 def _referral_vocab():
-    return {"referral_vocab": dict(VOCAB, needs=NEEDS)}
+    return {"referral_vocab": dict(VOCAB, needs=NEEDS, measures=MEASURES, stages=STAGES,
+                                   ons4_questions=ONS4_QUESTIONS, ons4_short=ONS4_SHORT, swemwbs_items=SWEMWBS_ITEMS),
+            "ons4_band": ons4_band}
 
 
 # ------------------------------------------------------------------ referral in: staff and self
@@ -154,7 +157,9 @@ def record(referral_id):
         return flask.render_template("referrals/status.html", view=services.status_view(current_user, referral_id),
                                      **VOCAB)
     data = services.record(current_user, referral_id)
-    return flask.render_template("referrals/record.html", **data, today=date.today(), **VOCAB)
+    return flask.render_template("referrals/record.html", **data, today=date.today(), **VOCAB,
+                                 series=outcomes.series_for(referral_id), measures_on=outcomes.enabled_measures(),
+                                 gp_code=services.gp_code(data["referral"]))
 
 
 def _back(referral_id, message: str):
@@ -220,6 +225,23 @@ def add_need(referral_id):
     services.add_need(current_user, referral_id, flask.request.form.get("need", ""),
                       flask.request.form.get("need_note", ""))
     return _back(referral_id, "The need is recorded.")
+
+
+@bp.post("/referrals/<referral_id>/needs/<need_id>/unmet")
+@login_required
+@shows_errors_on(lambda referral_id, **_: record(referral_id))
+def mark_unmet(referral_id, need_id):
+    unmet = flask.request.form.get("unmet") == "yes"
+    outcomes.mark_unmet(current_user, referral_id, need_id, unmet)
+    return _back(referral_id, "Marked: no service found for this need." if unmet else "Marked: a service was found.")
+
+
+@bp.post("/referrals/<referral_id>/measures")
+@login_required
+@shows_errors_on("referrals.record")
+def record_measure(referral_id):
+    measure = outcomes.record_measure(current_user, referral_id, form_data())
+    return _back(referral_id, f"{MEASURES[measure.tool]} is recorded.")
 
 
 @bp.post("/referrals/<referral_id>/goals")
