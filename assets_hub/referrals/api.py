@@ -1,6 +1,7 @@
 """The referral JSON API: ``POST /api/referrals`` (GP systems and other software, with a personal
 token or a session), ``GET /api/referrals/{id}`` (its status and history, for whoever sent it and
-the receiving team; anyone else: 404) and ``GET /api/referrals/needs`` (the needs list)."""
+the receiving team; anyone else: 404), ``GET /api/referrals/needs`` (the needs list) and
+``GET /api/reports/{name}`` (the report pages' figures)."""
 from __future__ import annotations
 
 import flask
@@ -10,7 +11,8 @@ from assets_hub.accounts import second_factor
 from assets_hub.db import always_writes
 from assets_hub.errors import Unauthorised
 from assets_hub.forms import json_body
-from assets_hub.referrals import services
+from assets_hub import periods
+from assets_hub.referrals import reports, services
 from assets_hub.referrals.access import require_signed_in
 from assets_hub.referrals.schemas import ReferralInSchema
 from assets_hub.referrals.vocab import NEEDS
@@ -51,3 +53,18 @@ def create():
 @bp.get("/api/referrals/<referral_id>")
 def show(referral_id):
     return services.status_view(current_user, referral_id)
+
+
+@bp.get("/api/reports/<name>")
+def report(name):
+    """A report's figures, as its page and CSV show them (token or session; suppressed for
+    commissioners): ``from``, ``to`` (YYYY-MM-DD) and ``team`` (an id) in the query."""
+    require_signed_in(current_user, "see reports")
+    start, end = periods.parse_range(flask.request.args)
+    result, scope = reports.report(current_user, name, (flask.request.args.get("team") or "").strip() or None,
+                                   start, end)
+    return {"report": result.name, "title": result.title, "from": scope.start.isoformat(),
+            "to": scope.end.isoformat(), "team_id": scope.team_id, "suppressed": scope.suppressed,
+            "note": result.note, "columns": [{"key": c.key, "label": c.label} for c in result.columns],
+            "rows": result.as_dicts(),
+            "total": dict(zip((c.key for c in result.columns), result.total)) if result.total else None}

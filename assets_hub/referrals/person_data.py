@@ -124,10 +124,11 @@ def _erase_person(person: Person) -> int:
         for table in (ContactLog, Goal, ReferralEvent):
             db.session.execute(delete(table).where(table.referral_id == rid))
         db.session.execute(update(Need).where(Need.referral_id == rid).values(note=""))
-        # The day something happened could point to a person: every date moves back to the first
-        # of the month the referral arrived, by the same amount, so waiting times stay true.
+        # The day something happened could point to a person: every date moves back by the same
+        # whole number of days, the referral's to the first of its month, so waiting times in
+        # days stay true.
         received = r.received_at
-        shift = received - received.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        shift = timedelta(days=received.day - 1)
         for o in db.session.scalars(select(OnwardReferral).where(OnwardReferral.referral_id == rid)):
             o.message, o.shared, o.decline_reason, o.note_back = "", "", None, None
             o.sent_at = o.sent_at - shift
@@ -136,7 +137,7 @@ def _erase_person(person: Person) -> int:
             o.reminded_at = None
             if o.status == "sent":  # nobody can answer it now: it counts as unanswered
                 o.status, o.answered_at = "expired", now
-        r.received_at = received - shift
+        r.received_at = (received - shift).replace(hour=0, minute=0, second=0, microsecond=0)
         r.first_contact_at = r.first_contact_at - shift if r.first_contact_at else None
         r.closed_at = r.closed_at - shift if r.closed_at else None
         r.reason = ""

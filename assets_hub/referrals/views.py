@@ -15,8 +15,9 @@ from assets_hub.accounts import second_factor
 from assets_hub.db import always_writes
 from assets_hub.directory.services import category_choices
 from assets_hub.errors import AppError, Invalid
+from assets_hub import forms, periods
 from assets_hub.forms import errors_from, form_data, shows_errors_on
-from assets_hub.referrals import access, onward, outcomes, person_data, services, teams
+from assets_hub.referrals import access, onward, outcomes, person_data, reports, services, teams
 from assets_hub.referrals.schemas import ReferralInSchema, SelfReferralSchema, nested_from_form
 from assets_hub.referrals.vocab import (CLOSED_REASONS, CONTACT_METHODS, CONTACT_OUTCOMES, MEASURES, NEEDS,
                                         ONS4_QUESTIONS, ONS4_SHORT, ONWARD_STATUSES, PREFERRED_CONTACT, SHAREABLE,
@@ -144,6 +145,61 @@ def caseload():
                                  page=page, total=total, per_page=services.CASELOAD_PAGE, keep=keep,
                                  sort=sort, status=args.get("status") or "", team=args.get("team") or "",
                                  today=date.today(), **VOCAB)
+
+
+# ------------------------------------------------------------------ reports
+
+def _report_args():
+    args = flask.request.args
+    start, end = periods.parse_range(args)
+    return (args.get("team") or "").strip() or None, start, end
+
+
+@bp.get("/reports")
+@login_required
+def reports_index():
+    """The reports a reader may open, with the dates and team they chose."""
+    errors = {}
+    try:
+        team_id, start, end = _report_args()
+        scope = reports.scope_for(current_user, team_id, start, end)
+    except Invalid as exc:
+        errors = exc.fields
+        scope = reports.scope_for(current_user)
+    return flask.render_template("referrals/reports.html", scope=scope, titles=reports.TITLES, errors=errors,
+                                 values=_range_values(scope, errors)), (422 if errors else 200)
+
+
+def _range_values(scope, errors):
+    if errors:
+        return flask.request.args
+    return {"from": scope.start.isoformat(), "to": scope.end.isoformat(), "team": scope.team_id or ""}
+
+
+@bp.app_template_global()
+def scope_args(scope) -> dict:
+    """A report scope as query arguments for links to other reports and the CSV."""
+    out = {"from": scope.start.isoformat(), "to": scope.end.isoformat()}
+    if scope.team_id:
+        out["team"] = scope.team_id
+    return out
+
+
+@bp.get("/reports/<name>")
+@login_required
+def report(name):
+    errors = {}
+    try:
+        team_id, start, end = _report_args()
+        result, scope = reports.report(current_user, name, team_id, start, end)
+    except Invalid as exc:
+        errors = exc.fields
+        result, scope = reports.report(current_user, name)
+    if flask.request.args.get("format") == "csv" and not errors:
+        team = f"-{scope.team_id}" if scope.team_id else ""
+        return forms.csv_response(result.csv_rows(), f"{name}{team}-{scope.start}-{scope.end}.csv")
+    return flask.render_template("referrals/report.html", report=result, scope=scope, titles=reports.TITLES,
+                                 errors=errors, values=_range_values(scope, errors)), (422 if errors else 200)
 
 
 # ------------------------------------------------------------------ the person's record

@@ -7,7 +7,7 @@ from __future__ import annotations
 import flask
 from flask_login import current_user
 
-from assets_hub import forms
+from assets_hub import forms, periods
 from assets_hub.forms import json_body
 from assets_hub.timebank import ledger, reports
 from assets_hub.timebank.schemas import ExchangeSchema, GroupSchema
@@ -84,7 +84,7 @@ def reverse(exchange_id):
 
 @bp.get("/api/timebank/banks/<bank_id>/statement")
 def statement(bank_id):
-    start, end = reports.parse_range(flask.request.args)
+    start, end = periods.parse_range(flask.request.args)
     account_, rows, pending = ledger.statement(current_user, bank_id, flask.request.args.get("account", ""),
                                                start, end)
     lines = [{"date": x.on.isoformat(), "minutes": e.minutes, "exchange": x.id, "description": x.description,
@@ -101,5 +101,5 @@ def statement(bank_id):
 @bp.get("/api/timebank/banks/<bank_id>/report")
 def report(bank_id):
     """A coordinator's figures for the bank (the page's and the CSV's): ``from``, ``to``."""
-    start, end = reports.parse_range(flask.request.args)
+    start, end = periods.parse_range(flask.request.args)
     return reports.bank_report(current_user, bank_id, start, end).as_dict()

@@ -13,7 +13,8 @@ from sqlalchemy import and_, exists, extract, func, not_, or_, select
 from sqlalchemy.orm import aliased
 
 from assets_hub.db import db
-from assets_hub.errors import Forbidden, Invalid
+from assets_hub.errors import Forbidden
+from assets_hub.periods import months_between, settle_range
 from assets_hub.timebank import ledger
 from assets_hub.timebank.models import CATEGORIES, Account, Exchange
 
@@ -66,27 +67,6 @@ def _help_given(bank_id: str, start: date, end: date):
     return and_(Exchange.bank_id == bank_id, Exchange.on >= start, Exchange.on <= end, counted_as_help())
 
 
-def parse_range(args) -> tuple[date | None, date | None]:
-    """``from`` and ``to`` (YYYY-MM-DD) from a query string; blank: None (the default range).
-    A bad one: Invalid naming it."""
-    out = []
-    for name in ("from", "to"):
-        value = (args.get(name) or "").strip()
-        try:
-            out.append(date.fromisoformat(value) if value else None)
-        except ValueError:
-            raise Invalid("Dates like 2026-12-07.", {name: ["A date like 2026-12-07."]}) from None
-    return out[0], out[1]
-
-
-def months_between(start: date, end: date) -> list[str]:
-    out, (y, m) = [], (start.year, start.month)
-    while (y, m) <= (end.year, end.month):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
-
-
 def _month(column) -> list:
     return [extract("year", column), extract("month", column)]
 
@@ -95,12 +75,7 @@ def bank_report(actor, bank_id: str, start: date | None = None, end: date | None
     bank = ledger.get_bank(actor, bank_id)
     if not ledger.is_coordinator(actor, bank.id):
         raise Forbidden("Only the bank's coordinators see its reports (members see their own statement).")
-    end = end or date.today()
-    if start is None:  # the last twelve months, whole months
-        year, month = (end.year, end.month - 11) if end.month == 12 else (end.year - 1, end.month + 1)
-        start = date(year, month, 1)
-    if start > end:
-        raise Invalid("The start must be on or before the end.", {"from": ["On or before the end."]})
+    start, end = settle_range(start, end)
     report = BankReport(bank.id, start, end)
     given = _help_given(bank.id, start, end)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from assets_hub.db import db
 from assets_hub.errors import Conflict, Invalid
 from assets_hub.ids import is_uuid
-from assets_hub import forms
+from assets_hub import forms, periods
 from assets_hub.forms import form_data, shows_errors_on
 from assets_hub.timebank import ledger, linking, membership, offers, reports
 from assets_hub.timebank.models import CATEGORIES, CHECKS, Application, Exchange, Listing
@@ -263,7 +263,7 @@ def pause(bank_id):
 def report(bank_id):
     bank_ = ledger.get_bank(current_user, bank_id)
     try:
-        start, end = reports.parse_range(flask.request.args)
+        start, end = periods.parse_range(flask.request.args)
         figures = reports.bank_report(current_user, bank_.id, start, end)
     except Invalid as exc:  # a bad date: the form again, the field named, the default range shown
         if exc.status != 422:
@@ -368,7 +368,7 @@ def statement(bank_id, account_id):
     account = ledger.get_account(current_user, bank_id, account_id)
     errors = {}
     try:
-        start, end = reports.parse_range(flask.request.args)
+        start, end = periods.parse_range(flask.request.args)
     except Invalid as exc:
         start = end = None
         errors = exc.fields

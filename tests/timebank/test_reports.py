@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from assets_hub import periods
 from assets_hub.db import db
 from assets_hub.errors import Forbidden, Invalid, NotFound
 from assets_hub.timebank import ledger, reports
@@ -72,7 +73,7 @@ def test_only_the_banks_coordinators_read_it_and_dates_are_checked(history):
         reports.bank_report(history.coordinator, history.id, NOV, OCT)
     assert "from" in backwards.value.fields
     with pytest.raises(Invalid) as bad:
-        reports.parse_range({"from": "2026-10-01", "to": "next week"})
+        periods.parse_range({"from": "2026-10-01", "to": "next week"})
     assert bad.value.fields == {"to": ["A date like 2026-12-07."]}
 
 
