@@ -408,3 +408,17 @@ def suppress(report: Report) -> None:
                 shown = [row for row in report.rows if isinstance(row[i], int) and row[i] > 0]
                 if shown:
                     min(shown, key=lambda r: r[i])[i] = WITHHELD
+
+
+# ------------------------------------------------------------------ for curators
+
+def directory_gaps(actor, start: date | None = None, end: date | None = None) -> list[list]:
+    """Unmet needs by local authority for the curators' dashboard: where the directory may be
+    missing a listing. Every team, the last twelve months, counts only and small ones suppressed:
+    [local authority, need label, directory category, referrals or "fewer than 5"]."""
+    require_role(actor, "curator", action="see gaps in the directory")
+    start, end = settle_range(start, end)
+    result = unmet(Scope(None, start, end, suppressed=True))
+    suppress(result)
+    labels = {label: category for label, category in NEEDS.values()}
+    return [[area, need, labels.get(need, ""), n] for area, need, n in result.rows]

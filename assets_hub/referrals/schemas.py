@@ -253,7 +253,7 @@ class MeasureSchema(_Stripped):
         if value > date.today():
             raise ValidationError("A measure cannot be taken in the future.")
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)  # every missing answer at once, with the date's error
     def _answers(self, data, **_):
         tool = data.get("tool")
         names, low, high = ((("life_satisfaction", "worthwhile", "happy", "anxious"), 0, 10) if tool == "ons4"

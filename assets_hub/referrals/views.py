@@ -47,7 +47,9 @@ VOCAB = dict(need_list=NEEDS, statuses=STATUSES, transitions=TRANSITIONS, closed
 def _referral_vocab():
     return {"referral_vocab": dict(VOCAB, needs=NEEDS, measures=MEASURES, stages=STAGES,
                                    ons4_questions=ONS4_QUESTIONS, ons4_short=ONS4_SHORT, swemwbs_items=SWEMWBS_ITEMS),
-            "ons4_band": ons4_band}
+            "ons4_band": ons4_band,
+            # for the curators' dashboard (the app puts the domains together in its templates)
+            "directory_gaps": reports.directory_gaps}
 
 
 # ------------------------------------------------------------------ referral in: staff and self

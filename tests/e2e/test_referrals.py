@@ -165,14 +165,18 @@ def pass_code(page, app, email):
 def test_referral_pages_have_no_wcag_violations(site, js_page):
     base, names, app = site
     with app.app_context():  # a referral of its own (the tests may run on different workers)
-        from assets_hub.referrals import services, teams
+        from assets_hub.referrals import outcomes, services, teams
         from assets_hub.referrals.schemas import ReferralInSchema
         from assets_hub.roles import SYSTEM
         from tests.factories import referral_body
         team = next(t for t in teams.all_teams() if t.name == names["team"])
         body = referral_body(team.id, person={"given_name": "Grace", "family_name": "Hopper",
                                               "date_of_birth": "1946-12-09", "postcode": "SK4 1AA"})
-        services.create_referral(SYSTEM, ReferralInSchema().load(body), "api")
+        grace = services.create_referral(SYSTEM, ReferralInSchema().load(body), "api")
+        for stage, happy in (("start", 3), ("end", 7)):  # the record's outcome chart and table
+            outcomes.record_measure(SYSTEM, grace.id, {"tool": "ons4", "stage": stage, "taken_on": "2026-11-02",
+                                                       "life_satisfaction": 5, "worthwhile": 6, "happy": happy,
+                                                       "anxious": 4})
         db.session.commit()
     js_page.goto(base + "/refer-yourself")
     assert _violations(js_page) == []
@@ -202,3 +206,51 @@ def test_referral_pages_have_no_wcag_violations(site, js_page):
     js_page.get_by_role("button", name="Erase Grace Hopper").click()  # an action refused in place
     assert "last name" in js_page.content()
     assert _violations(js_page) == [], "record with an error"
+    js_page.goto(record)
+    js_page.get_by_role("button", name="Save ONS4 personal well-being").click()  # every answer missing
+    assert "Answer every question" in js_page.content()
+    assert _violations(js_page) == [], "record with a refused measure"
+    for path in ("/reports", "/reports/by_month", "/reports/outcomes", "/reports/onward", "/reports/by_month?from=x",
+                 "/curation"):
+        js_page.goto(base + path)
+        assert _violations(js_page) == [], path
+
+
+def test_a_team_lead_reads_the_monthly_report_and_its_csv_matches_the_table(site, browser):
+    """The lead opens the monthly report (no JavaScript): the chart and the table are there, and
+    the CSV they download has the same figures as the table."""
+    import csv
+    from datetime import datetime, timedelta, timezone
+    base, names, app = site
+    with app.app_context():
+        from assets_hub.referrals import services, teams
+        from assets_hub.referrals.models import Referral
+        from assets_hub.referrals.schemas import ReferralInSchema
+        from assets_hub.roles import SYSTEM
+        from tests.factories import referral_body
+        team = next(t for t in teams.all_teams() if t.name == names["team"])
+        now = datetime.now(timezone.utc)
+        for days_ago in (1, 2, 40, 40, 70):  # this month and the two before, give or take
+            body = referral_body(team.id, person={"given_name": "Report", "family_name": f"Case{days_ago}",
+                                                  "date_of_birth": "1960-01-01", "postcode": "SK4 1AA"})
+            referral = services.create_referral(SYSTEM, ReferralInSchema().load(body), "api")
+            db.session.get(Referral, referral.id).received_at = now - timedelta(days=days_ago)
+        db.session.commit()
+    context = browser.new_context(java_script_enabled=False, accept_downloads=True)
+    page = context.new_page()
+    sign_in(page, base, "lw@e2e.test", "link worker password 1")
+    page.goto(base + "/reports")
+    pass_code(page, app, "lw@e2e.test")
+    page.get_by_role("link", name="Referrals by month").click()
+    expect(page.get_by_role("heading", name="Referrals by month", level=1)).to_be_visible()
+    expect(page.locator("figure.chart svg")).to_be_visible()
+    assert page.locator("figure.chart rect").count() >= 3
+    table = [[cell.inner_text().strip() for cell in row.locator("th, td").all()]
+             for row in page.locator("#report-table tr").all()]
+    assert table[0] == ["Month", "Referrals"] and table[-1][0] == "Total" and int(table[-1][1]) >= 5
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download this table (CSV)").click()
+    with open(download.value.path(), newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows == table
+    context.close()

@@ -224,3 +224,17 @@ def test_bad_dates_and_unknown_reports_are_named(client, team, lead, sign_in, to
     db.session.commit()
     assert client.get("/api/reports/by_month", headers=bearer(token_for(referrer))).status_code == 403
     assert csrf_token(client)
+
+
+def test_curators_see_gaps_in_the_directory_without_personal_data(client, cases, sign_in, ctx):
+    curator = UserFactory(role="curator")
+    db.session.commit()
+    gaps = reports.directory_gaps(curator, START, END)
+    assert sorted((need, category, n) for _, need, category, n in gaps) == [
+        ("Housing problems", "housing", "fewer than 5"), ("Not enough food", "food", "fewer than 5")]
+    with pytest.raises(Forbidden):
+        reports.directory_gaps(UserFactory(role="link_worker"))
+    sign_in(curator)
+    page = client.get("/curation").text
+    assert 'id="gaps-table"' in page and "Not enough food" in page and "fewer than 5" in page
+    assert "Lovelace" not in page and "Byron" not in page
