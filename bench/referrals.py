@@ -9,8 +9,14 @@ in five still open, spread across the lifecycle; each with needs, contacts and h
   writes, the template): the caseload page ("mine" for a link worker, "team" for a lead) and a
   person's record, for random link workers and referrals; median, p95 and p99 in ms;
 - through gunicorn on loopback (2 workers, 4 threads each): POST /api/referrals from 8 client
-  threads with personal tokens for a fixed time; referrals per second and latency percentiles.
+  threads with personal tokens for a fixed time; referrals per second and latency percentiles;
+- every report page (issue 17), through the whole app: a team lead's (one team, the last twelve
+  months), a commissioner's (every team, suppressed, the last twelve months) and a commissioner's
+  over every year loaded. The referrals also carry onward referrals (most of them), outcome
+  measures (ONS4 start and end on a third, SWEMWBS on a tenth), sources, practices, age bands and
+  areas, and one need in twenty is marked unmet.
 Targets (issue 15): both pages p95 under 100 ms; intake over 200 referrals a second.
+Target (issue 17): every report p95 under 300 ms.
 """
 from __future__ import annotations
 
@@ -41,9 +47,10 @@ from assets_hub.accounts.models import User  # noqa: E402
 from assets_hub.accounts.tokens import create_token  # noqa: E402
 from assets_hub.db import create_scratch_database, db, drop_database  # noqa: E402
 from assets_hub.migrate import upgrade_database  # noqa: E402
-from assets_hub.referrals.models import (ContactLog, Need, Person, Referral, ReferralEvent, Team,  # noqa: E402
-                                         TeamMember)
-from assets_hub.referrals.vocab import NEEDS  # noqa: E402
+from assets_hub.referrals.models import (ContactLog, Measure, Need, OnwardReferral, Person, Referral,  # noqa: E402
+                                         ReferralEvent, Team, TeamMember)
+from assets_hub.referrals.reports import REPORTS  # noqa: E402
+from assets_hub.referrals.vocab import AGE_BANDS, NEEDS, SWEMWBS_METRIC  # noqa: E402
 from assets_hub.roles import SYSTEM  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
@@ -98,12 +105,17 @@ def load(people: int, referrals: int, rng: random.Random) -> dict:
         db.session.execute(insert(Person), rows)
     db.session.commit()
     statuses = ["received", "contacted", "first_appointment", "supported"]
-    batch = {"ref": [], "need": [], "contact": [], "event": []}
+    batch = {"ref": [], "need": [], "contact": [], "event": [], "onward": [], "measure": []}
     open_ids = []
     codes = list(NEEDS)
+    practices = [(f"P{88000 + i:05d}", f"Bench Practice {i}") for i in range(40)]
+    areas = db.session.scalars(text("SELECT lad_code FROM local_authority ORDER BY lad_code LIMIT 30")).all() or [None]
+    services = [(str(uuid.uuid4()), f"Bench service {i}") for i in range(300)]
+    onward_statuses = ["signposted", "sent", "accepted", "declined", "expired", "attended", "did_not_attend"]
 
     def flush():
-        for model, key in ((Referral, "ref"), (Need, "need"), (ContactLog, "contact"), (ReferralEvent, "event")):
+        for model, key in ((Referral, "ref"), (Need, "need"), (ContactLog, "contact"), (ReferralEvent, "event"),
+                           (OnwardReferral, "onward"), (Measure, "measure")):
             if batch[key]:
                 db.session.execute(insert(model), batch[key])
                 batch[key] = []
@@ -118,9 +130,12 @@ def load(people: int, referrals: int, rng: random.Random) -> dict:
         if is_open:
             open_ids.append(referral_id)
         worker = rng.choice(workers[team_id]) if status != "received" or rng.random() < 0.5 else None
+        ods, gp = rng.choice(practices)
         batch["ref"].append({
-            "id": referral_id, "person_id": person_id, "team_id": team_id, "source": "api", "referrer_id": None,
-            "link_worker_id": worker, "gp_ods_code": "P88001", "gp_name": "Bench Practice", "reason": "Lonely.",
+            "id": referral_id, "person_id": person_id, "team_id": team_id,
+            "source": rng.choice(("api", "api", "staff", "self")), "referrer_id": None,
+            "age_band": rng.choice(AGE_BANDS), "lad_code": rng.choice(areas),
+            "link_worker_id": worker, "gp_ods_code": ods, "gp_name": gp, "reason": "Lonely.",
             "known_risks": False, "risk_details": None, "information_sharing": True, "consent_reason": None,
             "status": status, "closed_reason": None if is_open else "discharged", "received_at": received,
             "first_contact_at": received + timedelta(days=5) if status != "received" else None,
@@ -128,7 +143,32 @@ def load(people: int, referrals: int, rng: random.Random) -> dict:
             "closed_at": None if is_open else received + timedelta(days=90)})
         for code in rng.sample(codes, 2):
             batch["need"].append({"id": str(uuid.uuid4()), "referral_id": referral_id, "code": code, "note": "",
-                                  "created_at": received})
+                                  "unmet": rng.random() < 0.05, "created_at": received})
+        if status not in ("received", "contacted") and rng.random() < 0.8:
+            service_id, service_name = rng.choice(services)
+            kind = "signpost" if rng.random() < 0.3 else "referral"
+            batch["onward"].append({
+                "id": str(uuid.uuid4()), "referral_id": referral_id, "service_id": service_id,
+                "service_name": service_name, "kind": kind,
+                "status": "signposted" if kind == "signpost" else rng.choice(onward_statuses[1:]),
+                "shared": "", "message": "", "sent_at": received + timedelta(days=10)})
+        if not is_open and rng.random() < 0.33:
+            for stage, shift in (("start", 0), ("end", rng.randrange(-2, 4))):
+                base = rng.randrange(2, 8)
+                batch["measure"].append({
+                    "id": str(uuid.uuid4()), "referral_id": referral_id, "tool": "ons4", "stage": stage,
+                    "taken_on": (received + timedelta(days=5 if stage == "start" else 85)).date(),
+                    "life_satisfaction": min(10, max(0, base + (shift if stage == "end" else 0))),
+                    "worthwhile": base, "happy": min(10, base + 1), "anxious": max(0, 10 - base - shift),
+                    "by": "Worker (link worker)", "created_at": received})
+        if not is_open and rng.random() < 0.1:
+            for stage in ("start", "end"):
+                raw = rng.randrange(10, 33)
+                batch["measure"].append({
+                    "id": str(uuid.uuid4()), "referral_id": referral_id, "tool": "swemwbs", "stage": stage,
+                    "taken_on": (received + timedelta(days=5 if stage == "start" else 85)).date(),
+                    "swemwbs_items": "", "swemwbs_raw": raw, "swemwbs_metric": SWEMWBS_METRIC[raw],
+                    "by": "Worker (link worker)", "created_at": received})
         for c in range(3):
             batch["contact"].append({"id": str(uuid.uuid4()), "referral_id": referral_id,
                                      "on": (received + timedelta(days=5 + 7 * c)).date(), "method": "phone",
@@ -179,6 +219,35 @@ def pages(app, data, rng, n):
     report("caseload, the team's (lead, 50 a page)", team)
     report("a person's record", record)
     return mine, team, record
+
+
+def report_pages(app, data, rng, n):
+    """Every report, as a team lead and as a commissioner sees it, through the whole app."""
+    with app.app_context():
+        commissioner = db.session.scalar(select(User.id).where(User.email == "commissioner@bench.test"))
+        if commissioner is None:
+            commissioner = str(uuid.uuid4())
+            db.session.execute(insert(User).values(id=commissioner, email="commissioner@bench.test",
+                                                   display_name="Bench Commissioner",
+                                                   password_hash=generate_password_hash(PASSWORD),
+                                                   role="commissioner", active=True,
+                                                   created_at=datetime.now(timezone.utc), session_version=0))
+            db.session.commit()
+    them = signed_in_client(app, commissioner)
+    leads = {t: signed_in_client(app, ws[0]) for t, ws in list(data["workers"].items())[:5]}
+    start = (datetime.now(timezone.utc) - timedelta(days=1500)).date().isoformat()
+    figures = {}
+    for name in REPORTS:
+        lead, every, years = [], [], []
+        for _ in range(n):
+            lead.append(timed(rng.choice(list(leads.values())), f"/reports/{name}"))
+            every.append(timed(them, f"/reports/{name}"))
+            years.append(timed(them, f"/reports/{name}?from={start}"))
+        report(f"report {name}: a lead, one team, 12 months", lead)
+        report(f"report {name}: commissioner, every team, 12 months", every)
+        report(f"report {name}: commissioner, every team, every year", years)
+        figures[name] = (lead, every, years)
+    return figures
 
 
 def intake(url, data, seconds, clients_n=8, workers=2, threads=4):
@@ -261,6 +330,8 @@ def main():
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for the intake")
     parser.add_argument("--threads", type=int, default=4, help="threads in each gunicorn worker")
     parser.add_argument("--intake-only", action="store_true", help="skip the page measurements")
+    parser.add_argument("--reports-only", action="store_true", help="only the report pages")
+    parser.add_argument("--report-requests", type=int, default=40, help="requests of each report, each reader")
     parser.add_argument("--reuse", help="a database this script loaded before (with --keep)")
     parser.add_argument("--keep", action="store_true", help="keep the database (prints its URL)")
     args = parser.parse_args()
@@ -286,8 +357,12 @@ def main():
                         "SELECT team_id, user_id, lead FROM sp_team_member ORDER BY lead DESC, user_id")):
                     data["workers"].setdefault(team_id, []).append(user_id)
                 data["teams"] = list(data["workers"])
+        if args.reports_only:
+            report_pages(app, data, rng, args.report_requests)
+            return
         if not args.intake_only:
             pages(app, data, rng, args.requests)
+            report_pages(app, data, rng, args.report_requests)
         db.state(app).engine.dispose()
         intake(url, data, args.seconds, workers=args.workers, threads=args.threads)
     finally:

@@ -173,12 +173,16 @@ def test_closing_gives_the_gp_record_its_code(client, make_referral, worker, ref
     page = client.get(f"/referrals/{referral.id}").text
     status = client.get(f"/api/referrals/{referral.id}", headers=bearer(token_for(referrer))).get_json()
     assert status["outcome"]["closed_reason"] == reason
+    sign_in(referrer)
+    their_page = client.get(f"/referrals/{referral.id}").text  # the referrer's status page
     if code:
         term = "Referral to social prescribing service" if code.startswith("87173") else "Social prescribing declined"
-        assert f'<code id="snomed-code">{code}</code>' in page and f'value="{code} {term}"' in page
+        for shown in (page, their_page):
+            assert f'<code id="snomed-code">{code}</code>' in shown and f'value="{code} {term}"' in shown
         assert status["outcome"]["snomed"] == {"code": code, "term": term}
     else:
-        assert "snomed-code" not in page and status["outcome"]["snomed"] is None
+        assert "snomed-code" not in page and "snomed-code" not in their_page
+        assert status["outcome"]["snomed"] is None and "No code" in their_page
 
 
 def test_an_open_referral_has_no_outcome_yet(client, make_referral, referrer, token_for):
