@@ -5,7 +5,7 @@ from assets_hub.directory.models import (Accessibility, Address, Attribute, Cont
                                          ServiceArea, ServiceAtLocation, Taxonomy, TaxonomyTerm)
 from assets_hub.geo.models import LocalAuthority, Postcode  # noqa: F401
 from assets_hub.mail import OutboxMessage  # noqa: F401
-from assets_hub.referrals.models import (AuditEntry, ContactLog, Goal, KeptApart, Measure, Need, OnwardReferral, Person,  # noqa: F401
+from assets_hub.referrals.models import (AuditEntry, ContactLog, Goal, KeptApart, Measure, Outcome, Need, OnwardReferral, Person,  # noqa: F401
                                          Referral, ReferralEvent, Team, TeamMember)
 from assets_hub.timebank.models import (Account, Activity, Application, Bank, Check, Conversation, Coordinator,  # noqa: F401
                                         Entry, Exchange, Invitation, Listing, Message)

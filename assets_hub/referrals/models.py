@@ -264,6 +264,37 @@ class Measure(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_now_precise)
 
 
+class Outcome(Base):
+    """A referral's start and end of one measure, kept as measures are recorded, for the outcome
+    report (the first "start" taking and the last "end" taking; the report reads this row alone,
+    not every taking). The team and the day the referral arrived are copied here for the same
+    reason, and move with the referral when its person is erased."""
+
+    __tablename__ = "sp_outcome"
+    __table_args__ = (Index("ix_sp_outcome_received_at", "received_at"),
+                      Index("ix_sp_outcome_team_received", "team_id", "received_at"))
+
+    referral_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_referral.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    tool: Mapped[str] = mapped_column(String(10), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    start_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_on: Mapped[date | None] = mapped_column(Date)
+    end_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    start_life_satisfaction: Mapped[int | None] = mapped_column(Integer)
+    start_worthwhile: Mapped[int | None] = mapped_column(Integer)
+    start_happy: Mapped[int | None] = mapped_column(Integer)
+    start_anxious: Mapped[int | None] = mapped_column(Integer)
+    start_swemwbs_metric: Mapped[float | None] = mapped_column(Float)
+    end_life_satisfaction: Mapped[int | None] = mapped_column(Integer)
+    end_worthwhile: Mapped[int | None] = mapped_column(Integer)
+    end_happy: Mapped[int | None] = mapped_column(Integer)
+    end_anxious: Mapped[int | None] = mapped_column(Integer)
+    end_swemwbs_metric: Mapped[float | None] = mapped_column(Float)
+
+
 class KeptApart(Base):
     """Two records a link worker decided are different people, though they look alike: the
     duplicate check no longer offers them as one. ``person_a`` < ``person_b``."""

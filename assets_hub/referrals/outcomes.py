@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 
 import flask
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from assets_hub.db import db
+from assets_hub.db import aware, db
 from assets_hub.errors import Invalid
-from assets_hub.referrals.models import Measure, Need
+from assets_hub.referrals.models import Measure, Need, Outcome
 from assets_hub.referrals.schemas import MeasureSchema
 from assets_hub.referrals.services import _event, _working
 from assets_hub.referrals.vocab import (MEASURES, NEEDS, ONS4_QUESTIONS, ONS4_SHORT, STAGES, SWEMWBS_MAYBE, SWEMWBS_MEANINGFUL, ons4_better,
@@ -44,9 +46,39 @@ def record_measure(actor, referral_id: str, values: dict) -> Measure:
         measure.swemwbs_raw = sum(items)
         measure.swemwbs_metric = swemwbs_metric(measure.swemwbs_raw)
     db.session.add(measure)
+    db.session.flush()
+    _keep_pair(referral, measure)
     _event(referral, actor, "measure", f"{MEASURES[data['tool']]} recorded ({STAGES[data['stage']].lower()}).")
     db.session.flush()
     return measure
+
+
+SCORES = ("life_satisfaction", "worthwhile", "happy", "anxious", "swemwbs_metric")
+
+
+def _keep_pair(referral, measure: Measure) -> None:
+    """Keep the referral's start and end of this measure (``sp_outcome``) up to date: the first
+    "start" taking and the last "end" taking. Its row is locked first, so two takings recorded at
+    once for one person are applied one after the other."""
+    if measure.stage not in ("start", "end"):
+        return
+    key = {"referral_id": referral.id, "tool": measure.tool}
+    new = (pg_insert if db.is_postgres else sqlite_insert)(Outcome).values(
+        **key, team_id=referral.team_id, received_at=referral.received_at).on_conflict_do_nothing()
+    db.session.execute(new)
+    lock = select(Outcome).filter_by(**key).execution_options(populate_existing=True)
+    pair = db.session.scalar(lock.with_for_update() if db.is_postgres else lock)
+    when = measure.stage
+    mine = (measure.taken_on, aware(measure.created_at))
+    held_on, held_at = getattr(pair, f"{when}_on"), getattr(pair, f"{when}_at")
+    if held_on is not None:
+        held = (held_on, aware(held_at))
+        if (when == "start" and mine >= held) or (when == "end" and mine < held):
+            return
+    setattr(pair, f"{when}_on", measure.taken_on)
+    setattr(pair, f"{when}_at", measure.created_at)
+    for score in SCORES:
+        setattr(pair, f"{when}_{score}", getattr(measure, score))
 
 
 @dataclass

@@ -17,7 +17,7 @@ from assets_hub.directory.presenters import opening_times
 from assets_hub.directory.services import get_service
 from assets_hub.errors import AppError, Invalid
 from assets_hub.referrals import access
-from assets_hub.referrals.models import (ContactLog, Goal, Need, OnwardReferral, Person, Referral,
+from assets_hub.referrals.models import (ContactLog, Goal, Need, OnwardReferral, Outcome, Person, Referral,
                                          ReferralEvent)
 from assets_hub.referrals.services import _event, _working
 from assets_hub.referrals.vocab import NEEDS
@@ -138,6 +138,7 @@ def _erase_person(person: Person) -> int:
             if o.status == "sent":  # nobody can answer it now: it counts as unanswered
                 o.status, o.answered_at = "expired", now
         r.received_at = (received - shift).replace(hour=0, minute=0, second=0, microsecond=0)
+        db.session.execute(update(Outcome).where(Outcome.referral_id == rid).values(received_at=r.received_at))
         r.first_contact_at = r.first_contact_at - shift if r.first_contact_at else None
         r.closed_at = r.closed_at - shift if r.closed_at else None
         r.reason = ""

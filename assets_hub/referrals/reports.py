@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import and_, case, exists, func, literal, not_, or_, select
-from sqlalchemy.orm import aliased
 
 from assets_hub.accounts.models import User
 from assets_hub.db import db
@@ -25,7 +24,7 @@ from assets_hub.errors import NotFound
 from assets_hub.geo.models import LocalAuthority
 from assets_hub.periods import bounds, months_between, settle_range
 from assets_hub.referrals import access
-from assets_hub.referrals.models import Measure, Need, OnwardReferral, Referral, Team
+from assets_hub.referrals.models import Need, OnwardReferral, Outcome, Referral, Team
 from assets_hub.referrals.vocab import (AGE_BANDS, NEEDS, ONS4_MEANINGFUL, ONS4_SHORT, SOURCES,
                                         SWEMWBS_MEANINGFUL)
 from assets_hub.roles import require_role
@@ -208,16 +207,17 @@ def _percentile(values: list[float], p: float) -> float | None:
 def waiting(scope: Scope) -> Report:
     """Days from a referral arriving to the first contact that reached the person."""
     days = _day(Referral.first_contact_at) - _day(Referral.received_at)
-    contacted = and_(_in_scope(scope), Referral.first_contact_at.is_not(None))
-    waiting_now = db.session.scalar(select(func.count()).where(
-        _in_scope(scope), Referral.first_contact_at.is_(None), Referral.status != "closed"))
-    if db.is_postgres:
-        count, median, p90 = db.session.execute(select(
-            func.count(), func.percentile_cont(0.5).within_group(days),
-            func.percentile_cont(0.9).within_group(days)).where(contacted)).one()
+    reached = Referral.first_contact_at.is_not(None)
+    still = and_(Referral.first_contact_at.is_(None), Referral.status != "closed")
+    counts = [func.sum(case((reached, 1), else_=0)), func.sum(case((still, 1), else_=0))]
+    if db.is_postgres:  # one pass: the counts and both percentiles of those reached
+        count, waiting_now, median, p90 = db.session.execute(select(
+            *counts, func.percentile_cont(0.5).within_group(days).filter(reached),
+            func.percentile_cont(0.9).within_group(days).filter(reached)).where(_in_scope(scope))).one()
     else:
-        values = [float(v) for v in db.session.scalars(select(days).where(contacted))]
-        count, median, p90 = len(values), _percentile(values, 0.5), _percentile(values, 0.9)
+        count, waiting_now = db.session.execute(select(*counts).where(_in_scope(scope))).one()
+        values = [float(v) for v in db.session.scalars(select(days).where(_in_scope(scope), reached))]
+        median, p90 = _percentile(values, 0.5), _percentile(values, 0.9)
     report = Report("waiting", "Waiting time from referral to first contact",
                     [Column("contacted", "Referrals contacted"),
                      Column("median_days", "Median (days)", "figure", base="contacted"),
@@ -225,7 +225,7 @@ def waiting(scope: Scope) -> Report:
                      Column("waiting_now", "Not contacted yet (still open)")],
                     note="Whole days from the day a referral arrived to the day of the first contact that "
                          "reached the person. The 90th percentile: nine in ten waited this long or less.")
-    report.rows = [[int(count), _round(median), _round(p90), int(waiting_now)]]
+    report.rows = [[int(count or 0), _round(median), _round(p90), int(waiting_now or 0)]]
     return report
 
 
@@ -243,10 +243,13 @@ def onward(scope: Scope) -> Report:
         ("accepted", s.in_(("accepted", "attended", "did_not_attend"))),
         ("declined", s == "declined"), ("expired", s == "expired"),
         ("attended", s == "attended"), ("did_not_attend", s == "did_not_attend"))}
+    low, high = bounds(scope.start, scope.end)
     stmt = (select(OnwardReferral.service_id, func.max(OnwardReferral.service_name), *counts.values())
-            .join(Referral, Referral.id == OnwardReferral.referral_id)
-            .where(_in_scope(scope, OnwardReferral.sent_at))
+            .where(OnwardReferral.sent_at >= low, OnwardReferral.sent_at < high)
             .group_by(OnwardReferral.service_id))
+    if scope.team_ids is not None:  # (every team: no need to read the referrals at all)
+        stmt = stmt.join(Referral, Referral.id == OnwardReferral.referral_id).where(
+            Referral.team_id.in_(scope.team_ids))
     report = Report("onward", "Onward referrals per service",
                     [Column("service", "Service", "label"), Column("signposted", "Signposted"),
                      Column("referred", "Referred"), Column("waiting", "Waiting for an answer"),
@@ -272,32 +275,25 @@ def onward(scope: Scope) -> Report:
 
 def outcomes(scope: Scope) -> Report:
     """Start vs end of support, for referrals in the range with both: for each ONS4 question and
-    the SWEMWBS metric score, how many, the mean change and how many improved meaningfully."""
-    first = aliased(Measure)
-    last = aliased(Measure)
-    earlier_start = aliased(Measure)
-    later_end = aliased(Measure)
-    # The first "start" taking and the last "end" taking of each tool for a referral.
-    no_earlier = not_(exists().where(
-        earlier_start.referral_id == first.referral_id, earlier_start.tool == first.tool,
-        earlier_start.stage == "start",
-        or_(earlier_start.taken_on < first.taken_on,
-            and_(earlier_start.taken_on == first.taken_on, earlier_start.created_at < first.created_at),
-            and_(earlier_start.taken_on == first.taken_on, earlier_start.created_at == first.created_at,
-                 earlier_start.id < first.id))))
-    no_later = not_(exists().where(
-        later_end.referral_id == last.referral_id, later_end.tool == last.tool, later_end.stage == "end",
-        or_(later_end.taken_on > last.taken_on,
-            and_(later_end.taken_on == last.taken_on, later_end.created_at > last.created_at),
-            and_(later_end.taken_on == last.taken_on, later_end.created_at == last.created_at,
-                 later_end.id > last.id))))
-
-    def pairs(*columns):
-        return (select(*columns).select_from(first)
-                .join(last, and_(last.referral_id == first.referral_id, last.tool == first.tool, last.stage == "end"))
-                .join(Referral, Referral.id == first.referral_id)
-                .where(first.stage == "start", no_earlier, no_later, _in_scope(scope)))
-
+    the SWEMWBS metric score, how many, the mean change and how many improved meaningfully.
+    A referral's start is its first "start" taking of a measure, its end its last "end" taking
+    (kept in ``sp_outcome`` as they are recorded)."""
+    o = Outcome
+    low, high = bounds(scope.start, scope.end)
+    where = [o.received_at >= low, o.received_at < high, o.start_on.is_not(None), o.end_on.is_not(None)]
+    if scope.team_ids is not None:
+        where.append(o.team_id.in_(scope.team_ids))
+    measures = []  # (label, tool, change, improved)
+    for q, label in ONS4_SHORT.items():
+        change = getattr(o, f"end_{q}") - getattr(o, f"start_{q}")
+        better = getattr(o, f"start_{q}") - getattr(o, f"end_{q}") if q == "anxious" else change
+        measures.append((f"ONS4: {label}", "ons4", change, better >= ONS4_MEANINGFUL))
+    change = o.end_swemwbs_metric - o.start_swemwbs_metric
+    measures.append(("SWEMWBS: metric score", "swemwbs", change, change >= SWEMWBS_MEANINGFUL - 1e-9))
+    columns = [o.tool, func.count()]
+    for _, _, change, improved in measures:
+        columns += [func.avg(change), func.sum(case((improved, 1), else_=0))]
+    found = {row[0]: row[1:] for row in db.session.execute(select(*columns).where(*where).group_by(o.tool))}
     report = Report("outcomes", "Outcome change from the start to the end of support",
                     [Column("measure", "Measure", "label"), Column("people", "People with a start and an end"),
                      Column("mean_change", "Mean change", "figure", base="people"),
@@ -306,18 +302,11 @@ def outcomes(scope: Scope) -> Report:
                     note=f"ONS4: each question on its own (never summed); improving means {ONS4_MEANINGFUL} point or "
                          "more the good way (for anxiety, lower). SWEMWBS: the metric score; improving meaningfully "
                          f"means {SWEMWBS_MEANINGFUL:g} points or more.")
-    measures = []
-    for q, label in ONS4_SHORT.items():
-        change = getattr(last, q) - getattr(first, q)
-        better = getattr(first, q) - getattr(last, q) if q == "anxious" else change
-        measures.append((f"ONS4: {label}", "ons4", change, better >= ONS4_MEANINGFUL))
-    change = last.swemwbs_metric - first.swemwbs_metric
-    measures.append(("SWEMWBS: metric score", "swemwbs", change, change >= SWEMWBS_MEANINGFUL - 1e-9))
-    for label, tool, change, improved in measures:
-        n, mean, better = db.session.execute(pairs(
-            func.count(), func.avg(change), func.sum(case((improved, 1), else_=0))).where(first.tool == tool)).one()
-        n, better = int(n or 0), int(better or 0)
-        report.rows.append([label, n, _round(mean, 2), better, _round(100 * better / n) if n else None])
+    for i, (label, tool, _, _) in enumerate(measures):
+        row = found.get(tool)
+        n = int(row[0]) if row else 0
+        mean, better = (row[1 + 2 * i], int(row[2 + 2 * i] or 0)) if row else (None, 0)
+        report.rows.append([label, n, _round(mean, 2) if n else None, better, _round(100 * better / n) if n else None])
     return report
 
 

@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from assets_hub.db import db
 from assets_hub.errors import Forbidden, Invalid, NotFound, Unauthorised
 from assets_hub.referrals import outcomes, services
-from assets_hub.referrals.models import Need
+from assets_hub.referrals.models import Need, Outcome
 from assets_hub.referrals.vocab import SWEMWBS_METRIC, ons4_band
 from tests.conftest import csrf_token
 from tests.factories import UserFactory
@@ -189,3 +189,16 @@ def test_an_open_referral_has_no_outcome_yet(client, make_referral, referrer, to
     referral = make_referral()
     status = client.get(f"/api/referrals/{referral.id}", headers=bearer(token_for(referrer))).get_json()
     assert status["outcome"] is None
+
+
+def test_the_start_is_the_first_start_and_the_end_the_last_end_whatever_order_they_come_in(make_referral, worker):
+    referral = make_referral()
+    for stage, on, happy in (("start", date(2026, 3, 1), 5), ("start", date(2026, 2, 1), 2),  # earlier, typed later
+                             ("during", date(2026, 4, 1), 9), ("end", date(2026, 6, 1), 8),
+                             ("end", date(2026, 5, 1), 1)):  # an earlier end, typed later: not the end
+        outcomes.record_measure(worker, referral.id, ons4(stage=stage, on=on, happy=happy))
+    db.session.commit()
+    pair = db.session.get(Outcome, (referral.id, "ons4"))
+    assert (pair.start_on, pair.start_happy, pair.end_on, pair.end_happy) == (date(2026, 2, 1), 2, date(2026, 6, 1), 8)
+    [series] = outcomes.series_for(referral.id)
+    assert series.start.happy == 2 and series.end.happy == 8  # the record says the same as the report
