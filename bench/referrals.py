@@ -47,8 +47,8 @@ from assets_hub.accounts.models import User  # noqa: E402
 from assets_hub.accounts.tokens import create_token  # noqa: E402
 from assets_hub.db import create_scratch_database, db, drop_database  # noqa: E402
 from assets_hub.migrate import upgrade_database  # noqa: E402
-from assets_hub.referrals.models import (ContactLog, Measure, Need, OnwardReferral, Person, Referral,  # noqa: E402
-                                         ReferralEvent, Team, TeamMember)
+from assets_hub.referrals.models import (ContactLog, Measure, Need, OnwardReferral, Outcome, Person,  # noqa: E402
+                                         Referral, ReferralEvent, Team, TeamMember)
 from assets_hub.referrals.reports import REPORTS  # noqa: E402
 from assets_hub.referrals.vocab import AGE_BANDS, NEEDS, SWEMWBS_METRIC  # noqa: E402
 from assets_hub.roles import SYSTEM  # noqa: E402
@@ -105,7 +105,7 @@ def load(people: int, referrals: int, rng: random.Random) -> dict:
         db.session.execute(insert(Person), rows)
     db.session.commit()
     statuses = ["received", "contacted", "first_appointment", "supported"]
-    batch = {"ref": [], "need": [], "contact": [], "event": [], "onward": [], "measure": []}
+    batch = {"ref": [], "need": [], "contact": [], "event": [], "onward": [], "measure": [], "outcome": []}
     open_ids = []
     codes = list(NEEDS)
     practices = [(f"P{88000 + i:05d}", f"Bench Practice {i}") for i in range(40)]
@@ -115,7 +115,7 @@ def load(people: int, referrals: int, rng: random.Random) -> dict:
 
     def flush():
         for model, key in ((Referral, "ref"), (Need, "need"), (ContactLog, "contact"), (ReferralEvent, "event"),
-                           (OnwardReferral, "onward"), (Measure, "measure")):
+                           (OnwardReferral, "onward"), (Measure, "measure"), (Outcome, "outcome")):
             if batch[key]:
                 db.session.execute(insert(model), batch[key])
                 batch[key] = []
@@ -143,7 +143,8 @@ def load(people: int, referrals: int, rng: random.Random) -> dict:
             "closed_at": None if is_open else received + timedelta(days=90)})
         for code in rng.sample(codes, 2):
             batch["need"].append({"id": str(uuid.uuid4()), "referral_id": referral_id, "code": code, "note": "",
-                                  "unmet": rng.random() < 0.05, "created_at": received})
+                                  "unmet": rng.random() < 0.05, "team_id": team_id, "received_at": received,
+                                  "created_at": received})
         if status not in ("received", "contacted") and rng.random() < 0.8:
             service_id, service_name = rng.choice(services)
             kind = "signpost" if rng.random() < 0.3 else "referral"
@@ -152,23 +153,26 @@ def load(people: int, referrals: int, rng: random.Random) -> dict:
                 "service_name": service_name, "kind": kind,
                 "status": "signposted" if kind == "signpost" else rng.choice(onward_statuses[1:]),
                 "shared": "", "message": "", "sent_at": received + timedelta(days=10)})
-        if not is_open and rng.random() < 0.33:
-            for stage, shift in (("start", 0), ("end", rng.randrange(-2, 4))):
-                base = rng.randrange(2, 8)
-                batch["measure"].append({
-                    "id": str(uuid.uuid4()), "referral_id": referral_id, "tool": "ons4", "stage": stage,
-                    "taken_on": (received + timedelta(days=5 if stage == "start" else 85)).date(),
-                    "life_satisfaction": min(10, max(0, base + (shift if stage == "end" else 0))),
-                    "worthwhile": base, "happy": min(10, base + 1), "anxious": max(0, 10 - base - shift),
-                    "by": "Worker (link worker)", "created_at": received})
-        if not is_open and rng.random() < 0.1:
+        # Outcome measures, and the start-and-end row recording them keeps for the report.
+        for tool, share in (("ons4", 0.33), ("swemwbs", 0.1)):
+            if is_open or rng.random() >= share:
+                continue
+            pair = {"referral_id": referral_id, "tool": tool, "team_id": team_id, "received_at": received}
             for stage in ("start", "end"):
-                raw = rng.randrange(10, 33)
-                batch["measure"].append({
-                    "id": str(uuid.uuid4()), "referral_id": referral_id, "tool": "swemwbs", "stage": stage,
-                    "taken_on": (received + timedelta(days=5 if stage == "start" else 85)).date(),
-                    "swemwbs_items": "", "swemwbs_raw": raw, "swemwbs_metric": SWEMWBS_METRIC[raw],
-                    "by": "Worker (link worker)", "created_at": received})
+                on = (received + timedelta(days=5 if stage == "start" else 85)).date()
+                if tool == "ons4":
+                    base = rng.randrange(2, 8) + (rng.randrange(-2, 4) if stage == "end" else 0)
+                    scores = {"life_satisfaction": min(10, max(0, base)), "worthwhile": min(10, max(0, base)),
+                              "happy": min(10, max(0, base + 1)), "anxious": min(10, max(0, 10 - base))}
+                else:
+                    raw = rng.randrange(10, 33)
+                    scores = {"swemwbs_items": "", "swemwbs_raw": raw, "swemwbs_metric": SWEMWBS_METRIC[raw]}
+                batch["measure"].append({"id": str(uuid.uuid4()), "referral_id": referral_id, "tool": tool,
+                                         "stage": stage, "taken_on": on, "by": "Worker (link worker)",
+                                         "created_at": received, **scores})
+                pair.update({f"{stage}_on": on, f"{stage}_at": received,
+                             **{f"{stage}_{k}": v for k, v in scores.items() if k not in ("swemwbs_items", "swemwbs_raw")}})
+            batch["outcome"].append(pair)
         for c in range(3):
             batch["contact"].append({"id": str(uuid.uuid4()), "referral_id": referral_id,
                                      "on": (received + timedelta(days=5 + 7 * c)).date(), "method": "phone",

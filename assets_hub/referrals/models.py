@@ -120,7 +120,10 @@ class Need(Base):
     """A need or concern recorded for a referral, from the published needs list."""
 
     __tablename__ = "sp_need"
-    __table_args__ = (UniqueConstraint("referral_id", "code", name="uq_sp_need_referral_code"),)
+    __table_args__ = (UniqueConstraint("referral_id", "code", name="uq_sp_need_referral_code"),
+                      # Reports count needs without reading the referrals: by day, and by team and day.
+                      Index("ix_sp_need_received_code", "received_at", "code"),
+                      Index("ix_sp_need_team_received", "team_id", "received_at"))
 
     id: Mapped[str] = id_column()
     referral_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_referral.id", ondelete="CASCADE"),
@@ -129,6 +132,9 @@ class Need(Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     # The link worker found no service for this need: a gap in the directory (reports, curators).
     unmet: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The referral's team and the day it arrived, copied for reports (they move with it on erasure).
+    team_id: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_now_precise)
 
 

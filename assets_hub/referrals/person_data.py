@@ -123,7 +123,6 @@ def _erase_person(person: Person) -> int:
         rid = r.id
         for table in (ContactLog, Goal, ReferralEvent):
             db.session.execute(delete(table).where(table.referral_id == rid))
-        db.session.execute(update(Need).where(Need.referral_id == rid).values(note=""))
         # The day something happened could point to a person: every date moves back by the same
         # whole number of days, the referral's to the first of its month, so waiting times in
         # days stay true.
@@ -139,6 +138,7 @@ def _erase_person(person: Person) -> int:
                 o.status, o.answered_at = "expired", now
         r.received_at = (received - shift).replace(hour=0, minute=0, second=0, microsecond=0)
         db.session.execute(update(Outcome).where(Outcome.referral_id == rid).values(received_at=r.received_at))
+        db.session.execute(update(Need).where(Need.referral_id == rid).values(note="", received_at=r.received_at))
         r.first_contact_at = r.first_contact_at - shift if r.first_contact_at else None
         r.closed_at = r.closed_at - shift if r.closed_at else None
         r.reason = ""

@@ -81,6 +81,8 @@ class Report:
     total: list | None = None  # a totals row, for tables where each referral counts once
     note: str = ""
     chart: tuple[int, int] | None = None  # (label column, value column) to draw as bars
+    # counts in a row that add up to another of its counts: (the total's key, the parts' keys)
+    row_sums: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def as_dicts(self) -> list[dict]:
         return [{c.key: v for c, v in zip(self.columns, row)} for row in self.rows]
@@ -160,9 +162,11 @@ def by_age(scope: Scope) -> Report:
 
 
 def by_need(scope: Scope) -> Report:
-    rows = dict(db.session.execute(
-        select(Need.code, func.count()).join(Referral, Referral.id == Need.referral_id).where(_in_scope(scope))
-        .group_by(Need.code)).tuples().all())
+    low, high = bounds(scope.start, scope.end)
+    where = [Need.received_at >= low, Need.received_at < high]
+    if scope.team_ids is not None:
+        where.append(Need.team_id.in_(scope.team_ids))
+    rows = dict(db.session.execute(select(Need.code, func.count()).where(*where).group_by(Need.code)).tuples().all())
     report = Report("by_need", "Referrals by need", [Column("need", "Need", "label"), Column("referrals", "Referrals")],
                     note="A referral with several needs counts once under each, so there is no total.")
     report.rows = [[NEEDS[k][0] if k in NEEDS else k, n] for k, n in sorted(rows.items(), key=lambda kv: (-kv[1], kv[0]))]
@@ -258,7 +262,8 @@ def onward(scope: Scope) -> Report:
                      Column("attended", "Attended"), Column("did_not_attend", "Did not attend"),
                      Column("attendance_rate", "Attendance rate (%)", "figure", base="attendance_known")],
                     note="Acceptance rate: accepted out of those answered or expired. Attendance rate: attended "
-                         "out of those whose attendance is known. Counted by the day each was sent.")
+                         "out of those whose attendance is known. Counted by the day each was sent.",
+                    row_sums=[("referred", ["waiting", "accepted", "declined", "expired"])])
     rows = []
     for _, name, signposted, sent, waiting_, accepted, declined, expired, attended, dna in db.session.execute(stmt):
         signposted, sent, waiting_, accepted, declined, expired, attended, dna = (
@@ -314,15 +319,25 @@ def unmet(scope: Scope) -> Report:
     """Needs that found no service, by local authority: marked "no service found" by the link
     worker, or on a closed case where nothing was found at all (no signpost, and every referral
     declined or expired). No personal data: counts only."""
+    low, high = bounds(scope.start, scope.end)
+    in_range = [Need.received_at >= low, Need.received_at < high]
+    if scope.team_ids is not None:
+        in_range.append(Need.team_id.in_(scope.team_ids))
+    # Two cheap questions rather than one OR across tables: needs marked unmet, and needs of
+    # closed cases where nothing was found. (A need in both counts once: UNION.)
     found = exists().where(OnwardReferral.referral_id == Referral.id,
                            OnwardReferral.status.not_in(("declined", "expired")))
-    is_unmet = or_(Need.unmet.is_(True), and_(Referral.status == "closed", not_(found)))
+    marked = select(Need.id.label("need_id")).where(*in_range, Need.unmet.is_(True))
+    nothing_found = (select(Need.id.label("need_id")).join(Referral, Referral.id == Need.referral_id)
+                     .where(*in_range, Referral.status == "closed", not_(found)))
+    unmet_ids = marked.union(nothing_found).subquery()
     area = func.coalesce(LocalAuthority.name, literal("Area not known"))
     rows = db.session.execute(
-        select(area, Need.code, func.count()).select_from(Need)
+        select(area, Need.code, func.count()).select_from(unmet_ids)
+        .join(Need, Need.id == unmet_ids.c.need_id)
         .join(Referral, Referral.id == Need.referral_id)
         .outerjoin(LocalAuthority, LocalAuthority.lad_code == Referral.lad_code)
-        .where(_in_scope(scope), is_unmet).group_by(area, Need.code)).all()
+        .group_by(area, Need.code)).all()
     report = Report("unmet", "Unmet needs by area",
                     [Column("area", "Local authority", "label"), Column("need", "Need", "label"),
                      Column("referrals", "Referrals")],
@@ -372,31 +387,58 @@ def _small(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < SMALL
 
 
+HIDDEN = (FEWER_THAN_5, WITHHELD)
+
+
+def _withhold_smallest(cells: list[tuple[list, int]]) -> bool:
+    """Withhold the smallest count shown among ``cells`` ((row, index) pairs); False if none is."""
+    shown = [(row, i) for row, i in cells if isinstance(row[i], int) and not isinstance(row[i], bool) and row[i] > 0]
+    if not shown:
+        return False
+    row, i = min(shown, key=lambda cell: cell[0][cell[1]])
+    row[i] = WITHHELD
+    return True
+
+
 def suppress(report: Report) -> None:
-    """Counts of 1 to 4 become "fewer than 5"; a figure based on fewer than 5 is withheld; where a
-    total is shown and exactly one count in its column is suppressed, the next smallest is withheld
-    too, so the total cannot give it away. Zero is shown."""
+    """Small numbers, as NHS statistics publish them: a count of 1 to 4 becomes "fewer than 5"
+    (0 is shown); a figure (median, mean, rate, share) based on fewer than 5, or in a row where a
+    count is hidden, is withheld; and where a total is shown (the totals row, or a row's count
+    that its parts add up to) and exactly one of its parts is hidden, the smallest other is
+    withheld too, so that no subtraction gives a hidden count away."""
     index = {c.key: i for i, c in enumerate(report.columns)}
     extra = {"answered": len(report.columns), "attendance_known": len(report.columns) + 1}
+    counts = [i for i, c in enumerate(report.columns) if c.kind == "count"]
     for row in report.rows:
         for i, col in enumerate(report.columns):
             if col.kind == "figure" and col.base is not None:
                 base = row[index.get(col.base, extra.get(col.base, -1))]
                 if isinstance(base, int) and base < SMALL and row[i] is not None:
                     row[i] = FEWER_THAN_5 if base else None
-    for i, col in enumerate(report.columns):
-        if col.kind != "count":
-            continue
-        small = [row for row in report.rows if _small(row[i])]
-        for row in small:
-            row[i] = FEWER_THAN_5
-        if report.total is not None:
+        for i in counts:
+            if _small(row[i]):
+                row[i] = FEWER_THAN_5
+    if report.total is not None:
+        for i in counts:
             if _small(report.total[i]):
                 report.total[i] = FEWER_THAN_5
-            if len(small) == 1:
-                shown = [row for row in report.rows if isinstance(row[i], int) and row[i] > 0]
-                if shown:
-                    min(shown, key=lambda r: r[i])[i] = WITHHELD
+    changed = True
+    while changed:  # withholding one cell can leave another total with a single hidden part
+        changed = False
+        if report.total is not None:
+            for i in counts:
+                if report.total[i] not in HIDDEN and sum(row[i] in HIDDEN for row in report.rows) == 1:
+                    changed |= _withhold_smallest([(row, i) for row in report.rows if row[i] not in HIDDEN])
+        for total_key, parts in report.row_sums:
+            t, ps = index[total_key], [index[p] for p in parts]
+            for row in report.rows:
+                if row[t] not in HIDDEN and sum(row[p] in HIDDEN for p in ps) == 1:
+                    changed |= _withhold_smallest([(row, p) for p in ps if row[p] not in HIDDEN])
+    for row in report.rows:
+        if any(row[i] in HIDDEN for i in counts):
+            for i, col in enumerate(report.columns):
+                if col.kind == "figure" and row[i] is not None and row[i] not in HIDDEN:
+                    row[i] = WITHHELD
 
 
 # ------------------------------------------------------------------ for curators

@@ -82,7 +82,8 @@ def create_referral(actor, data: dict, source: str) -> Referral:
         age_band=age_band(p["date_of_birth"], utcnow().date()), lad_code=local_authority_of(p["postcode"]))
     db.session.add(referral)
     for code in dict.fromkeys(data["referral"].get("needs") or []):
-        referral.needs.append(Need(referral_id=referral.id, code=code))
+        referral.needs.append(Need(referral_id=referral.id, code=code, team_id=team_id,
+                                   received_at=referral.received_at))
     db.session.flush()  # the person, the referral and its needs; its history, audit and mail next
     _event(referral, actor, "received", f"Referral received ({source}).")
     access.audit(actor, "create", "referral", person_id=person.id, referral_id=referral.id)
@@ -341,7 +342,8 @@ def add_need(actor, referral_id: str, code: str, note: str = "") -> Need:
         raise Invalid("Choose a need from the list.", {"need": ["Choose a need from the list."]})
     if any(n.code == code for n in referral.needs):
         raise Invalid(f"“{NEEDS[code][0]}” is recorded already.", {"need": ["Recorded already."]})
-    need = Need(referral_id=referral.id, code=code, note=(note or "").strip()[:2000])
+    need = Need(referral_id=referral.id, code=code, note=(note or "").strip()[:2000], team_id=referral.team_id,
+                received_at=referral.received_at)
     referral.needs.append(need)
     _event(referral, actor, "need", f"Need recorded: {NEEDS[code][0]}.")
     db.session.flush()

@@ -46,8 +46,10 @@ def _make(actor, team, source, born, ods, gp, needs, received, family="Lovelace"
                                           "postcode": "SK4 1AA"},
                          gp_practice={"ods_code": ods, "name": gp}, referral={"reason": "Reason", "needs": needs})
     referral = services.create_referral(actor, ReferralInSchema().load(body), source)
-    referral.received_at = received  # intake set both from today: as if it had arrived then
+    referral.received_at = received  # intake set these from today: as if it had arrived then
     referral.age_band = age_band(date.fromisoformat(born), received.date())
+    for need in referral.needs:
+        need.received_at = received
     db.session.flush()
     return referral
 
@@ -238,3 +240,18 @@ def test_curators_see_gaps_in_the_directory_without_personal_data(client, cases,
     page = client.get("/curation").text
     assert 'id="gaps-table"' in page and "Not enough food" in page and "fewer than 5" in page
     assert "Lovelace" not in page and "Byron" not in page
+
+
+def test_suppression_within_a_row_and_of_figures_that_would_give_a_count_away():
+    report = reports.Report("onward", "O", [
+        reports.Column("service", "Service", "label"), reports.Column("referred", "Referred"),
+        reports.Column("waiting", "Waiting"), reports.Column("accepted", "Accepted"),
+        reports.Column("declined", "Declined"), reports.Column("expired", "Expired"),
+        reports.Column("rate", "Acceptance rate", "figure", base="referred")],
+        row_sums=[("referred", ["waiting", "accepted", "declined", "expired"])])
+    report.rows = [["A", 20, 0, 9, 3, 8, 45.0], ["B", 30, 10, 10, 5, 5, 50.0]]
+    reports.suppress(report)
+    # A: declined 3 is hidden, and referred 20 - 9 - 8 would give it away: expired (next smallest
+    # shown after it) is withheld too, and the rate (accepted of answered) with them
+    assert report.rows[0] == ["A", 20, 0, 9, "fewer than 5", "not shown", "not shown"]
+    assert report.rows[1] == ["B", 30, 10, 10, 5, 5, 50.0]
