@@ -255,3 +255,14 @@ def test_suppression_within_a_row_and_of_figures_that_would_give_a_count_away():
     # shown after it) is withheld too, and the rate (accepted of answered) with them
     assert report.rows[0] == ["A", 20, 0, 9, "fewer than 5", "not shown", "not shown"]
     assert report.rows[1] == ["B", 30, 10, 10, 5, 5, 50.0]
+
+
+@pytest.mark.parametrize("values", [[1], [1, 2], [2, 10, 1], [0, 0, 0, 5, 7, 7, 30], list(range(0, 100, 3))])
+def test_percentiles_from_a_histogram_match_percentile_cont(values):
+    """Linear interpolation between closest ranks, worked out the textbook way on the list itself."""
+    ordered = sorted(values)
+    histogram = sorted({v: ordered.count(v) for v in ordered}.items())
+    for p in (0.5, 0.9):
+        at = p * (len(ordered) - 1)
+        low, high = ordered[int(at)], ordered[min(int(at) + 1, len(ordered) - 1)]
+        assert reports._percentile([(float(v), n) for v, n in histogram], p) == pytest.approx(low + (high - low) * (at - int(at)))
