@@ -79,8 +79,9 @@ class Referral(Base):
         # The caseload: a team's open cases, longest waiting first (most cases are closed).
         Index("ix_sp_referral_open", "team_id", "received_at", postgresql_where=text("status <> 'closed'"),
               sqlite_where=text("status <> 'closed'")),
-        # Reports: a team's referrals in a date range.
+        # Reports: a team's referrals in a date range, and every team's (a commissioner's).
         Index("ix_sp_referral_team_received", "team_id", "received_at"),
+        Index("ix_sp_referral_received_at", "received_at"),
     )
 
     id: Mapped[str] = id_column()
