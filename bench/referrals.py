@@ -145,14 +145,17 @@ def load(people: int, referrals: int, rng: random.Random) -> dict:
             batch["need"].append({"id": str(uuid.uuid4()), "referral_id": referral_id, "code": code, "note": "",
                                   "unmet": rng.random() < 0.05, "team_id": team_id, "received_at": received,
                                   "created_at": received})
+        found = False
         if status not in ("received", "contacted") and rng.random() < 0.8:
             service_id, service_name = rng.choice(services)
             kind = "signpost" if rng.random() < 0.3 else "referral"
+            onward_status = "signposted" if kind == "signpost" else rng.choice(onward_statuses[1:])
+            found = onward_status not in ("declined", "expired")
             batch["onward"].append({
                 "id": str(uuid.uuid4()), "referral_id": referral_id, "service_id": service_id,
-                "service_name": service_name, "kind": kind,
-                "status": "signposted" if kind == "signpost" else rng.choice(onward_statuses[1:]),
+                "service_name": service_name, "kind": kind, "status": onward_status,
                 "shared": "", "message": "", "sent_at": received + timedelta(days=10)})
+        batch["ref"][-1]["nothing_found"] = None if is_open else not found
         # Outcome measures, and the start-and-end row recording them keeps for the report.
         for tool, share in (("ons4", 0.33), ("swemwbs", 0.1)):
             if is_open or rng.random() >= share:

@@ -95,6 +95,10 @@ class Referral(Base):
     age_band: Mapped[str | None] = mapped_column(String(8))
     lad_code: Mapped[str | None] = mapped_column(String(9))
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Once closed: True when nothing was found for the person (no signpost, every referral to a
+    # service declined or expired), kept up to date as answers come in; None while open. Unmet
+    # needs in reports read it instead of looking through every onward referral.
+    nothing_found: Mapped[bool | None] = mapped_column(Boolean)
     referrer_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id", ondelete="SET NULL"),
                                                     index=True)
     link_worker_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("user_account.id",

@@ -17,7 +17,7 @@ from assets_hub.ids import is_uuid
 from assets_hub.referrals import access
 from assets_hub.referrals.models import OnwardReferral, Referral
 from assets_hub.referrals.schemas import OnwardSchema
-from assets_hub.referrals.services import _event, _link, _open, _working
+from assets_hub.referrals.services import _event, _link, _open, _working, note_what_was_found
 from assets_hub.referrals.vocab import NEEDS, ONWARD_STATUSES, PROVIDER_ANSWERS, SHAREABLE
 from assets_hub.roles import SYSTEM, require_role
 
@@ -131,6 +131,8 @@ def answer(actor, onward_id: str, to: str, reason: str = "", note: str = "") -> 
     if note:
         onward.note_back = note
     referral = onward.referral
+    db.session.flush()
+    note_what_was_found(referral)
     _event(referral, actor, f"service_{to}", f"{onward.service_name}: {ONWARD_STATUSES[to].lower()}.")
     mail.send(_worker_emails(referral), f"A provider answered a referral ({ONWARD_STATUSES[to]})",
               f"{onward.service_name} has answered a referral you made: {ONWARD_STATUSES[to].lower()}.\n\n"
@@ -171,6 +173,8 @@ def expire_due(now: datetime | None = None) -> dict[str, int]:
         if aware(onward.expires_at) <= now:
             onward.status = "expired"
             onward.answered_at = now
+            db.session.flush()
+            note_what_was_found(referral)
             _event(referral, SYSTEM, "service_expired",
                    f"{onward.service_name}: no answer, expired.")
             mail.send(_worker_emails(referral), "A referral expired without an answer",

@@ -19,7 +19,7 @@ from assets_hub.errors import AppError, Invalid
 from assets_hub.referrals import access
 from assets_hub.referrals.models import (ContactLog, Goal, Need, OnwardReferral, Outcome, Person, Referral,
                                          ReferralEvent)
-from assets_hub.referrals.services import _event, _working
+from assets_hub.referrals.services import _event, _working, note_what_was_found
 from assets_hub.referrals.vocab import NEEDS
 from assets_hub.roles import SYSTEM, require_role
 
@@ -148,6 +148,8 @@ def _erase_person(person: Person) -> int:
         r.person = None
         r.person_id = None
         r.erased_at = now
+        db.session.flush()
+        note_what_was_found(r)
     db.session.flush()
     db.session.delete(person)
     db.session.flush()

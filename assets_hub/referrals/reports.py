@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 
 from assets_hub.accounts.models import User
 from assets_hub.db import db
@@ -330,22 +330,16 @@ def unmet(scope: Scope) -> Report:
     in_range = [Need.received_at >= low, Need.received_at < high]
     if scope.team_ids is not None:
         in_range.append(Need.team_id.in_(scope.team_ids))
-    # Two questions that cannot overlap, each answered cheaply (an EXISTS inside one OR cannot
-    # become a join, and ran for every need): needs marked unmet; and needs not marked, of closed
-    # cases where nothing was found (an anti-join; something found for a referral in the range was
-    # sent after it arrived, so only those sent since the range began are looked at).
-    found = exists().where(OnwardReferral.referral_id == Need.referral_id, OnwardReferral.sent_at >= low,
-                           OnwardReferral.status.not_in(("declined", "expired")))
+    # Marked unmet, or of a closed case where nothing was found (kept on the referral as answers
+    # come in: looking through every onward referral here took 260 ms of a commissioner's year).
     area = func.coalesce(LocalAuthority.name, literal("Area not known"))
-    counts: dict[tuple[str, str], int] = {}
-    for condition in (Need.unmet.is_(True), and_(Need.unmet.is_(False), Referral.status == "closed", ~found)):
-        for a, c, n in db.session.execute(
-                select(area, Need.code, func.count()).select_from(Need)
-                .join(Referral, Referral.id == Need.referral_id)
-                .outerjoin(LocalAuthority, LocalAuthority.lad_code == Referral.lad_code)
-                # (the referral's own range too, the same days: its rows are filtered before the join)
-                .where(*in_range, _in_scope(scope), condition).group_by(area, Need.code)):
-            counts[(a, c)] = counts.get((a, c), 0) + n
+    counts: dict[tuple[str, str], int] = dict(((a, c), n) for a, c, n in db.session.execute(
+        select(area, Need.code, func.count()).select_from(Need)
+        .join(Referral, Referral.id == Need.referral_id)
+        .outerjoin(LocalAuthority, LocalAuthority.lad_code == Referral.lad_code)
+        # (the referral's own range too, the same days: its rows are filtered before the join)
+        .where(*in_range, _in_scope(scope), or_(Need.unmet.is_(True), Referral.nothing_found.is_(True)))
+        .group_by(area, Need.code)))
     rows = [(a, c, n) for (a, c), n in counts.items()]
     report = Report("unmet", "Unmet needs by area",
                     [Column("area", "Local authority", "label"), Column("need", "Need", "label"),

@@ -290,7 +290,20 @@ def move(actor, referral_id: str, to: str, reason: str | None = None) -> Referra
     referral.status = to
     _event(referral, actor, "status", detail or f"Now: {STATUSES[to]}.")
     db.session.flush()
+    note_what_was_found(referral)
     return referral
+
+
+def note_what_was_found(referral: Referral) -> None:
+    """Keep ``nothing_found`` true to the closed case's onward referrals (call after any change
+    to them, or to the case's status)."""
+    if referral.status != "closed":
+        referral.nothing_found = None
+        return
+    referral.nothing_found = db.session.scalar(select(OnwardReferral.id).where(
+        OnwardReferral.referral_id == referral.id,
+        OnwardReferral.status.not_in(("declined", "expired"))).limit(1)) is None
+    db.session.flush()
 
 
 def log_contact(actor, referral_id: str, values: dict) -> ContactLog:

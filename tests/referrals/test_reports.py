@@ -67,14 +67,14 @@ def cases(ctx, team, worker, lead, referrer):
     _make(referrer, other, "api", "1970-01-01", "P88001", "Heaton Moor Medical Group", ["food"], at(10, 10))
     for r in (r1, r2, r5):
         services.take_on(worker, r.id)
+    db.session.add(OnwardReferral(referral_id=r1.id, service_id=new_id(), service_name="Lunch Club", kind="signpost",
+                                  status="signposted", sent_at=at(10, 8)))  # (while open, as a link worker does)
     walk_to(worker, r1, "closed")
     r1.first_contact_at, r1.closed_at = at(10, 7, 0), at(11, 20)
     outcomes.record_measure(worker, r1.id, {"tool": "ons4", "stage": "start", "taken_on": "2026-10-07",
                                             "life_satisfaction": 4, "worthwhile": 5, "happy": 6, "anxious": 7})
     outcomes.record_measure(worker, r1.id, {"tool": "ons4", "stage": "end", "taken_on": "2026-11-20",
                                             "life_satisfaction": 8, "worthwhile": 5, "happy": 9, "anxious": 2})
-    db.session.add(OnwardReferral(referral_id=r1.id, service_id=new_id(), service_name="Lunch Club", kind="signpost",
-                                  status="signposted", sent_at=at(10, 8)))
     services.move(worker, r2.id, "contacted")
     r2.first_contact_at = at(10, 30, 0)
     db.session.add(OnwardReferral(referral_id=r2.id, service_id=new_id(), service_name="Debt Advice", kind="referral",
@@ -266,3 +266,22 @@ def test_percentiles_from_a_histogram_match_percentile_cont(values):
         at = p * (len(ordered) - 1)
         low, high = ordered[int(at)], ordered[min(int(at) + 1, len(ordered) - 1)]
         assert reports._percentile([(float(v), n) for v, n in histogram], p) == pytest.approx(low + (high - low) * (at - int(at)))
+
+
+def test_a_closed_case_knows_whether_anything_was_found_as_answers_come_in(make_referral, worker, lead):
+    from datetime import timedelta
+    from assets_hub.db import utcnow
+    from assets_hub.referrals import onward
+    referral = make_referral()
+    sent = OnwardReferral(referral_id=referral.id, service_id=new_id(), service_name="Walk and Talk",
+                          kind="referral", status="sent", sent_at=utcnow() - timedelta(days=20),
+                          expires_at=utcnow() - timedelta(days=6))
+    db.session.add(sent)
+    services.move(worker, referral.id, "closed", "discharged")
+    assert referral.nothing_found is False  # a referral still waiting for its answer
+    assert ["Loneliness or social isolation"] not in [r[1:2] for r in rows(lead, "unmet").rows]
+    assert onward.expire_due()["expired"] == 1  # nobody answered: nothing was found after all
+    db.session.commit()
+    assert db.session.get(Referral, referral.id).nothing_found is True
+    result, _ = reports.report(lead, "unmet")
+    assert [r[1:] for r in result.rows] == [["Loneliness or social isolation", 1]]
