@@ -89,8 +89,9 @@ class Series:
 
     @property
     def start(self) -> Measure | None:
+        """The first "start" taking, as the outcome report counts it (a "during" is not a start)."""
         starts = [m for m in self.takings if m.stage == "start"]
-        return starts[0] if starts else (self.takings[0] if len(self.takings) > 1 else None)
+        return starts[0] if starts else None
 
     @property
     def end(self) -> Measure | None:
@@ -99,7 +100,7 @@ class Series:
 
     def changes(self) -> list[tuple[str, float, str]]:
         """(what, change from start to end, what it means), or [] until there is an end."""
-        if self.start is None or self.end is None or self.start is self.end:
+        if self.start is None or self.end is None:
             return []
         if self.tool == "swemwbs":
             change = round(self.end.swemwbs_metric - self.start.swemwbs_metric, 2)

@@ -9,7 +9,6 @@ from datetime import date
 
 import flask
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 from sqlalchemy import select
 
 from assets_hub.db import db
@@ -51,14 +50,6 @@ def _today():
             # for the referral pages (the app puts the two domains together in its templates)
             "timebank_for_service": linking.bank_for_service,
             "timebank_hours": lambda referral: linking.hours_for(current_user, referral)}
-
-
-def _load(schema, data: dict) -> dict:
-    """The schema's answer, or an Invalid naming the fields: shown in place on the form's page."""
-    try:
-        return schema.load(data)
-    except ValidationError as err:
-        raise Invalid.from_validation(err) from None
 
 
 @bp.get("/timebank")
@@ -113,8 +104,9 @@ def record(bank_id):
     if values.get("direction") in ("gave", "received") and mine is not None:  # a member's form
         other = values.get("other", "")
         values["giver"], values["receiver"] = ((mine.id, other) if values["direction"] == "gave" else (other, mine.id))
-    data = _load(ExchangeSchema(), {k: v for k, v in values.items() if k in ("giver", "receiver", "hours", "mins", "date",
-                                                                          "description", "category")})
+    # (a bad field: shows_errors_on turns the schema's error into the form's, in place)
+    data = ExchangeSchema().load({k: v for k, v in values.items() if k in ("giver", "receiver", "hours", "mins",
+                                                                           "date", "description", "category")})
     done = ledger.record(current_user, bank_id, data, values.get("idempotency_key", ""))
     if done.replay:
         flask.flash("That exchange was recorded already (the form was sent twice): nothing new was added.")
@@ -131,7 +123,7 @@ def record(bank_id):
 def record_group(bank_id):
     """A coordinator records a group activity: one person to many (or many to one)."""
     values = flask.g.tb_group_values = form_data(("many",))
-    data = _load(GroupSchema(), {k: v for k, v in values.items() if k != "idempotency_key"})
+    data = GroupSchema().load({k: v for k, v in values.items() if k != "idempotency_key"})
     activity, replay = ledger.record_group(current_user, bank_id, data, values.get("idempotency_key", ""))
     flask.flash("That activity was recorded already: nothing new was added." if replay else
                 f"Recorded the group activity: {activity.people} people, confirmed at once.")

@@ -202,3 +202,11 @@ def test_the_start_is_the_first_start_and_the_end_the_last_end_whatever_order_th
     assert (pair.start_on, pair.start_happy, pair.end_on, pair.end_happy) == (date(2026, 2, 1), 2, date(2026, 6, 1), 8)
     [series] = outcomes.series_for(referral.id)
     assert series.start.happy == 2 and series.end.happy == 8  # the record says the same as the report
+
+
+def test_no_change_is_shown_without_a_start_as_the_report_counts_none(make_referral, worker):
+    referral = make_referral()
+    outcomes.record_measure(worker, referral.id, ons4(stage="during", on=date(2026, 3, 1)))
+    outcomes.record_measure(worker, referral.id, ons4(stage="end", on=date(2026, 4, 1), happy=9))
+    [series] = outcomes.series_for(referral.id)
+    assert series.start is None and series.changes() == []
