@@ -4,7 +4,6 @@ first contact, records what matters and a need, finds a service and refers; the 
 and marks attended; the link worker closes the case. The referral pages have no WCAG violations."""
 from __future__ import annotations
 
-import time
 
 import pyotp
 import pytest
@@ -13,6 +12,7 @@ from sqlalchemy import select
 
 from assets_hub.db import db
 from tests.e2e.test_accessibility import _violations, js_page  # noqa: F401  (a fixture)
+from tests.conftest import next_code
 from tests.e2e.test_curation import sign_in
 from tests.live import demo_app, serve
 
@@ -148,8 +148,7 @@ def code_for(app, email) -> str:
     from assets_hub.accounts.models import User
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email))
-        step = max(int(time.time() // 30), (user.totp_last_step or 0) + 1)
-        return pyotp.TOTP(user.totp_secret).at(step * 30)
+        return next_code(user.totp_secret, user.totp_last_step)
 
 
 def pass_code(page, app, email):

@@ -6,7 +6,6 @@ context), and a request that fails rolls back what is uncommitted; the commit is
 of the test's transaction, which is rolled back at its end."""
 from __future__ import annotations
 
-import time
 
 import pyotp
 import pytest
@@ -18,7 +17,7 @@ from assets_hub.db import db
 from assets_hub.referrals import services
 from assets_hub.referrals.schemas import ReferralInSchema
 from assets_hub.roles import SYSTEM
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, next_code
 from tests.factories import PASSWORD, TeamFactory, TeamMemberFactory, UserFactory, referral_body
 
 
@@ -87,9 +86,7 @@ def pass_second_factor(client, user) -> None:
         code = pyotp.TOTP(secret).now()
     else:
         user = db.session.get(User, user.id, populate_existing=True)
-        totp = pyotp.TOTP(user.totp_secret)
-        step = int(time.time() // 30)
-        code = totp.at((max(step, (user.totp_last_step or 0) + 1)) * 30)  # a code works once
+        code = next_code(user.totp_secret, user.totp_last_step)
     done = client.post("/account/two-factor", data={"csrf_token": csrf_token(client), "code": code})
     assert done.status_code in (200, 302), done.text
 
