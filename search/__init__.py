@@ -98,6 +98,8 @@ def run_search(q: SearchQuery, summaries: bool = True, now: datetime | None = No
     ``summaries``: each hit carries its service's summary (the HTML list shows them; the JSON
     API does not need them). ``now`` is the time "open now" means (default: the clock)."""
     place = resolve_place(q.where)
+    if place is not None and place.default_radius_km and not q.radius_given:
+        q = replace(q, radius_km=place.default_radius_km)  # a city reaches further than a hamlet
     q, words, taken = words_as_filters(q, tokens(q.what))
     synonyms = load_synonyms() if words else {}
     groups = expand(words, synonyms)

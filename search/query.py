@@ -26,6 +26,7 @@ class SearchQuery:
     what: str = ""
     where: str = ""
     radius_km: float = 10.0
+    radius_given: bool = True  # False: the person left "within" to us (a named place's size sets it)
     category: str | None = None
     age: int | None = None
     free: bool = False
@@ -110,6 +111,7 @@ class SearchArgsSchema(Schema):
 def load_query(args, default_radius_km: float) -> SearchQuery:
     """Query-string args -> SearchQuery. Raises marshmallow.ValidationError naming the fields."""
     data = SearchArgsSchema().load(args)
+    data["radius_given"] = data["radius_km"] is not None
     if data["radius_km"] is None:
         data["radius_km"] = default_radius_km
     data["what"] = " ".join(data["what"].split())

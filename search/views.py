@@ -1,6 +1,8 @@
 """/search (HTML, works without JavaScript), /search/map, /search.geojson and /api/search (JSON)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import flask
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -11,6 +13,7 @@ from assets_hub.directory.models import Location, ServiceAtLocation
 from assets_hub.directory.services import category_choices
 from assets_hub.errors import AppError, Invalid
 from assets_hub.forms import errors_from
+from assets_hub.geo import place_json
 from assets_hub.roles import CURATORS, require_role
 from search import TIER_LABELS, run_search
 from search.query import ACCESS, ACCESSIBILITY, DAY_LABELS, DELIVERY, LANGUAGES, SORT_LABELS, load_query
@@ -30,9 +33,12 @@ def _run(default_radius_km: float, summaries: bool = True):
     if not (q.what or q.where or q.filters_active()):
         return None, q, None
     try:
-        return run_search(q, summaries=summaries), q, None
+        outcome = run_search(q, summaries=summaries)
     except AppError as exc:
         return None, q, exc
+    if outcome.query.radius_km != q.radius_km:  # the named place's size chose it
+        q = replace(q, radius_km=outcome.query.radius_km)
+    return outcome, q, None
 
 
 def _page_args(q) -> dict:
@@ -75,8 +81,7 @@ def api_search():
     return {
         "query": {"what": q.what, "where": q.where, "radius_km": q.radius_km, "sort": q.sort, "page": q.page,
                   "per_page": q.per_page},
-        "place": None if place is None else {"label": place.label, "kind": place.kind, "latitude": place.latitude,
-                                             "longitude": place.longitude, "lad_code": place.lad_code},
+        "place": None if place is None else place_json(place),
         # total_capped: there are more than ``total`` matches (words alone with RUM count up to 2,000)
         "total": outcome.total, "total_capped": bool(outcome.facets.get("total_capped")),
         "page": q.page, "pages": outcome.pages,

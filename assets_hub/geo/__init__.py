@@ -15,6 +15,7 @@ from sqlalchemy import Float, String, func, select, text
 from assets_hub.db import EARTH_RADIUS_M, db, great_circle_m
 from assets_hub.errors import Invalid
 from assets_hub.geo.models import LocalAuthority, Postcode
+from assets_hub.geo.places import RADIUS_BY_WORD, FoundPlace, find_places, place_key, where_for
 from assets_hub.geo.postcodes import lookup_postcode, parse_postcode
 
 MAX_RADIUS_M = 200_000.0
@@ -37,6 +38,24 @@ class Place:
     region_code: str | None = None
     country_code: str | None = None
     radius_km: float | None = None  # how far the place itself spreads (p90 of its postcodes)
+    size: str | None = None  # a named place's size: city, town, suburb, village, hamlet, settlement
+    default_radius_km: float | None = None  # how far to search when the person did not say
+    alternatives: tuple["Alternative", ...] = ()  # other places with the name that was typed
+
+
+@dataclass(frozen=True)
+class Alternative:
+    label: str  # "Newport, Isle of Wight (town)"
+    where: str  # what to search with to get it: "Newport, Isle of Wight"
+
+
+def place_json(place: Place) -> dict:
+    """A place as every JSON API gives it (the search, the place look-up)."""
+    return {"label": place.label, "kind": place.kind, "size": place.size, "latitude": place.latitude,
+            "longitude": place.longitude, "lad_code": place.lad_code, "region_code": place.region_code,
+            "country_code": place.country_code, "radius_km": place.radius_km,
+            "default_radius_km": place.default_radius_km,
+            "alternatives": [{"label": a.label, "where": a.where} for a in place.alternatives]}
 
 
 @dataclass(frozen=True)
@@ -51,8 +70,13 @@ LATLON_RE = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s
 def resolve_place(text_in: str | None, field: str = "where") -> Place | None:
     """What a person typed as "where" -> a Place, or None when they typed nothing.
 
-    Accepts a full postcode, a sector ("SK4 2"), a district ("SK4"), a local authority name
-    ("Stockport") or "latitude, longitude". Raises PlaceNotFound with a message a person can act on.
+    Accepts a full postcode, a sector ("SK4 2"), a district ("SK4"), a place's name in English,
+    Welsh or Gaelic ("Leith", "Aber-miwl"; "Newport, Isle of Wight" for one of several), a local
+    authority name ("Stockport") or "latitude, longitude". Raises PlaceNotFound with a message a
+    person can act on.
+
+    A name that is both a council's and a smaller place's ("Highland") is the council; a city's
+    or town's name is the place, with the council's name as the area it lies in.
     """
     if text_in is None or not str(text_in).strip():
         return None
@@ -86,12 +110,33 @@ def resolve_place(text_in: str | None, field: str = "where") -> Place | None:
         return Place(label=row.code, kind=row.kind, latitude=row.latitude, longitude=row.longitude,
                      lad_code=row.lad_code, region_code=row.region_code, country_code=row.country_code,
                      radius_km=row.radius_km)
+    found = find_places(raw)
     la = find_local_authority(raw)
+    if found and (la is None or found[0].place.size_rank <= 2 or place_key(la.name) != place_key(raw)):
+        return _named_place(found[0], found)
     if la is None:
         raise PlaceNotFound(f"We could not find a place called “{raw}”. Try a postcode (for example SK4 2), "
-                            "or a council name such as Stockport.", field)
+                            "or a town, village or council name.", field)
     return Place(label=la.name, kind="local_authority", latitude=la.latitude, longitude=la.longitude,
-                 lad_code=la.lad_code, region_code=la.region_code, country_code=la.country_code)
+                 lad_code=la.lad_code, region_code=la.region_code, country_code=la.country_code,
+                 alternatives=_alternatives(found, None))
+
+
+def _named_place(chosen: FoundPlace, found: list[FoundPlace]) -> Place:
+    p = chosen.place
+    return Place(label=chosen.label, kind="place", latitude=p.latitude, longitude=p.longitude,
+                 lad_code=p.lad_code, region_code=p.region_code, country_code=p.country_code,
+                 radius_km=round(p.extent_m / 1000, 1), size=chosen.size,
+                 default_radius_km=RADIUS_BY_WORD[chosen.size], alternatives=_alternatives(found, chosen))
+
+
+def _alternatives(found: list[FoundPlace], chosen: FoundPlace | None, limit: int = 20) -> tuple[Alternative, ...]:
+    """The other places of that name, largest first; all of that name, not only those in the
+    area typed, so "Newport, Essex" still offers the city."""
+    if chosen is not None:
+        found = find_places(chosen.name) or found
+    others = [f for f in found if chosen is None or f.place.id != chosen.place.id][:limit]
+    return tuple(Alternative(f"{f.label} ({f.size})", where_for(f, found)) for f in others)
 
 
 def find_local_authority(name: str) -> LocalAuthority | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import flask
 
 from assets_hub.errors import Invalid
-from assets_hub.geo import resolve_place
+from assets_hub.geo import place_json, resolve_place
+from assets_hub.geo.places import suggest as suggest_places
 
 bp = flask.Blueprint("geo_api", __name__, url_prefix="/api")
 
@@ -15,7 +16,17 @@ def place():
     q = flask.request.args.get("q", "")
     found = resolve_place(q, field="q")
     if found is None:
-        raise Invalid("Type a postcode, a council name or 'latitude, longitude'.", {"q": ["Missing."]})
-    return {"label": found.label, "kind": found.kind, "latitude": found.latitude, "longitude": found.longitude,
-            "lad_code": found.lad_code, "region_code": found.region_code, "country_code": found.country_code,
-            "radius_km": found.radius_km}
+        raise Invalid("Type a postcode, a place or council name, or 'latitude, longitude'.", {"q": ["Missing."]})
+    return place_json(found)
+
+
+@bp.get("/places/suggest")
+def suggest():
+    """GET /api/places/suggest?q=heat -> up to 8 places, councils and postcode districts that start
+    so: {"suggestions": [{"label", "value", "kind"}]}; "value" is what to search with."""
+    q = flask.request.args.get("q", "")
+    response = flask.jsonify({"suggestions": [{"label": s.label, "value": s.value, "kind": s.kind}
+                                              for s in suggest_places(q)]})
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600  # the gazetteer changes when it is reloaded, not by the hour
+    return response

@@ -23,7 +23,7 @@ def postcodes_group():
 
 @postcodes_group.command("load")
 def postcodes_load():
-    """Load the bundled gazetteer: GB districts, sectors and local authorities, and the full postcodes we ship."""
+    """Load the bundled gazetteer: GB districts, sectors, local authorities and place names, and the full postcodes we ship."""
     started = time.monotonic()
     counts = load_bundled()
     db.commit()

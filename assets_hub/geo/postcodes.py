@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from assets_hub.db import db
 from assets_hub.geo.models import LocalAuthority, Postcode
+from assets_hub.geo.places import load_places
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "postcodes"
 ASSET_POINTS = Path(__file__).resolve().parent.parent / "data" / "assets" / "asset_postcode_points.csv"
@@ -248,12 +249,14 @@ def import_postcode_file(path: Path) -> int:
 
 
 def load_bundled() -> dict[str, int]:
-    """Load the gazetteer that ships with the app: authorities, districts, sectors and the units we have."""
+    """Load the gazetteer that ships with the app: authorities, districts, sectors, the units we
+    have, and the GB place names."""
     counts = {"local_authorities": load_local_authorities()}
     counts["districts"] = load_rows(_district_rows(DATA_DIR / "postcode_districts.csv"))
     counts["sectors"] = load_rows(_sector_rows(DATA_DIR / "postcode_sectors.csv"))
     regions = region_lookup()
     counts["units"] = load_rows(unit_rows(DATA_DIR / "postcodes_sample_stockport_edinburgh.csv", regions))
     counts["units"] += load_rows(unit_rows(ASSET_POINTS, regions))
+    counts["places"] = load_places()
     return counts
 

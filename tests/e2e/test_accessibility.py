@@ -13,7 +13,8 @@ pytestmark = pytest.mark.e2e
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PAGES = ["/", "/categories", "/categories/social-connection", "/about", "/api/docs", "/login", "/suggest",
          "/search?what=befriending&where=SK4+2", "/search?where=SK9+9ZZ", "/search?what=library&where=M1&free=1",
-         "/password/forgot", "/password/reset/not-a-real-token"]
+         "/password/forgot", "/password/reset/not-a-real-token",
+         "/search?what=befriending&where=Heaton+Moor", "/search?where=Newport", "/search?what=food&where=Atlantis"]
 
 
 def _violations(page) -> list[dict]:
