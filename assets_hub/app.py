@@ -1,6 +1,8 @@
 """The app factory: the top layer, which puts every domain's blueprints, hooks and helpers together."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import flask
 
 from assets_hub import mail  # noqa: F401  (its outbox sends after each commit: registered on import)
@@ -80,7 +82,18 @@ def register_template_helpers(app: flask.Flask) -> None:
     app.jinja_env.filters.update(presenters.FILTERS)
 
 
+def tile_origin(url: str) -> str:
+    """Where the map's tiles come from, for the Content-Security-Policy: "https://*.tile.example"
+    for "https://{s}.tile.example/{z}/{x}/{y}.png"; 'self' for tiles served by this site."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return "'self'"
+    return f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+
+
 def register_security_headers(app: flask.Flask) -> None:
+    tiles = tile_origin(app.config["MAP_TILE_URL"])
+
     @app.after_request
     def _headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -89,6 +102,6 @@ def register_security_headers(app: flask.Flask) -> None:
         if response.mimetype == "text/html":
             response.headers.setdefault(
                 "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data: https://*.tile.openstreetmap.org; "
+                f"default-src 'self'; img-src 'self' data: {tiles}; "
                 "style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
         return response

@@ -51,6 +51,11 @@ def load_config() -> dict:
         "WEB_DEFAULT_RADIUS_KM": 10.0,
         "API_DEFAULT_RADIUS_KM": 5.0,
         "SITE_NAME": os.environ.get("SITE_NAME", "Assets Hub"),
+        # The map's tiles: OpenStreetMap's own tiles by default, which its tile usage policy allows
+        # for light use with this attribution; a busy site sets its own tile server here.
+        "MAP_TILE_URL": os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "MAP_ATTRIBUTION": os.environ.get(
+            "MAP_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'),
         "SEARCH_INDEX_DIR": os.environ.get("SEARCH_INDEX_DIR", str(INSTANCE_DIR / "search-index")),
         # Open Referral API (/api/v3): the licence the directory's own data is published under,
         # and how many requests one client may make (Flask-Limiter syntax and storage URI).

@@ -100,6 +100,7 @@ def geojson():
     features = []
     if outcome is not None and outcome.hits:
         by_id = {h.service_id: h for h in outcome.hits}
+        number = {h.service_id: (q.page - 1) * q.per_page + i for i, h in enumerate(outcome.hits, start=1)}
         rows = db.session.execute(
             select(ServiceAtLocation.service_id, Location.name, Location.latitude, Location.longitude)
             .join(Location, Location.id == ServiceAtLocation.location_id)
@@ -107,7 +108,8 @@ def geojson():
         for service_id, location_name, lat, lon in rows:  # one query for the page, not one per service
             hit = by_id[service_id]
             features.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                             "properties": {"id": service_id, "name": hit.name, "location": location_name,
+                             "properties": {"id": service_id, "number": number[service_id],  # as in the list
+                                            "name": hit.name, "location": location_name,
                                             "url": flask.url_for("directory.service", service_id=service_id),
                                             "distance_m": hit.distance_m}})
     body = {"type": "FeatureCollection", "features": features}

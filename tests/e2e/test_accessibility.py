@@ -14,7 +14,8 @@ AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.m
 PAGES = ["/", "/categories", "/categories/social-connection", "/about", "/api/docs", "/login", "/suggest",
          "/search?what=befriending&where=SK4+2", "/search?where=SK9+9ZZ", "/search?what=library&where=M1&free=1",
          "/password/forgot", "/password/reset/not-a-real-token",
-         "/search?what=befriending&where=Heaton+Moor", "/search?where=Newport", "/search?what=food&where=Atlantis"]
+         "/search?what=befriending&where=Heaton+Moor", "/search?where=Newport", "/search?what=food&where=Atlantis",
+         "/search/map?what=food&where=SK1+3XE"]
 
 
 def _violations(page) -> list[dict]:

@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -79,11 +80,20 @@ def test_search_filter_open_a_result_and_see_the_map(live_server, browser):
     names = page.locator("ol.results h3 a").all_inner_texts()
     assert "Brinnington Community Food Bank" in names and "Manor Community Pantry" not in names
     assert "free=1" in page.url
+    number = names.index("Brinnington Community Food Bank") + 1
+    page.route(re.compile(r"tile\.openstreetmap\.org"), lambda route: route.abort())  # as when offline
     page.get_by_role("link", name="Show these results on a map").click()
     page.wait_for_selector("#map[data-markers]")
     markers = page.locator(".leaflet-marker-icon")
     assert markers.count() == int(page.locator("#map").get_attribute("data-markers")) >= 1
-    assert page.locator(".leaflet-marker-icon[title='Brinnington Community Food Bank']").count() == 1
+    # pins are numbered as the list, and the place searched from has its own marker
+    pin = page.locator(f".leaflet-marker-icon[title='{number}. Brinnington Community Food Bank']")
+    assert pin.count() == 1 and pin.inner_text() == str(number)
+    assert page.locator("#map").get_attribute("data-place") == "SK1 3XE"
+    assert page.locator("path.leaflet-interactive").count() >= 1
+    # the tiles did not load: the page says so, and the list is still there
+    expect(page.get_by_role("status")).to_contain_text("The map's background could not load")
+    expect(page.locator("ol.map-list li", has_text="Brinnington Community Food Bank")).to_be_visible()
     page.get_by_role("link", name="Back to the list of results").click()
     page.locator("ol.results h3 a", has_text="Brinnington Community Food Bank").click()
     assert page.locator("h1").inner_text() == "Brinnington Community Food Bank"
