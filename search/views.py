@@ -16,6 +16,7 @@ from assets_hub.forms import errors_from
 from assets_hub.geo import place_json
 from assets_hub.roles import CURATORS, require_role
 from search import TIER_LABELS, run_search
+from search.details import details_for
 from search.query import ACCESS, ACCESSIBILITY, DAY_LABELS, DELIVERY, LANGUAGES, SORT_LABELS, load_query
 from search.services import replace_synonyms, synonyms_as_text
 
@@ -54,13 +55,38 @@ def _page_args(q) -> dict:
 def search():
     outcome, q, error = _run(flask.current_app.config["WEB_DEFAULT_RADIUS_KM"])
     errors = errors_from(error) if error else {}
+    details = details_for([h.service_id for h in outcome.hits], outcome.place) if outcome else {}
+    keep = _page_args(q)
     return flask.render_template(
-        "search/search.html", outcome=outcome, q=q, errors=errors, args=flask.request.args,
-        keep=_page_args(q), categories=category_choices(), sort_labels=SORT_LABELS, day_labels=DAY_LABELS,
+        "search/search.html", outcome=outcome, q=q, errors=errors, args=flask.request.args, details=details,
+        cleared={k: v for k, v in keep.items() if k in ("what", "where", "radius_km", "sort")},
+        anywhere={k: v for k, v in keep.items() if k not in ("where", "radius_km")},
+        wider=_wider(q) if outcome and outcome.place and not outcome.total else None,
+        categories_elsewhere=_categories_elsewhere(q) if outcome and outcome.place and not outcome.total else [],
+        keep=keep, categories=category_choices(), sort_labels=SORT_LABELS, day_labels=DAY_LABELS,
         access_labels=ACCESS, delivery_labels=DELIVERY, accessibility_labels=ACCESSIBILITY,
         language_labels=LANGUAGES, tier_labels=TIER_LABELS,
         radius=(q.radius_km if q else flask.current_app.config["WEB_DEFAULT_RADIUS_KM"]),
     ), (422 if errors else 200)
+
+
+RADIUS_STEPS = (1, 2, 5, 10, 20, 50, 100, 200)
+
+
+def _wider(q) -> int | None:
+    """The next distance out, for "nothing within 3 km": one click to 5 km."""
+    return next((km for km in RADIUS_STEPS if km > q.radius_km), None)
+
+
+def _categories_elsewhere(q) -> list[dict]:
+    """Nothing near the place: the categories these words find anywhere, to try near it instead."""
+    if not q.what:
+        return []
+    try:
+        elsewhere = run_search(replace(q, where="", page=1, per_page=1), summaries=False)
+    except AppError:
+        return []
+    return elsewhere.facets.get("categories", [])[:5]
 
 
 def _hit_json(outcome, hit) -> dict:

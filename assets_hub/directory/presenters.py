@@ -15,7 +15,7 @@ def opening_times(schedules) -> list[tuple[str, str]]:
     other: list[str] = []
     for s in schedules:
         days = [d.strip() for d in (s.byday or "").split(",") if d.strip() in DAY_NAMES]
-        span = _span(s)
+        span = time_span(s)
         if s.freq == "WEEKLY" and (s.interval or 1) == 1 and days:
             for d in days:
                 by_day.setdefault(d, []).append(span)
@@ -26,7 +26,8 @@ def opening_times(schedules) -> list[tuple[str, str]]:
     return rows
 
 
-def _span(s) -> str:
+def time_span(s) -> str:
+    """"10:00 to 13:00", "open all day", or the schedule's own words."""
     if s.opens_at and s.closes_at:
         if s.opens_at == "00:00" and s.closes_at in ("23:59", "24:00"):
             return "open all day"
@@ -39,7 +40,7 @@ def describe_schedule(s) -> str:
     every = "Every week" if (s.interval or 1) == 1 else f"Every {s.interval} weeks"
     if s.freq == "MONTHLY":
         every = "Every month" if (s.interval or 1) == 1 else f"Every {s.interval} months"
-    text = f"{every} on {', '.join(days) or 'days that vary'}, {_span(s)}"
+    text = f"{every} on {', '.join(days) or 'days that vary'}, {time_span(s)}"
     if s.dtstart:
         text += f", from {long_date(s.dtstart)}"
     return text

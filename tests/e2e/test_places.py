@@ -42,3 +42,14 @@ def test_a_focused_header_link_is_dark_on_yellow(live_server, browser):
     colours = link.evaluate("a => [getComputedStyle(a).color, getComputedStyle(a).backgroundColor]")
     assert colours == ["rgb(11, 12, 12)", "rgb(255, 221, 0)"]  # 14.7:1, where white on yellow was 1.4:1
     context.close()
+
+
+def test_on_a_phone_the_first_result_shows_without_scrolling(live_server, browser):
+    context = browser.new_context(viewport={"width": 375, "height": 667}, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + "/search?what=befriending&where=Heaton+Moor")
+    first = page.locator("ol.results h3 a").first
+    box = first.bounding_box()
+    assert first.inner_text() == "Heatons Befriending Circle" and box["y"] + box["height"] <= 667
+    expect(page.get_by_label("Where?")).to_be_visible()  # and the search can still be changed
+    context.close()
