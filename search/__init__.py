@@ -13,12 +13,13 @@ from datetime import datetime
 from sqlalchemy import column, func, literal_column, select, table
 
 from assets_hub.db import db
-from assets_hub.directory.models import Service, summary_of
+from assets_hub.directory.models import Service, TaxonomyTerm, summary_of
 from assets_hub.geo import Place, resolve_place
 from search import engine_pg, engine_sqlite, engine_whoosh
 from search.query import SearchQuery
 from search.results import EngineResult, Hit
-from search.text import expand, load_synonyms, tokens
+from search.text import (close_service_word, compound_alternatives, compound_candidates, expand, load_synonyms,
+                         tokens, with_compounds)
 
 TIER_LABELS = {1: "nearby and covers this area", 2: "nearby", 3: "covers this area", 4: "national service"}
 
@@ -66,6 +67,14 @@ def ids_matching_words(text: str):
     return list(engine_whoosh.text_scores([[w] for w in words], "and", visible_only=True)) if words else []
 
 
+def service_words(synonyms: dict[str, list[str]]) -> set[str]:
+    """The words people search services by: the synonyms (what people type and what we call it)
+    and the categories' names."""
+    names = db.session.scalars(select(TaxonomyTerm.name)).all()
+    phrases = [*synonyms, *(e for expansions in synonyms.values() for e in expansions), *names]
+    return {w for phrase in phrases for w in tokens(phrase) if len(w) >= 3}
+
+
 def _engine():
     return engine_pg if db.is_postgres else engine_sqlite
 
@@ -101,10 +110,12 @@ def run_search(q: SearchQuery, summaries: bool = True, now: datetime | None = No
     if place is not None and place.default_radius_km and not q.radius_given:
         q = replace(q, radius_km=place.default_radius_km)  # a city reaches further than a hamlet
     q, words, taken = words_as_filters(q, tokens(q.what))
+    engine = _engine()
     synonyms = load_synonyms() if words else {}
+    counts = engine.word_counts(compound_candidates(words)) if words else {}
+    synonyms = with_compounds(synonyms, compound_alternatives(words, counts))
     groups = expand(words, synonyms)
     used = {g[0]: g[1:] for g in groups if len(g) > 1}
-    engine = _engine()
     result: EngineResult = engine.search(q, place, groups, "and", now)
     outcome = SearchOutcome(q, place, result.hits, result.total, result.facets, words, used)
     outcome.words_as_filters = taken
@@ -126,6 +137,13 @@ def run_search(q: SearchQuery, summaries: bool = True, now: datetime | None = No
         fixes = engine.suggest(words)
         if fixes:
             outcome.did_you_mean = " ".join(fixes.get(w, w) for w in words)
+    elif words and any(w not in counts for w in words):
+        # Found plenty, but a word the directory does not know may be a misspelling that stemmed
+        # into another word ("counciling" read as "council"): offer the service word it is close to.
+        service = service_words(synonyms)
+        fixes = {w: close_service_word(w, service) for w in words if w not in counts and w not in service}
+        if any(fixes.values()):
+            outcome.did_you_mean = " ".join(fixes.get(w) or w for w in words)
     missing = [h for h in outcome.hits if h.summary is None]
     if missing and summaries:  # the embedded engine does not read descriptions
         descriptions = dict(db.session.execute(select(Service.id, Service.description)

@@ -193,7 +193,8 @@ def _near(q: SearchQuery, place, groups, where: list[str], params: dict, ctes: l
     # The words are tested on the place's candidates only (a few thousand at most, outside the
     # subquery): a common word never drives a scan of its every match.
     ctes.append(f"matched AS MATERIALIZED (SELECT {placed}, " + RANK.format(vector="c.vector")
-                + f" AS rank FROM ({candidates}) c CROSS JOIN w WHERE ({serves}) AND c.vector @@ w.q)")
+                + " AS rank, NOT (ts_filter(c.vector, '{a,b}') @@ w.q) AS weak"
+                + f" FROM ({candidates}) c CROSS JOIN w WHERE ({serves}) AND c.vector @@ w.q)")
     # Relevance is normalised by the best match before it is blended with distance.
     return "coalesce(rank / nullif(max(rank) OVER (), 0), 1) * " + proximity
 
@@ -215,6 +216,11 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
         ctes.append(f"w AS MATERIALIZED (SELECT {_tsquery(groups, mode, params)} AS q)")
         where_words = _all([*where, "s.search_vector @@ w.q"])
     order = ORDERS[q.sort]
+    if place is not None and groups and q.sort == "best":
+        # Words found in a listing's name or categories (weights A and B) before words only in a
+        # description: a library that mentions "mental health" in passing comes after a mental
+        # health service, even one further away; tiers order each of the two.
+        order = order.replace("demoted, tier", "demoted, weak, tier")
     need = q.page * q.per_page
     facet_source, sampled = "matched", None
     total = None  # every match is counted with the facets (otherwise an expression for the total)
@@ -283,6 +289,8 @@ def search(q: SearchQuery, place, groups: list[list[str]], mode: str, now: datet
     # sort, and its rows numbered after: numbering them all first sorted all 2,000 of a common word.
     # Only what orders the page and what it shows go through the sort (narrow rows sort faster).
     shown = ["id", "lname", "demoted", "distance", "tier", "score", "covered" if place is not None else "area_name"]
+    if "weak" in order:
+        shown.append("weak")
     if q.sort == "reviewed":
         shown.append("last_reviewed_at")
     ctes.append(f"page AS (SELECT r.*, row_number() OVER (ORDER BY {order}) AS pos FROM (SELECT {', '.join(shown)}"
@@ -383,6 +391,15 @@ def _read_facets(rows) -> dict:
     facets["categories"] = sorted(categories, key=lambda f: (-f["count"], f["name"]))
     facets["total"] = counted if total is None else total
     return facets
+
+
+def word_counts(words) -> dict[str, int]:
+    """How many listings use each of these words (the directory's vocabulary), for those it has."""
+    words = sorted({w for w in words if len(w) >= 3})
+    if not words:
+        return {}
+    rows = db.session.execute(text("SELECT word, n FROM search_word WHERE word = ANY(:ws)"), {"ws": words})
+    return {w: n for w, n in rows}
 
 
 def suggest(words: list[str]) -> dict[str, str]:

@@ -7,7 +7,7 @@ from sqlalchemy import Column, MetaData, String, Table, insert, select
 
 from assets_hub.db import db
 from assets_hub.directory.areas import areas_covering
-from assets_hub.directory.models import Organization, Service, ServiceAtLocation
+from assets_hub.directory.models import Attribute, Organization, Service, ServiceAtLocation, TaxonomyTerm
 from assets_hub.geo import nearby
 from search import engine_whoosh
 from search.filters import category_term_ids, conditions as filter_conditions, empty_facets, facet_counts
@@ -94,6 +94,20 @@ def search(q, place, groups, mode, now=None) -> EngineResult:
     else:
         rows = conn.exec_driver_sql(base).fetchall()
         offset = None
+    weak: set[str] = set()
+    if place is not None and groups and q.sort == "best":
+        # Words found in a listing's name or categories before words only in a description (as
+        # PostgreSQL's weights A and B): a library mentioning "mental health" in passing comes
+        # after a mental health service further away; tiers order each of the two.
+        titles = {sid: name for sid, name, _, _ in rows}
+        parent = TaxonomyTerm.__table__.alias("parent")
+        for sid, term, parent_name in session.execute(
+                select(Attribute.service_id, TaxonomyTerm.name, parent.c.name)
+                .join(TaxonomyTerm, TaxonomyTerm.id == Attribute.taxonomy_term_id)
+                .outerjoin(parent, parent.c.id == TaxonomyTerm.parent_id)
+                .where(Attribute.service_id.in_(select(HITS.c.id)))):
+            titles[sid] = f"{titles.get(sid, '')} {term} {parent_name or ''}"
+        weak = set(titles) - engine_whoosh.strong_matches(groups, mode, titles)
     top = max(scores.values(), default=0) or 1.0
     radius = q.radius_km * 1000
     ranked = []
@@ -125,7 +139,8 @@ def search(q, place, groups, mode, now=None) -> EngineResult:
         ranked.sort(key=lambda t: t[1], reverse=True)
         ranked.sort(key=lambda t: t[2])
     else:
-        ranked.sort(key=lambda t: (t[2], t[0].tier or 0, -t[3], t[0].name.lower(), t[0].service_id))
+        ranked.sort(key=lambda t: (t[2], t[0].service_id in weak, t[0].tier or 0, -t[3], t[0].name.lower(),
+                                   t[0].service_id))
     n_hits = len(ranked) if total is None else total
     if place is None and groups and n_hits > FACET_SAMPLE:
         # A common word can match most of the directory: count facets over the best matches only,
@@ -211,3 +226,7 @@ def _words_only(q, groups, mode, conditions, category_code) -> EngineResult:
 
 def suggest(words):
     return engine_whoosh.suggest(words)
+
+
+def word_counts(words):
+    return engine_whoosh.word_counts(words)

@@ -357,6 +357,19 @@ def _analysed(groups: list[list[str]]) -> list[list[list[str]]]:
     return [[terms for terms in ([t.text for t in ANALYZER(alt)] for alt in group) if terms] for group in groups]
 
 
+def strong_matches(groups: list[list[str]], mode: str, titles: dict[str, str]) -> set[str]:
+    """The services whose words are found in their name or categories (``titles``: id -> that
+    text), analysed as the index analyses them; the rest matched in their description only."""
+    wanted = _analysed(groups)
+    out = set()
+    for sid, title in titles.items():
+        terms = {t.text for t in ANALYZER(title)}
+        found = [any(set(alt) <= terms for alt in group) for group in wanted]
+        if found and (all(found) if mode == "and" else any(found)):
+            out.add(sid)
+    return out
+
+
 def text_scores(groups: list[list[str]], mode: str, only: set[str] | None = None,
                 visible_only: bool = False) -> dict[str, float]:
     """{service_id: BM25 score} for matching services; only among ``only`` (a place's candidates)
@@ -374,6 +387,15 @@ def text_scores(groups: list[list[str]], mode: str, only: set[str] | None = None
         if allowed is not None and not allowed:
             return {}
         return {r.by_doc[d]: score for d, score in r.match(_analysed(groups), mode, allowed).items()}
+
+
+def word_counts(words) -> dict[str, int]:
+    """How many listings use each of these words (the index's spelling field), for those it has."""
+    with searching() as s:
+        if s is None:
+            return {}
+        counts = {w: s.doc_frequency("spell", w) for w in set(words) if len(w) >= 3}
+    return {w: n for w, n in counts.items() if n}
 
 
 def suggest(words: list[str]) -> dict[str, str]:

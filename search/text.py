@@ -1,6 +1,7 @@
 """Words: splitting what people type, and synonyms."""
 from __future__ import annotations
 
+import difflib
 import re
 import time
 
@@ -59,6 +60,55 @@ def expand(words: list[str], synonyms: dict[str, list[str]]) -> list[list[str]]:
         groups.append([words[i], *synonyms.get(words[i], [])])
         i += 1
     return groups
+
+
+MIN_PART = 3  # the vocabularies keep words of 3 letters or more
+
+
+def compound_candidates(words: list[str]) -> set[str]:
+    """The words to look up in the directory's vocabulary for "foodbank" <-> "food bank": every
+    split of a long word into two parts, and every two neighbouring words joined."""
+    out = set(words)
+    for w in words:
+        for i in range(MIN_PART, len(w) - MIN_PART + 1):
+            out |= {w[:i], w[i:]}
+    out |= {a + b for a, b in zip(words, words[1:])}
+    return out
+
+
+def compound_alternatives(words: list[str], counts: dict[str, int]) -> dict[str, list[str]]:
+    """Words written together or apart match each other, when the directory's own vocabulary
+    (``counts``: word -> how many listings use it) has the other form: "foodbank" also looks for
+    "food bank" (the split whose rarer part is commonest), "time bank" also for "timebank"."""
+    extra: dict[str, list[str]] = {}
+    for w in words:
+        splits = [(min(counts[w[:i]], counts[w[i:]]), f"{w[:i]} {w[i:]}")
+                  for i in range(MIN_PART, len(w) - MIN_PART + 1)
+                  if w[:i] in counts and w[i:] in counts and not {w[:i], w[i:]} & STOP_WORDS]
+        if splits:
+            extra[w] = [max(splits)[1]]
+    for a, b in zip(words, words[1:]):
+        if a + b in counts:
+            extra[f"{a} {b}"] = [a + b]
+    return extra
+
+
+def with_compounds(synonyms: dict[str, list[str]], extra: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The synonyms with the written-together-or-apart forms added (a new dict: the cache stays)."""
+    if not extra:
+        return synonyms
+    merged = dict(synonyms)
+    for key, alternatives in extra.items():
+        merged[key] = [*merged.get(key, []), *[a for a in alternatives if a not in merged.get(key, [])]]
+    return merged
+
+
+def close_service_word(word: str, service_words: set[str]) -> str | None:
+    """A word the directory does not know that is close to a word people search services by (a
+    synonym or a category's name): "counciling" -> "counselling", which stemming alone would read
+    as "council"."""
+    found = difflib.get_close_matches(word, service_words, n=1, cutoff=0.75)
+    return found[0] if found and found[0] != word else None
 
 
 def parse_synonym_text(text: str) -> dict[str, str]:

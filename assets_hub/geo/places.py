@@ -62,7 +62,7 @@ def _areas_key(row: dict) -> str:
              row["postcode_district"]]
     county = row["county_unitary"]
     names += [county, *county.split(" - ")]
-    keys = sorted({place_key(n) for n in names if n and place_key(n)})
+    keys = sorted({k for n in names if n for k in (place_key(n), _council_key(n)) if k})  # "Edinburgh" too
     return "|" + "|".join(keys) + "|"
 
 
