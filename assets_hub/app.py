@@ -15,6 +15,7 @@ from assets_hub.directory import presenters
 from assets_hub.directory.views import bp as directory_bp
 from assets_hub.errors import Invalid, register_errorhandlers
 from assets_hub.geo.api import bp as geo_api_bp
+from assets_hub.lists.views import bp as lists_bp
 from assets_hub.openreferral.api import init_app as init_openreferral
 from assets_hub.referrals.api import bp as referrals_api_bp
 from assets_hub.referrals.views import bp as referrals_bp
@@ -72,7 +73,7 @@ def register_input_guard(app: flask.Flask) -> None:
 def register_blueprints(app: flask.Flask) -> None:
 
     for bp in (directory_bp, accounts_bp, listings_api_bp, geo_api_bp, search_bp, curation_bp, referrals_bp,
-               referrals_api_bp, timebank_bp, timebank_api_bp):
+               referrals_api_bp, timebank_bp, timebank_api_bp, lists_bp):
         app.register_blueprint(bp)
 
 

@@ -4,6 +4,7 @@ from assets_hub.directory.models import (Accessibility, Address, Attribute, Cont
                                          Language, Location, Organization, Phone, Schedule, Service,
                                          ServiceArea, ServiceAtLocation, Taxonomy, TaxonomyTerm)
 from assets_hub.geo.models import LocalAuthority, PlaceName, PopulatedPlace, Postcode  # noqa: F401
+from assets_hub.lists.models import SavedItem, SavedList  # noqa: F401
 from assets_hub.mail import OutboxMessage  # noqa: F401
 from assets_hub.referrals.models import (AuditEntry, ContactLog, Goal, KeptApart, Measure, Outcome, Need, OnwardReferral, Person,  # noqa: F401
                                          Referral, ReferralEvent, Team, TeamMember)

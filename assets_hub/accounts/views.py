@@ -59,7 +59,13 @@ def login():
             except AppError as exc:
                 errors = errors_from(exc)
             else:
-                flask.session.clear()  # a fresh session on sign-in (no fixation)
+                # A fresh session on sign-in (no fixation), keeping only what other packages ask to
+                # carry over (SESSION_CARRY_ON_SIGN_IN: a list saved before signing in, say), for
+                # their own sign-in handlers to use.
+                carried = {k: flask.session[k] for k in flask.current_app.config.get("SESSION_CARRY_ON_SIGN_IN", ())
+                           if k in flask.session}
+                flask.session.clear()
+                flask.session.update(carried)
                 login_user(user)
                 flask.flash(f"Signed in as {user.display_name}.")
                 return flask.redirect(_safe_next(data.get("next")))

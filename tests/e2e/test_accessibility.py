@@ -15,7 +15,7 @@ PAGES = ["/", "/categories", "/categories/social-connection", "/about", "/api/do
          "/search?what=befriending&where=SK4+2", "/search?where=SK9+9ZZ", "/search?what=library&where=M1&free=1",
          "/password/forgot", "/password/reset/not-a-real-token",
          "/search?what=befriending&where=Heaton+Moor", "/search?where=Newport", "/search?what=food&where=Atlantis",
-         "/search/map?what=food&where=SK1+3XE"]
+         "/search/map?what=food&where=SK1+3XE", "/lists"]
 
 
 def _violations(page) -> list[dict]:

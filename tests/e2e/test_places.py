@@ -1,5 +1,7 @@
 """A citizen finds help by a place's name: suggestions as they type, the results around it, the
 other places of that name one click away; with JavaScript and without."""
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -53,3 +55,40 @@ def test_on_a_phone_the_first_result_shows_without_scrolling(live_server, browse
     assert first.inner_text() == "Heatons Befriending Circle" and box["y"] + box["height"] <= 667
     expect(page.get_by_label("Where?")).to_be_visible()  # and the search can still be changed
     context.close()
+
+
+def test_a_citizen_finds_by_place_saves_two_shares_the_list_and_prints_it(live_server, browser):
+    """Place name -> results with a phone and when it is open -> save two -> the share link opens
+    in another browser -> the print page has the contact details."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server + "/")
+    page.get_by_label("What are you looking for?").fill("lonely")
+    page.get_by_label("Where?").fill("Heaton Chapel")
+    page.get_by_role("button", name="Search").click()
+    first = page.locator("ol.results li.card").first
+    expect(first).to_contain_text("Phone:")
+    expect(first.locator(".facts")).to_contain_text(re.compile(r"Open today|Open all day today|Next open"))
+    chosen = []
+    for n in (1, 2):
+        card = page.locator(f"#result-{n}")
+        chosen.append(card.locator("h3 a").inner_text())
+        card.get_by_role("button", name=re.compile("Save to my list")).click()
+        expect(page.locator(f"#result-{n}")).to_contain_text("Saved in your list")
+    page.get_by_role("link", name="Saved (2)").click()
+    page.get_by_role("link", name="My list").click()
+    expect(page.locator("ol.saved-items h3")).to_have_text(chosen)
+    share = page.get_by_label("Anyone with this link can read the list (not change it):").input_value()
+    context.close()
+
+    elsewhere = browser.new_context(java_script_enabled=False)  # someone the link was sent to
+    page = elsewhere.new_page()
+    page.goto(share)
+    expect(page.locator("ol.saved-items h2")).to_have_text(chosen)
+    expect(page.get_by_role("button")).to_have_count(0)  # read-only
+    page.get_by_role("link", name="Print it").click()
+    body = page.locator("main")
+    expect(body).to_contain_text("Phone:")
+    expect(body).to_contain_text("Address:")
+    expect(body.locator("table.times").first).to_be_visible()
+    elsewhere.close()
