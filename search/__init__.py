@@ -18,8 +18,8 @@ from assets_hub.geo import Place, resolve_place
 from search import engine_pg, engine_sqlite, engine_whoosh
 from search.query import SearchQuery
 from search.results import EngineResult, Hit
-from search.text import (close_service_word, compound_alternatives, compound_candidates, expand, load_synonyms,
-                         tokens, with_compounds)
+from search.text import (close_service_word, compound_alternatives, compound_candidates, expand, known_words,
+                         load_synonyms, tokens, with_compounds)
 
 TIER_LABELS = {1: "nearby and covers this area", 2: "nearby", 3: "covers this area", 4: "national service"}
 
@@ -112,7 +112,7 @@ def run_search(q: SearchQuery, summaries: bool = True, now: datetime | None = No
     q, words, taken = words_as_filters(q, tokens(q.what))
     engine = _engine()
     synonyms = load_synonyms() if words else {}
-    counts = engine.word_counts(compound_candidates(words)) if words else {}
+    counts = known_words(engine.word_counts, compound_candidates(words)) if words else {}
     synonyms = with_compounds(synonyms, compound_alternatives(words, counts))
     groups = expand(words, synonyms)
     used = {g[0]: g[1:] for g in groups if len(g) > 1}

@@ -78,10 +78,13 @@ def compound_candidates(words: list[str]) -> set[str]:
 
 def compound_alternatives(words: list[str], counts: dict[str, int]) -> dict[str, list[str]]:
     """Words written together or apart match each other, when the directory's own vocabulary
-    (``counts``: word -> how many listings use it) has the other form: "foodbank" also looks for
-    "food bank" (the split whose rarer part is commonest), "time bank" also for "timebank"."""
+    (``counts``: word -> how many listings use it) has the other form: "foodbank", which no
+    listing uses, also looks for "food bank" (the split whose rarer part is commonest); "time
+    bank" also looks for "timebank" when listings use it."""
     extra: dict[str, list[str]] = {}
     for w in words:
+        if w in counts:  # a word the listings use already matches them: splitting "wellbeing" into
+            continue     # "well" and "being" anywhere would only add noise
         splits = [(min(counts[w[:i]], counts[w[i:]]), f"{w[:i]} {w[i:]}")
                   for i in range(MIN_PART, len(w) - MIN_PART + 1)
                   if w[:i] in counts and w[i:] in counts and not {w[:i], w[i:]} & STOP_WORDS]
@@ -91,6 +94,34 @@ def compound_alternatives(words: list[str], counts: dict[str, int]) -> dict[str,
         if a + b in counts:
             extra[f"{a} {b}"] = [a + b]
     return extra
+
+
+VOCABULARY_SECONDS = 300.0  # how long a word's count is trusted (new listings' words join within this)
+_vocabulary: dict[tuple[str, str], tuple[float, int]] = {}
+
+
+def known_words(look_up, words: set[str]) -> dict[str, int]:
+    """How many listings use each word (``look_up``: the engine's ``word_counts``), remembered for
+    a few minutes per process: every search with words asks for its words and their parts, and a
+    word's count hardly matters until it goes from none to some."""
+    key, now = str(db.engine.url), time.monotonic()
+    out: dict[str, int] = {}
+    missing = []
+    for w in words:
+        hit = _vocabulary.get((key, w))
+        if hit is None or now - hit[0] > VOCABULARY_SECONDS:
+            missing.append(w)
+        elif hit[1]:
+            out[w] = hit[1]
+    if missing:
+        found = look_up(missing)
+        if len(_vocabulary) > 100_000:
+            _vocabulary.clear()
+        for w in missing:
+            _vocabulary[(key, w)] = (now, found.get(w, 0))
+            if found.get(w):
+                out[w] = found[w]
+    return out
 
 
 def with_compounds(synonyms: dict[str, list[str]], extra: dict[str, list[str]]) -> dict[str, list[str]]:

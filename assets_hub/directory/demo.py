@@ -10,7 +10,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -260,7 +260,9 @@ def _load_hand_written(terms, points, existing, counts) -> None:
                               self_referral=s.get("self_referral", False),
                               professional_referral=s.get("professional_referral", False),
                               delivered_in_person="in_person" in s["delivery"], delivered_online="online" in s["delivery"],
-                              delivered_by_phone="phone" in s["delivery"], last_reviewed_at=now)
+                              delivered_by_phone="phone" in s["delivery"],
+                              # a few are due for review, so the curators' dashboard has work to show
+                              last_reviewed_at=now - timedelta(days=s.get("reviewed_days_ago", 0)))
             session.add(service)
             for code in s["categories"]:
                 service.attributes.append(Attribute(taxonomy_term_id=terms[code]))

@@ -100,12 +100,22 @@ def test_local_befriending_comes_before_the_national_helpline(ctx):
 
 
 def test_a_listing_named_or_categorised_for_the_words_comes_before_a_passing_mention(ctx):
-    """"mental health" near Stockport ranked a library first because its description mentions it;
-    a peer-support service whose categories are about mental health now comes first, though it
-    is national and the library is near."""
+    """Names and categories outrank a passing mention in a description, whatever the tiers: the
+    national peer-support service is named for "support"; the libraries nearby only mention it."""
+    names = _names("support", "Heaton Moor")
+    libraries = [n for n in names if "Library" in n]
+    assert libraries and names.index("Online Mood Peer Support") < min(names.index(n) for n in libraries), names
+
+
+def test_mental_health_finds_mental_health_services_not_a_library_that_mentions_health(ctx):
+    """"mental health" ranked a library first (its description mentions a "Health Academy"). The
+    curated synonym reads it as mental wellbeing, talking therapies and peer support."""
     names = _names("mental health", "Heaton Moor")
-    assert names[0] == "Online Mood Peer Support", names
-    assert all(names.index("Online Mood Peer Support") < names.index(n) for n in names if "Library" in n)
+    # peer support nearby (a lung-health group), then the national mental health peer support
+    assert names[:2] == ["Breathe Easy Stockport", "Online Mood Peer Support"], names
+    assert not any("Library" in n for n in names), names
+    edinburgh = _names("mental health", "EH11")
+    assert edinburgh[0] == "Fountainbridge Talking Space", edinburgh
 
 
 def test_a_misspelling_that_stems_to_another_word_offers_the_service_word(ctx):
