@@ -99,7 +99,8 @@ def document(server_url: str, licence_name: str, licence_url: str) -> dict:
     params["proximity"]["description"] += (f" Default {DEFAULT_PROXIMITY_M} m, at most {MAX_PROXIMITY_M} m. "
                                            "Services that name service areas are kept only if one covers the "
                                            "postcode. Results are nearest first.")
-    params["postcode"]["description"] += " A full postcode, a sector (SK4 2) or a district (SK4)."
+    params["postcode"]["description"] += (" A full postcode, a sector (SK4 2), a district (SK4), or a place or"
+                                          " council name (Heaton Moor, Aber-miwl, Stockport).")
     params["postcode"]["schema"] = {**params["postcode"].get("schema", {"type": "string"}), "maxLength": 100,
                                     "pattern": NO_NUL}
     params["proximity"]["description"] += " Ignored without `postcode`."
