@@ -4,6 +4,7 @@ import pytest
 
 from assets_hub import create_app
 from assets_hub.app import tile_origin
+from assets_hub.db import db
 
 
 @pytest.mark.parametrize("url, origin", [
@@ -26,7 +27,10 @@ def test_an_installation_sets_its_own_tiles(database_url, index_dir):
     app = create_app({"DATABASE_URL": database_url, "TESTING": True, "SECRET_KEY": "x", "SERVER_NAME": "localhost",
                       "SEARCH_INDEX_DIR": str(index_dir), "MAP_TILE_URL": "https://{s}.maps.example.org/{z}/{x}/{y}.png",
                       "MAP_ATTRIBUTION": "Maps by Example Ltd"})
-    page = app.test_client().get("/search/map?where=SK1+3XE")
+    try:
+        page = app.test_client().get("/search/map?where=SK1+3XE")
+    finally:
+        db.state(app).engine.dispose()  # its own engine: left open, its connections warn when collected
     assert 'data-tiles="https://{s}.maps.example.org/{z}/{x}/{y}.png"' in page.text
     assert 'data-attribution="Maps by Example Ltd"' in page.text
     policy = page.headers["Content-Security-Policy"]
