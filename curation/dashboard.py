@@ -12,6 +12,7 @@ from assets_hub.db import db, utcnow
 from assets_hub.directory import records
 from assets_hub.directory.models import Address, Organization, Service, ServiceArea, ServiceAtLocation
 from assets_hub.directory.services import VISIBLE_STATUSES
+from assets_hub.errors import NotFound
 from assets_hub.geo.models import LocalAuthority, Postcode
 from assets_hub.roles import CURATORS, require_role
 from curation import scope
@@ -21,9 +22,9 @@ from curation.suggestions import KINDS, open_suggestions
 from curation.workflow import conflicts, proposed_name, proposed_values
 
 
-def listings_per_authority(visible) -> list[tuple[str, int]]:
-    """Visible listings per local authority, placed by their addresses' postcodes (the full postcode,
-    else its sector) or, without an address there, by the authorities they serve."""
+def _placed(visible):
+    """(sid, lad) for visible listings: by their addresses' postcodes (the full postcode, else its
+    sector) and by the local authorities they serve."""
     unit, sector = aliased(Postcode), aliased(Postcode)
     sector_code = func.substr(Address.postal_code, 1, func.length(Address.postal_code) - 2)
     lad = func.coalesce(unit.lad_code, sector.lad_code)
@@ -35,13 +36,35 @@ def listings_per_authority(visible) -> list[tuple[str, int]]:
     by_area = (select(Service.id.label("sid"), ServiceArea.area_code.label("lad"))
                .join(ServiceArea, ServiceArea.service_id == Service.id)
                .where(visible, ServiceArea.area_type == "local_authority"))
-    placed = by_address.union(by_area).subquery()
-    rows = db.session.execute(select(func.coalesce(LocalAuthority.name, "Not placed"),
+    return by_address.union(by_area).subquery()
+
+
+def listings_per_authority(visible) -> list[tuple[str, str | None, int]]:
+    """(authority's name, its code, visible listings) per local authority, placed by their
+    addresses' postcodes or, without an address there, by the authorities they serve."""
+    placed = _placed(visible)
+    rows = db.session.execute(select(func.coalesce(LocalAuthority.name, "Not placed"), LocalAuthority.lad_code,
                                      func.count(func.distinct(placed.c.sid)))
                               .select_from(placed).outerjoin(LocalAuthority, LocalAuthority.lad_code == placed.c.lad)
-                              .group_by(LocalAuthority.name).order_by(func.count(func.distinct(placed.c.sid)).desc(),
-                                                                      LocalAuthority.name)).all()
-    return [(name, n) for name, n in rows]
+                              .group_by(LocalAuthority.name, LocalAuthority.lad_code)
+                              .order_by(func.count(func.distinct(placed.c.sid)).desc(), LocalAuthority.name)).all()
+    return [(name, code, n) for name, code, n in rows]
+
+
+def listings_in_authority(actor, lad_code: str) -> tuple[LocalAuthority, list]:
+    """The visible listings placed in one local authority (as the dashboard counts them), A to Z,
+    with when each was last reviewed: the per-council table's rows, opened."""
+    require_role(actor, *CURATORS, action="see listings by local authority")
+    authority = db.session.get(LocalAuthority, lad_code or "")
+    if authority is None:
+        raise NotFound("We do not know that local authority.")
+    placed = _placed(Service.status.in_(VISIBLE_STATUSES))
+    rows = db.session.execute(
+        select(Service.id, Service.name, Organization.name, Service.last_reviewed_at)
+        .join(Organization, Organization.id == Service.organization_id)
+        .where(Service.id.in_(select(placed.c.sid).where(placed.c.lad == lad_code)))
+        .order_by(func.lower(Service.name), Service.id)).all()
+    return authority, rows
 
 
 def listing_names(service_ids=(), organization_ids=(), user_ids=()) -> tuple[dict, dict, dict]:

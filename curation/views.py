@@ -314,6 +314,13 @@ def dashboard():
     return flask.render_template("curation/dashboard.html", d=board.data(current_user))
 
 
+@bp.get("/curation/areas/<lad_code>")
+@login_required
+def area_listings(lad_code):
+    authority, rows = board.listings_in_authority(current_user, lad_code)
+    return flask.render_template("curation/area.html", authority=authority, rows=rows)
+
+
 @bp.get("/curation/services.csv")
 @login_required
 def services_csv():

@@ -185,12 +185,14 @@ def test_dashboard_and_csv_for_curators_only(client, login_as, role):
     login_as(role)
     page = client.get("/curation")
     csv_ = client.get("/curation/services.csv")
+    area = client.get("/curation/areas/E08000007")
     if role in ("admin", "curator"):
         assert page.status_code == 200 and "Changes waiting for you" in page.text
         assert csv_.status_code == 200 and csv_.text.startswith("id,name,organization")
         assert "Heatons Befriending Circle" in csv_.text
+        assert area.status_code == 200 and "Heatons Befriending Circle" in area.text
     else:
-        assert page.status_code == 403 and csv_.status_code == 403
+        assert page.status_code == 403 and csv_.status_code == 403 and area.status_code == 403
 
 
 def test_dashboard_shows_what_waits(client, make_user, login_as, smtp):
@@ -206,9 +208,14 @@ def test_dashboard_shows_what_waits(client, make_user, login_as, smtp):
     assert "Listings per local authority" in page
     from curation.dashboard import listings_per_authority
     from assets_hub.directory.services import VISIBLE_STATUSES
-    counts = dict(listings_per_authority(Service.status.in_(VISIBLE_STATUSES)))
+    counts = {name: n for name, _, n in listings_per_authority(Service.status.in_(VISIBLE_STATUSES))}
     assert counts["Stockport"] >= 8 and counts["City of Edinburgh"] >= 5  # the example listings and libraries
-    assert f"<td>Stockport</td><td>{counts['Stockport']}</td>" in page
+    assert f'<a href="/curation/areas/E08000007">Stockport</a></td><td>{counts["Stockport"]}</td>' in page
+    # the row opens: that council's listings, as many as the table says
+    area = client.get("/curation/areas/E08000007").text
+    assert "<h1>Listings in Stockport</h1>" in area and "Heatons Befriending Circle" in area
+    assert area.count('class="area-listing"') == counts["Stockport"]
+    assert client.get("/curation/areas/X99999999").status_code == 404
     assert "claims Heatons Befriending Circle" in page and "I coordinate the volunteers" in page
     assert "The phone number rings out." in page
     response = client.post(f"/curation/claims/{claim.id}", data={"csrf_token": csrf_token(client),

@@ -65,7 +65,8 @@ def test_curator_forms_have_no_wcag_violations(live_server, js_page):
     js_page.get_by_label("Email address").fill("curator@e2e.test")
     js_page.get_by_label("Password").fill("curator password 1")
     js_page.get_by_role("button", name="Sign in").click()
-    for path in ("/manage/services/new", "/manage/organizations/new", "/manage/synonyms", "/curation", "/account"):
+    for path in ("/manage/services/new", "/manage/organizations/new", "/manage/synonyms", "/curation", "/account",
+                 "/curation/areas/E08000007"):
         js_page.goto(live_server + path)
         assert _violations(js_page) == [], path
     js_page.goto(live_server + "/manage/services/new")
