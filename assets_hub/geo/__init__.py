@@ -110,33 +110,31 @@ def resolve_place(text_in: str | None, field: str = "where") -> Place | None:
         return Place(label=row.code, kind=row.kind, latitude=row.latitude, longitude=row.longitude,
                      lad_code=row.lad_code, region_code=row.region_code, country_code=row.country_code,
                      radius_km=row.radius_km)
-    found = find_places(raw)
+    found, named = find_places(raw)
     la = find_local_authority(raw)
     if found and (la is None or found[0].place.size_rank <= 2 or place_key(la.name) != place_key(raw)):
-        return _named_place(found[0], found)
+        return _named_place(found[0], named)
     if la is None:
         raise PlaceNotFound(f"We could not find a place called “{raw}”. Try a postcode (for example SK4 2), "
                             "or a town, village or council name.", field)
     return Place(label=la.name, kind="local_authority", latitude=la.latitude, longitude=la.longitude,
                  lad_code=la.lad_code, region_code=la.region_code, country_code=la.country_code,
-                 alternatives=_alternatives(found, None))
+                 alternatives=_alternatives(named, None))
 
 
-def _named_place(chosen: FoundPlace, found: list[FoundPlace]) -> Place:
+def _named_place(chosen: FoundPlace, named: list[FoundPlace]) -> Place:
     p = chosen.place
     return Place(label=chosen.label, kind="place", latitude=p.latitude, longitude=p.longitude,
                  lad_code=p.lad_code, region_code=p.region_code, country_code=p.country_code,
                  radius_km=round(p.extent_m / 1000, 1), size=chosen.size,
-                 default_radius_km=RADIUS_BY_WORD[chosen.size], alternatives=_alternatives(found, chosen))
+                 default_radius_km=RADIUS_BY_WORD[chosen.size], alternatives=_alternatives(named, chosen))
 
 
-def _alternatives(found: list[FoundPlace], chosen: FoundPlace | None, limit: int = 20) -> tuple[Alternative, ...]:
-    """The other places of that name, largest first; all of that name, not only those in the
+def _alternatives(named: list[FoundPlace], chosen: FoundPlace | None, limit: int = 20) -> tuple[Alternative, ...]:
+    """The other places of that name, largest first: all of that name, not only those in the
     area typed, so "Newport, Essex" still offers the city."""
-    if chosen is not None:
-        found = find_places(chosen.name) or found
-    others = [f for f in found if chosen is None or f.place.id != chosen.place.id][:limit]
-    return tuple(Alternative(f"{f.label} ({f.size})", where_for(f, found)) for f in others)
+    others = [f for f in named if chosen is None or f.place.id != chosen.place.id][:limit]
+    return tuple(Alternative(f"{f.label} ({f.size})", where_for(f, named)) for f in others)
 
 
 def find_local_authority(name: str) -> LocalAuthority | None:

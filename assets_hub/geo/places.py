@@ -141,15 +141,17 @@ class FoundPlace:
         return WORD_BY_RANK[self.place.size_rank]
 
 
-def find_places(text: str) -> list[FoundPlace]:
-    """Places with this name, the largest first. "Name, area[, area]" keeps those in every area
-    named (a county, council, region, country or postcode district); an empty list when none."""
+def find_places(text: str) -> tuple[list[FoundPlace], list[FoundPlace]]:
+    """(the places the text means, every place of that name), each the largest first.
+    "Name, area[, area]" keeps those in every area named (a county, council, region, country or
+    postcode district); the second list still has them all, to offer the others."""
     found = _by_key(place_key(text))
     if found or "," not in text:
-        return found
+        return found, found
     name, *areas = text.split(",")
     wanted = [place_key(a) for a in areas if place_key(a)]
-    return [f for f in _by_key(place_key(name)) if all(f"|{a}|" in f.place.areas_key for a in wanted)]
+    named = _by_key(place_key(name))
+    return [f for f in named if all(f"|{a}|" in f.place.areas_key for a in wanted)], named
 
 
 def _by_key(key: str) -> list[FoundPlace]:
