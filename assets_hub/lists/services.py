@@ -9,12 +9,15 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from marshmallow import ValidationError, validate
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from assets_hub import mail
 from assets_hub.db import db, utcnow
 from assets_hub.directory import presenters
-from assets_hub.directory.models import Service
+from assets_hub.directory.models import Organization, Service
+from assets_hub.directory.records import full_service_options
 from assets_hub.directory.services import VISIBLE_STATUSES
 from assets_hub.errors import Invalid, NotFound
 from assets_hub.lists.models import SavedItem, SavedList
@@ -207,9 +210,14 @@ class Entry:
 def entries(saved: SavedList) -> list[Entry]:
     """The list's services in order, with their contact details (services since withdrawn are
     kept in the list, and said to be)."""
+    items = sorted(saved.items, key=lambda i: i.position)
+    # every service with what the page shows, in one query per relation (not per service)
+    services = {s.id: s for s in db.session.scalars(
+        select(Service).where(Service.id.in_([i.service_id for i in items]))
+        .options(*full_service_options(), selectinload(Service.organization).selectinload(Organization.phones)))}
     out = []
-    for item in sorted(saved.items, key=lambda i: i.position):
-        service = db.session.get(Service, item.service_id)
+    for item in items:
+        service = services[item.service_id]
         addresses, phones = [], [p.number for p in service.phones]
         times = list(presenters.opening_times(service.schedules))
         for sal in service.service_at_locations:
@@ -235,8 +243,11 @@ def email(keeper: Keeper, list_id: str, address: str | None, share_url: str, sen
         to = keeper.user.email
     else:
         to = (address or "").strip()
-        if "@" not in to or "." not in to.rsplit("@", 1)[-1] or len(to) > 254 or any(c.isspace() for c in to):
-            raise Invalid("Enter an email address like name@example.org.", {"email": ["Not an email address."]})
+        try:  # the check the forms' email fields make (marshmallow's)
+            validate.Email()(to)
+            validate.Length(max=254)(to)
+        except ValidationError:
+            raise Invalid("Enter an email address like name@example.org.", {"email": ["Not an email address."]}) from None
         if sent_so_far >= SESSION_EMAILS:
             raise Invalid("This list has been emailed a few times from this browser already: sign in to send it "
                           "again, or copy the share link.", {"email": ["Sent enough times."]})
@@ -268,4 +279,4 @@ def lists_holding(keeper: Keeper, service_ids: list[str]) -> set[str]:
     if mine is None or not service_ids:
         return set()
     return set(db.session.scalars(select(SavedItem.service_id).join(SavedList)
-                                  .where(mine, or_(SavedItem.service_id.in_(service_ids)))))
+                                  .where(mine, SavedItem.service_id.in_(service_ids))))
