@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from assets_hub.db import db
-from assets_hub.directory import services as directory
+from assets_hub.directory import schedules, services as directory
 from assets_hub.directory.models import Organization, Service
 from assets_hub.errors import Forbidden, Stale
 from assets_hub.roles import CURATORS, require_role
@@ -124,7 +124,8 @@ def service_form_values(svc: Service) -> dict:
                   phone=svc.phones[0].number if svc.phones else None,
                   is_free="on" if any(c.amount == 0 for c in svc.cost_options) else None,
                   categories=[a.taxonomy_term_id for a in svc.attributes],
-                  areas=", ".join(a.name for a in svc.service_areas if a.area_code))
+                  areas=", ".join(a.name for a in svc.service_areas if a.area_code),
+                  schedules=schedules.values_of(svc))
     drawn = [a for a in svc.service_areas if a.area_type == "geojson"]
     if drawn:
         values.update(area_name=drawn[0].name, area_geojson=drawn[0].extent)

@@ -11,11 +11,12 @@ from assets_hub.directory import services as directory
 from assets_hub.directory.models import SERVICE_STATUSES
 from assets_hub.directory.schemas import OrganizationCreateSchema, ServiceCreateSchema, ServiceUpdateSchema
 from assets_hub.directory.services import get_service
-from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES
+from assets_hub.directory.vocab import ACCESSIBILITY, DAY_NAMES, LANGUAGES
 from assets_hub.errors import AppError, Stale
 from assets_hub.forms import errors_from, form_data, load_or_errors, shows_errors_on
 from assets_hub.roles import CURATORS, require_role
-from curation import dashboard as board, duplicates, history, listings, reviews, services, suggestions, workflow
+from curation import (dashboard as board, duplicates, history, listings, opening_times, reviews, services,
+                      suggestions, workflow)
 from curation.dashboard import listing_names
 from curation.exports import services_csv_rows
 from curation.listings import FLAGS, MULTI
@@ -150,6 +151,44 @@ def edit_service(service_id):
     else:
         values = listings.service_form_values(svc)
     return _service_form(values, errors, service=svc, claim=claim, version=version, status=status)
+
+
+@bp.route("/manage/services/<service_id>/opening-times", methods=["GET", "POST"])
+@login_required
+def edit_opening_times(service_id):
+    """Opening times, closures and bank holidays. Curators save them; a provider who looks after
+    the listing proposes them (the same queue and the same checks as the edit form)."""
+    svc = get_service(service_id)
+    claim = None
+    if current_user.role not in CURATORS:
+        claim = workflow.active_claim(current_user, svc)
+        if claim is None:
+            require_role(current_user, *CURATORS, action="change services")
+    version, status = listings.version_of(service_id), None
+    if flask.request.method == "POST":
+        form = opening_times.read_form(flask.request.form, svc)
+        based_on = _version_field()
+        if not form.errors:
+            try:
+                outcome = workflow.edit_listing(current_user, service_id, {"schedules": form.values},
+                                                based_on=based_on)
+            except Stale as exc:
+                form.errors = {"_form": [exc.message], "_changes": [f"Changed since: {c}" for c in exc.changes]}
+                based_on, status = exc.current, exc.status
+            except AppError as exc:
+                form.errors = {("_form" if k in ("_", "schedules") or k.startswith("schedules.") else k): v
+                               for k, v in errors_from(exc).items()}
+            else:
+                flask.flash("Thank you. A curator will check the new opening times; the listing stays as it is "
+                            "until then." if not outcome.published else f"Saved the opening times of {svc.name}.")
+                return flask.redirect(flask.url_for("directory.service", service_id=service_id))
+        form = opening_times.shown_again(form)
+        version = based_on if based_on is not None else version
+    else:
+        form = opening_times.form_of(svc)
+    return flask.render_template("curation/opening_times.html", service=svc, form=form, claim=claim,
+                                 version=version, every=opening_times.EVERY, day_names=DAY_NAMES), \
+        (status or (422 if form.errors else 200))
 
 
 def _pretty(value: str) -> str:

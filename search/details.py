@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from assets_hub.db import db, great_circle_m
 from assets_hub.directory.models import Address, CostOption, Location, Phone, Schedule, Service, ServiceAtLocation
 from assets_hub.directory.presenters import time_span
+from assets_hub.directory.schedules import closed_on, meets, nation_of
 from assets_hub.directory.vocab import DAY_NAMES, WEEKDAYS
 from search.filters import LONDON
 
@@ -90,8 +91,9 @@ def details_for(service_ids: list[str], place=None, now: datetime | None = None)
         sid = schedule.service_id or sal_of.get(schedule.service_at_location_id)
         if sid in out:
             schedules.setdefault(sid, []).append(schedule)
+    nations = {r[0]: nation_of(r[7]) for r in places if r[7]}
     for sid, rows in schedules.items():
-        out[sid].opening = opening(rows, today.date())
+        out[sid].opening = opening(rows, today.date(), nations.get(sid, "ENG"))
     return out
 
 
@@ -117,27 +119,19 @@ def _cost(options) -> str | None:
     return None
 
 
-def _meets(s: Schedule, day: date) -> bool:
-    if s.freq != "WEEKLY" or WEEKDAYS[day.weekday()] not in [d.strip() for d in (s.byday or "").split(",")]:
-        return False
-    if (s.valid_from and day < s.valid_from) or (s.valid_to and day > s.valid_to) or (s.until and day > s.until):
-        return False
-    if (s.interval or 1) > 1 and s.dtstart:
-        weeks = (day - s.dtstart).days // 7
-        return (day - s.dtstart).days >= 0 and weeks % s.interval == 0
-    return True
-
-
 def _spans(rows: list[Schedule]) -> str:
     return ", ".join(sorted({time_span(s) for s in rows}))
 
 
-def opening(rows: list[Schedule], today: date) -> str | None:
+def opening(rows: list[Schedule], today: date, nation: str = "ENG") -> str | None:
     """"Open today, 09:30 to 16:30", or "Next open Wednesday, 10:00 to 11:30" (within four weeks,
-    so a mobile library every four weeks says when it next comes), or None."""
+    so a mobile library every four weeks says when it next comes), or None. Closures (dates, and
+    bank holidays in the listing's nation) are skipped over."""
     for ahead in range(0, 29):
         day = today + timedelta(days=ahead)
-        meeting = [s for s in rows if _meets(s, day)]
+        if closed_on(rows, day, nation):
+            continue
+        meeting = [s for s in rows if meets(s, day)]
         if meeting:
             spans = _spans(meeting)
             if ahead == 0:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from assets_hub.directory.schedules import (BANK_HOLIDAYS, DAY_RE, FIELDS, closure_reason, is_bank_holiday_rule,
+                                            is_closure)
 from assets_hub.directory.vocab import DAY_NAMES, WEEKDAYS as DAY_ORDER
 
 
@@ -14,6 +16,8 @@ def opening_times(schedules) -> list[tuple[str, str]]:
     by_day: dict[str, list[str]] = {}
     other: list[str] = []
     for s in schedules:
+        if is_closure(s):
+            continue
         days = [d.strip() for d in (s.byday or "").split(",") if d.strip() in DAY_NAMES]
         span = time_span(s)
         if s.freq == "WEEKLY" and (s.interval or 1) == 1 and days:
@@ -35,15 +39,77 @@ def time_span(s) -> str:
     return s.description or "times vary"
 
 
+ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last", -2: "second to last"}
+
+
+def day_words(token: str) -> str:
+    """"TU" -> "Tuesday"; "2TU" -> "the second Tuesday"; "-1FR" -> "the last Friday"."""
+    found = DAY_RE.match(token.strip().upper())
+    if not found:
+        return token
+    if not found.group(1):
+        return DAY_NAMES[found.group(2)]
+    return f"the {ORDINALS.get(int(found.group(1)), found.group(1))} {DAY_NAMES[found.group(2)]}"
+
+
 def describe_schedule(s) -> str:
-    days = [DAY_NAMES[d.strip()] for d in (s.byday or "").split(",") if d.strip() in DAY_NAMES]
+    days = [day_words(d) for d in (s.byday or "").split(",") if d.strip()]
     every = "Every week" if (s.interval or 1) == 1 else f"Every {s.interval} weeks"
     if s.freq == "MONTHLY":
         every = "Every month" if (s.interval or 1) == 1 else f"Every {s.interval} months"
+        if s.bymonthday and not days:
+            days = [f"day {d.strip()}" for d in s.bymonthday.split(",")]
     text = f"{every} on {', '.join(days) or 'days that vary'}, {time_span(s)}"
     if s.dtstart:
         text += f", from {long_date(s.dtstart)}"
+    if s.valid_to or s.until:
+        text += f", until {long_date(s.valid_to or s.until)}"
     return text
+
+
+def closures(schedules, today: date | None = None) -> list[str]:
+    """The closures still to come or under way, in date order: "Closed from 24 December 2026 to
+    2 January 2027: Christmas", "Closed on bank holidays"."""
+    today = today or date.today()
+    rows = []
+    for s in schedules:
+        if not is_closure(s):
+            continue
+        reason = closure_reason(s)
+        if is_bank_holiday_rule(s):
+            rows.append((date.min, BANK_HOLIDAYS))
+            continue
+        if s.valid_from is None or (s.valid_to or s.valid_from) < today:
+            continue
+        last = s.valid_to or s.valid_from
+        when = (f"Closed on {long_date(s.valid_from)}" if last == s.valid_from
+                else f"Closed from {long_date(s.valid_from)} to {long_date(last)}")
+        rows.append((s.valid_from, when + (f": {reason}" if reason else "")))
+    return [text for _, text in sorted(rows)]
+
+
+class Shown:
+    """A schedule value (``schedules.as_value``) read like a stored row, for the words above."""
+
+    def __init__(self, value: dict):
+        for key in FIELDS:
+            raw = value.get(key)
+            if key in ("dtstart", "until", "valid_from", "valid_to") and raw:
+                raw = date.fromisoformat(raw)
+            setattr(self, key, raw)
+
+
+def schedule_in_words(value: dict) -> str:
+    """A schedule value as the listing's page says it: "Every 2 weeks on Tuesday, 10:00 to 12:00,
+    from 6 January 2026", "Closed: Christmas (24 December 2026 to 2 January 2027)"."""
+    shown = Shown(value)
+    if is_closure(shown):
+        if not shown.valid_from:
+            return value.get("description", "Closed")
+        last = shown.valid_to or shown.valid_from
+        span = long_date(shown.valid_from) + (f" to {long_date(last)}" if last != shown.valid_from else "")
+        return f"{value.get('description', 'Closed')} ({span})"
+    return describe_schedule(shown) + (f". {value['notes']}" if value.get("notes") else "")
 
 
 def long_date(value) -> str:
@@ -73,7 +139,7 @@ def tel_href(number: str) -> str:
 FIELD_LABELS = {"url": "Website", "area_geojson": "Drawn area", "organization_id": "Organisation",
                 "minimum_age": "Youngest age", "maximum_age": "Oldest age", "address_1": "Address",
                 "resolution": "What you did", "taxonomy_id": "Category", "radius_km": "Distance",
-                "what": "What", "where": "Where", "email": "Email address"}
+                "what": "What", "where": "Where", "email": "Email address", "schedules": "Opening times"}
 
 
 def field_label(name: str) -> str:
@@ -93,9 +159,11 @@ def web_address(url: str | None) -> str | None:
 
 
 def show_value(value) -> str:
-    """A form value for people: lists joined, an empty value "(cleared)"."""
+    """A form value for people: lists joined, an empty value "(cleared)", opening times in words."""
     if value in (None, "", [], "off", False):
         return "(cleared)"
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) and "where" in v for v in value):
+        return "; ".join(schedule_in_words(v) for v in value)
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return "yes" if value in (True, "on") else str(value)

@@ -5,6 +5,7 @@ import re
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
+from assets_hub.directory import schedules
 from assets_hub.directory.models import SERVICE_STATUSES
 from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES
 
@@ -108,6 +109,9 @@ class ServiceCreateSchema(_Stripped):
     # Or a shape: a GeoJSON Polygon/MultiPolygon (object or JSON text), checked by the service layer.
     area_geojson = fields.Raw(allow_none=True)
     area_name = _text(255)
+    # Opening times and closures: HSDS schedules, each with "where" (see directory.schedules).
+    schedules = fields.List(fields.Dict(), allow_none=True,
+                            error_messages={"invalid": "Give the opening times as a list of schedules."})
 
     @pre_load
     def _lists(self, data, **_):
@@ -132,16 +136,32 @@ class ServiceCreateSchema(_Stripped):
             for f in address_fields:
                 if not data.get(f):
                     errors[f] = ["Give the first line of the address, the town and the postcode together."]
+        errors.update(_schedule_errors(data.get("schedules") or []))
         if errors:
             raise ValidationError(errors)
 
     @post_load
     def _ids_as_text(self, data, **_):
+        if data.get("schedules") is not None:
+            data["schedules"] = [schedules.as_value(str(row.get("where") or "service"), row)
+                                 for row in data["schedules"]]
         if "organization_id" in data:
             data["organization_id"] = str(data["organization_id"])
         if data.get("categories") is not None:
             data["categories"] = [str(c) for c in data["categories"]]
         return data
+
+
+def _schedule_errors(rows: list[dict]) -> dict[str, list[str]]:
+    """{"schedules.2.opens_at": ["must be a time like 09:30"]}: the importer's checks, per schedule."""
+    errors = {}
+    for i, row in enumerate(rows):
+        try:
+            schedules.check(row)
+        except schedules.ScheduleProblem as problem:
+            errors[f"schedules.{i}.{problem.field}"] = [f"Opening times: {problem.field.replace('_', ' ')} "
+                                                        f"{problem.message}."]
+    return errors
 
 
 class ServiceUpdateSchema(ServiceCreateSchema):

@@ -14,10 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from assets_hub.db import db, utcnow
+from assets_hub.directory import schedules
 from assets_hub.directory.areas import validate_geojson_area
 from assets_hub.directory.models import (Accessibility, Address, Attribute, CostOption, Language, Location,
-                                         Organization, Phone, Service, ServiceArea, ServiceAtLocation, Taxonomy,
-                                         TaxonomyTerm)
+                                         Organization, Phone, Schedule, Service, ServiceArea, ServiceAtLocation,
+                                         Taxonomy, TaxonomyTerm)
 from assets_hub.directory.records import full_service_options
 from assets_hub.directory.vocab import ACCESSIBILITY, LANGUAGES
 from assets_hub.errors import Invalid, NotFound
@@ -159,6 +160,28 @@ def _apply_related(service: Service, data: dict) -> None:
         _set_location(service, data)
     if "accessibility" in data and data["accessibility"] is not None:
         _set_accessibility(service, data["accessibility"])
+    if data.get("schedules") is not None:
+        _set_schedules(service, data["schedules"])
+
+
+def _set_schedules(service: Service, rows: list[dict]) -> None:
+    """Replace the listing's opening times (its own and those at each of its locations) with
+    ``rows`` (values from ``schedules.as_value``), if they differ."""
+    owners = {"service": service.schedules, **{sal.id: sal.schedules for sal in service.service_at_locations}}
+    for i, row in enumerate(rows):
+        if row.get("where", "service") not in owners:
+            raise Invalid("Opening times can be given for the service or one of its locations.",
+                          {f"schedules.{i}.where": ["Not one of this service's locations."]})
+    wanted = sorted((schedules.as_value(row.get("where", "service"), row) for row in rows), key=repr)
+    if wanted == sorted(schedules.values_of(service), key=repr):
+        return
+    for owned in owners.values():
+        for s in list(owned):
+            owned.remove(s)
+    db.session.flush()
+    for row in wanted:
+        cleaned = schedules.check(row)
+        owners[row["where"]].append(Schedule(**cleaned))
 
 
 def _set_accessibility(service: Service, features: list[str]) -> None:

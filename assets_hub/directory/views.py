@@ -48,6 +48,8 @@ def service(service_id):
     return flask.render_template("directory/service.html", service=svc, locations=locations,
                                  language_names=LANGUAGES, accessibility_names=ACCESSIBILITY,
                                  service_times=presenters.opening_times(svc.schedules),
+                                 closures=presenters.closures(
+                                     [*svc.schedules, *(s for sal in svc.service_at_locations for s in sal.schedules)]),
                                  visible=svc.status in services.VISIBLE_STATUSES)
 
 

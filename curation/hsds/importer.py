@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from assets_hub.db import db, insert_rows, one_of, utcnow
+from assets_hub.directory import schedules
 from assets_hub.directory.areas import validate_geojson_area
 from assets_hub.directory.models import (Accessibility, Address, Attribute, Contact, CostOption, Language, Location,
                                          Organization, Phone, Schedule, Service, ServiceArea, ServiceAtLocation,
@@ -166,17 +167,12 @@ CHILD_MODELS = (ServiceAtLocation, Phone, Schedule, ServiceArea, Language, CostO
 
 
 def _schedule(s: dict, path: str, **owner) -> dict:
-    freq = _str(s, "freq", path, 10)
-    if freq is not None and freq.upper() not in ("WEEKLY", "MONTHLY"):
-        raise RecordError(f"{path}freq", "must be WEEKLY or MONTHLY")
-    return {"id": _id(s, "id", path), **owner, "valid_from": _date(s, "valid_from", path),
-            "valid_to": _date(s, "valid_to", path), "dtstart": _date(s, "dtstart", path),
-            "until": _date(s, "until", path), "count": _num(s, "count", path, 0, 10**6, integer=True),
-            "freq": freq.upper() if freq else None, "interval": _num(s, "interval", path, 1, 1000, integer=True),
-            "byday": _str(s, "byday", path, 60), "bymonthday": _str(s, "bymonthday", path, 60),
-            "opens_at": _str(s, "opens_at", path, 8), "closes_at": _str(s, "closes_at", path, 8),
-            "description": _str(s, "description", path, 10_000), "notes": _str(s, "notes", path, 10_000),
-            "attending_type": _str(s, "attending_type", path, 10_000)}
+    # the same checks as the opening-times form (assets_hub.directory.schedules)
+    try:
+        cleaned = schedules.check(s)
+    except schedules.ScheduleProblem as problem:
+        raise RecordError(f"{path}{problem.field}", problem.message) from None
+    return {"id": _id(s, "id", path), **owner, **cleaned}
 
 
 def _phone(p: dict, path: str, **owner) -> dict:

@@ -72,6 +72,15 @@ def test_curator_forms_have_no_wcag_violations(live_server, js_page):
     js_page.goto(live_server + "/manage/services/new")
     js_page.get_by_role("button", name="Add service").click()  # every error shown at once
     assert _violations(js_page) == []
+    js_page.goto(live_server + "/search?what=befriending&where=SK4+2")
+    js_page.locator("ol.results h3 a").first.click()
+    js_page.get_by_role("link", name="Edit opening times").click()
+    assert _violations(js_page) == []
+    js_page.get_by_role("group", name="Closure 1").get_by_label("First day closed").fill("2026-12-24")
+    js_page.get_by_role("group", name="Closure 1").get_by_label(re.compile("Last day")).fill("2026-12-01")
+    js_page.get_by_role("button", name="Save opening times").click()  # the form's error state
+    assert "Closure 1" in js_page.get_by_role("alert").inner_text()
+    assert _violations(js_page) == []
 
 
 def test_account_and_admin_pages_have_no_wcag_violations(live_server, js_page):

@@ -106,3 +106,39 @@ def test_a_refused_action_is_shown_where_the_person_pressed_it(live_server, brow
     card = curator.locator("section", has_text="The meeting day has changed to Tuesday.")
     expect(card.get_by_text("Describe what you did.")).to_be_visible()
     expect(curator.get_by_text("resolution:")).to_have_count(0)
+
+
+def test_a_curator_edits_opening_times_without_javascript(live_server, browser):
+    """A curator adds a fortnightly session (first forgetting the day it met, which the form asks
+    for by name), a Christmas closure and bank holidays; the public page shows them."""
+    listing = "Edgeley Men's Shed"
+    curator = browser.new_context(java_script_enabled=False).new_page()
+    sign_in(curator, live_server, "curator@e2e.test", "curator password 1")
+    open_listing(curator, live_server, listing)
+    curator.get_by_role("link", name="Edit opening times").click()
+    expect(curator.get_by_role("heading", level=1)).to_have_text(f"Opening times: {listing}")
+    rows = curator.locator("fieldset.session")
+    empty = rows.nth(rows.count() - 2)
+    empty.get_by_role("checkbox", name="Wednesday").check()
+    empty.get_by_label("Opens").fill("13:00")
+    empty.get_by_label("Closes").fill("16:00")
+    empty.get_by_label("How often").select_option(label="Every 2 weeks")
+    curator.get_by_role("button", name="Save opening times").click()
+    alert = curator.get_by_role("alert")
+    expect(alert).to_contain_text("needs the date of one day it met")
+    alert.get_by_role("link").first.click()  # the summary's link goes to the field
+    row = curator.locator("fieldset.session", has=curator.locator("input[value='13:00']"))
+    row.get_by_label(re.compile("A day it met")).fill("2026-12-02")
+    closure = curator.get_by_role("group", name="Closure 1")
+    closure.get_by_label("First day closed").fill("2026-12-24")
+    closure.get_by_label(re.compile("Last day closed")).fill("2027-01-03")
+    closure.get_by_label(re.compile("Why")).fill("Christmas and New Year")
+    curator.get_by_label("Closed on bank holidays").check()
+    curator.get_by_role("button", name="Save opening times").click()
+    expect(curator.get_by_role("status")).to_contain_text(f"Saved the opening times of {listing}")
+
+    public = browser.new_context(java_script_enabled=False).new_page()
+    public.goto(curator.url)
+    expect(public.get_by_text("Every 2 weeks on Wednesday, 13:00 to 16:00, from 2 December 2026")).to_be_visible()
+    expect(public.get_by_text("Closed from 24 December 2026 to 3 January 2027: Christmas and New Year")).to_be_visible()
+    expect(public.get_by_text("Closed on bank holidays")).to_be_visible()
