@@ -184,6 +184,48 @@ def versions(service_id: str) -> list[VersionView]:
     return [VersionView(v, changes[v.id]) for v in rows]
 
 
+def first_state(service_id: str) -> dict | None:
+    """The listing as it was when loaded, before its first recorded change (None when its history
+    starts with its creation here, or has no versions): version 1's record with each field that
+    version changed set back to its previous value."""
+    first = db.session.scalar(select(ListingVersion).where(ListingVersion.service_id == service_id,
+                                                           ListingVersion.number == 1))
+    if first is None or first.action == "create":
+        return None
+    record = json.loads(first.snapshot)
+    for change in db.session.scalars(select(ListingChange).where(ListingChange.version_id == first.id)):
+        if not change.field_name:
+            continue
+        value = _unstore(change.previous_value, record.get(change.field_name))
+        if value is None:
+            record.pop(change.field_name, None)
+        else:
+            record[change.field_name] = value
+    return normalise(record)
+
+
+def _unstore(text: str, like):
+    """A change row's stored value back as the record held it (``like``: the field's value after)."""
+    if text == "":
+        return None
+    if isinstance(like, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def record_at(service_id: str, number: int) -> dict:
+    """The whole record of version ``number``; 0 is the listing as first loaded. Raises NotFound."""
+    if number == 0:
+        found = first_state(service_id)
+        if found is None:
+            raise NotFound("This listing's history starts when it was created here: there is no earlier state.")
+        return found
+    return json.loads(get_version(service_id, number).snapshot)
+
+
 def get_version(service_id: str, number: int) -> ListingVersion:
     found = db.session.scalar(select(ListingVersion).where(ListingVersion.service_id == service_id,
                                                            ListingVersion.number == number))

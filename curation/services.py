@@ -94,17 +94,17 @@ def restore_version(actor, service_id: str, number: int, shared: str | None = No
     require_role(actor, *CURATORS, action="restore earlier versions")
     get_service(service_id)  # NotFound for an unknown service
     scope.require_covers(actor, service_id)
-    version = history.get_version(service_id, number)
-    record = json.loads(version.snapshot)
+    record = history.record_at(service_id, number)
     beyond = shared_changes(service_id, record)
     if beyond and shared not in SHARED_CHOICES:
-        raise Conflict(f"Version {number} would also change what other listings share. Restore this listing "
+        raise Conflict(f"{'Version ' + str(number) if number else 'The listing as first loaded'} would also change what other listings share. Restore this listing "
                        "only, or restore the shared details too.",
                        {"shared": [f"It would change {line}." for line in beyond]})
     if beyond and shared == "keep":
         record = _keep_shared(service_id, record)
     before = _shared_records(service_id, record)
-    report = apply_record(record, actor, "restore", f"Restored version {number}")
+    report = apply_record(record, actor, "restore",
+                          f"Restored version {number}" if number else "Restored the listing as first loaded")
     after = _shared_records(service_id, record)
     for key, was in before.items():  # an organisation or place the restore changed: in its own change log
         history.record_shared(actor, *key, was, after.get(key, {}), "restore")

@@ -2,7 +2,6 @@
 restoring a version, claims, the review queue, suggestions and the curators' dashboard."""
 from __future__ import annotations
 
-import json
 
 import flask
 from flask_login import current_user, login_required
@@ -16,7 +15,7 @@ from assets_hub.errors import AppError, Stale
 from assets_hub.forms import errors_from, form_data, load_or_errors, shows_errors_on
 from assets_hub.roles import CURATORS, require_role
 from curation import (dashboard as board, duplicates, history, listings, opening_times, reviews, services,
-                      suggestions, workflow)
+                      readable, suggestions, workflow)
 from curation.dashboard import listing_names
 from curation.exports import services_csv_rows
 from curation.listings import FLAGS, MULTI
@@ -191,29 +190,44 @@ def edit_opening_times(service_id):
         (status or (422 if form.errors else 200))
 
 
-def _pretty(value: str) -> str:
-    """A stored field value for people: text as it is, lists and objects as indented JSON."""
-    if not value:
-        return "(empty)"
-    if value[:1] in "[{":
-        try:
-            return json.dumps(json.loads(value), indent=1, ensure_ascii=False)
-        except ValueError:
-            pass
-    return value
+def _reader(curating: bool):
+    """How the history shows a field's change: labelled, as lines, the public without a named
+    person's contact details (curators see what is stored)."""
+    def changed(field_name: str, before: str, after: str):
+        if not curating:
+            before, after = (history.withhold_personal(field_name, before),
+                             history.withhold_personal(field_name, after))
+        return readable.compare(field_name, before, after)
+    return changed
+
+
+def _curating() -> bool:
+    return current_user.is_authenticated and current_user.role in ("admin", "curator")
 
 
 @bp.get("/services/<service_id>/history")
 def service_history(service_id):
     svc = get_service(service_id)
-    curating = current_user.is_authenticated and current_user.role in ("admin", "curator")
-
-    def show(field_name: str, value: str) -> str:
-        # the public history leaves out a named person's contact details; curators see what is stored
-        return _pretty(value if curating else history.withhold_personal(field_name, value))
-    return flask.render_template("curation/history.html", service=svc, versions=history.versions(service_id),
-                                 show=show, can_restore=curating,
+    curating = _curating()
+    versions = history.versions(service_id)
+    first_loaded = bool(versions) and versions[-1].version.number == 1 and versions[-1].version.action != "create"
+    return flask.render_template("curation/history.html", service=svc, versions=versions, changed=_reader(curating),
+                                 label=readable.label, can_restore=curating, first_loaded=first_loaded,
                                  redactions=services.redactions(service_id) if curating else [])
+
+
+@bp.get("/services/<service_id>/history/<int:number>/restore")
+@login_required
+def confirm_restore(service_id, number):
+    """What restoring a version would change, field by field, before anything is changed."""
+    svc = get_service(service_id)
+    require_role(current_user, *CURATORS, action="restore earlier versions")
+    target = history.record_at(service_id, number)
+    now = history.current_state(service_id) or {}
+    rows = [(field, *readable.compare(field, old, new)) for field, old, new in history.diff(now, target)
+            if field not in ("last_modified", "assured_date")]
+    return flask.render_template("curation/restore.html", service=svc, number=number, rows=rows,
+                                 label=readable.label)
 
 
 @bp.post("/services/<service_id>/history/redact")
@@ -228,10 +242,11 @@ def redact_history(service_id):
 
 @bp.post("/services/<service_id>/history/<int:number>/restore")
 @login_required
-@shows_errors_on(lambda service_id, number: service_history(service_id))
+@shows_errors_on(lambda service_id, number: confirm_restore(service_id, number))
 def restore(service_id, number):
     changed = services.restore_version(current_user, service_id, number, flask.request.form.get("shared") or None)
-    flask.flash(f"Restored version {number}." if changed else f"Version {number} is what the listing says already.")
+    what = f"version {number}" if number else "the listing as first loaded"
+    flask.flash(f"Restored {what}." if changed else f"The listing says what {what} said already.")
     return flask.redirect(flask.url_for("curation.service_history", service_id=service_id))
 
 

@@ -138,3 +138,54 @@ def test_creating_an_organisation_is_recorded(ctx, make_user):
     assert {(r.resource_type, r.last_action_type, r.field_name, r.replacement_value) for r in rows} >= {
         ("organization", "create", "name", "Heaton Moor Knitters")}
     assert rows[0].updated_by == "Test curator (curator)"
+
+
+def test_the_history_reads_as_labels_and_lines_with_what_changed_marked(client, login_as):
+    sid = befriending_id()
+    listings.update_service(SYSTEM, sid, {"phone": "0161 555 0199", "minimum_age": 55})
+    page = client.get(f"/services/{sid}/history").text
+    assert "<th scope=\"row\">Phone numbers</th>" in page and "<th scope=\"row\">Youngest age</th>" in page
+    assert "<ins>0161 555 0199</ins> <span class=\"tag\">added</span>" in page
+    assert "<span class=\"tag\">removed</span>" in page  # the number it had before
+    assert "&#34;number&#34;" not in page and '"number"' not in page  # no stored JSON on show
+
+
+def test_the_listing_as_first_loaded_can_be_restored_after_seeing_what_changes(client, login_as):
+    sid = befriending_id()
+    listings.update_service(SYSTEM, sid, {"name": "Heatons Befrienders", "minimum_age": 60})
+    listings.update_service(SYSTEM, sid, {"name": "Heatons Befrienders Club"})
+    login_as("curator")
+    page = client.get(f"/services/{sid}/history").text
+    assert "As first loaded" in page and "Restore the listing as first loaded" in page
+    confirm = client.get(f"/services/{sid}/history/0/restore")
+    assert confirm.status_code == 200
+    text = confirm.text
+    assert "Restore the listing as first loaded of Heatons Befrienders Club?" in text
+    assert "Heatons Befrienders Club" in text and "Heatons Befriending Circle" in text and "Youngest age" in text
+    assert db.session.get(Service, sid).name == "Heatons Befrienders Club"  # looking changes nothing
+    done = client.post(f"/services/{sid}/history/0/restore", data={"csrf_token": csrf_token(client)})
+    assert done.status_code == 302
+    db.session.expire_all()
+    restored = db.session.get(Service, sid)
+    assert restored.name == "Heatons Befriending Circle" and restored.minimum_age == 50
+    assert "Restored the listing as first loaded" in client.get(f"/services/{sid}/history").text
+
+
+def test_a_listing_created_here_has_no_earlier_state(ctx, make_user):
+    from assets_hub.errors import NotFound
+    curator = make_user("curator")
+    org = db.session.scalar(select(Service.organization_id).where(Service.name == "Heatons Befriending Circle"))
+    svc = listings.create_service(curator, {"organization_id": org, "name": "Brand new", "description": "New.",
+                                            "postcode": "SK4 4AA", "address_1": "1 Road", "city": "Stockport"})
+    with pytest.raises(NotFound):
+        restore_version(curator, svc.id, 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_see_the_restore_confirmation(client, login_as, role):
+    sid = befriending_id()
+    listings.update_service(SYSTEM, sid, {"name": "Heatons Befrienders"})
+    listings.update_service(SYSTEM, sid, {"name": "Heatons Befrienders Club"})
+    login_as(role)
+    response = client.get(f"/services/{sid}/history/1/restore")
+    assert response.status_code == (200 if role in ("admin", "curator") else 403)

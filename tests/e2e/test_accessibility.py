@@ -81,6 +81,13 @@ def test_curator_forms_have_no_wcag_violations(live_server, js_page):
     js_page.get_by_role("button", name="Save opening times").click()  # the form's error state
     assert "Closure 1" in js_page.get_by_role("alert").inner_text()
     assert _violations(js_page) == []
+    js_page.get_by_role("group", name="Closure 1").get_by_label(re.compile("Last day")).fill("2026-12-26")
+    js_page.get_by_role("button", name="Save opening times").click()
+    js_page.get_by_role("link", name="History of this listing").click()  # labelled lines, old and new
+    assert _violations(js_page) == []
+    js_page.get_by_role("link", name=re.compile("Restore the listing as first loaded")).click()
+    assert "What restoring" in js_page.locator("caption").inner_text()
+    assert _violations(js_page) == []
 
 
 def test_account_and_admin_pages_have_no_wcag_violations(live_server, js_page):
