@@ -17,6 +17,7 @@ from assets_hub.geo.models import LocalAuthority, Postcode
 from assets_hub.roles import CURATORS, require_role
 from curation import scope
 from curation.duplicates import open_flags
+from curation.listings import service_form_values
 from curation.models import Claim, ListingVersion, PendingChange
 from curation.suggestions import KINDS, open_suggestions
 from curation.workflow import conflicts, proposed_name, proposed_values
@@ -94,12 +95,16 @@ def data(actor) -> dict:
     name_of = lambda sid: names.get(sid, "(removed)")  # noqa: E731
 
     # the listings that queued edits may conflict with, read together (one statement a table)
+    # (and what they say now, shown beside each proposal)
     listings = {s.id: s for s in records.load_services(
-        {c.service_id for c in changes if c.kind == "service_update" and c.base_values is not None}, full=True)}
+        {c.service_id for c in changes if c.kind == "service_update"}, full=True)}
+    now_values = {sid: service_form_values(s) for sid, s in listings.items()}
     queue = [{"change": c, "by": users.get(c.submitted_by, "(removed)"),
               "service": name_of(c.service_id) if c.service_id else proposed_name(c),
               "proposed": proposed_values(c), "fields": [f for f in c.fields.split(",") if f],
-              "conflicts": conflicts(c, listings[c.service_id]) if c.service_id in listings else {}}
+              "now": now_values.get(c.service_id),
+              "conflicts": conflicts(c, listings[c.service_id])
+              if c.service_id in listings and c.base_values is not None else {}}
              for c in changes]
     claims = [{"claim": c, "by": users.get(c.user_id, "(removed)"),
                "listing": name_of(c.service_id) if c.service_id else orgs.get(c.organization_id, "(removed)")}

@@ -158,10 +158,10 @@ def web_address(url: str | None) -> str | None:
     return None
 
 
-def show_value(value) -> str:
-    """A form value for people: lists joined, an empty value "(cleared)", opening times in words."""
+def show_value(value, empty: str = "(cleared)") -> str:
+    """A form value for people: lists joined, an empty value ``empty``, opening times in words."""
     if value in (None, "", [], "off", False):
-        return "(cleared)"
+        return empty
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) and "where" in v for v in value):
         return "; ".join(schedule_in_words(v) for v in value)
     if isinstance(value, (list, tuple)):

@@ -216,6 +216,9 @@ def test_a_providers_times_wait_for_a_curator(client, login_as, make_user, smtp)
     login_as("curator")
     queue = client.get("/curation").text
     assert "Every week on Thursday, 14:00 to 15:30" in queue
+    assert "The listing now and as proposed" in queue  # side by side: what it says now, and the proposal
+    now_cell = queue.split("The listing now and as proposed")[1].split("<td>")[1].split("</td>")[0]
+    assert "09:30 to 16:30" in now_cell and "Thursday, 14:00" not in now_cell
     workflow.approve(curator, change.id)
     db.session.flush()
     db.session.expire_all()
