@@ -6,6 +6,7 @@ Flags are written when a service is created and when an import creates services;
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from sqlalchemy import func, or_, select, text
@@ -213,3 +214,59 @@ def merge(actor, flag_id: str, keep_id: str) -> Service:
     history.record(actor, keep_id, before_keep, "merge", f"Merged “{gone.name}” ({gone_id}) into this listing")
     history.record(actor, gone_id, before_gone, "merge", f"Merged into “{keep.name}” ({keep_id})")
     return session.get(Service, keep_id)
+
+
+# ------------------------------------------------------------------ comparing a pair
+
+@dataclass
+class Side:
+    service: Service
+    label: str  # the name, told apart from the other's when both are called the same
+
+
+@dataclass
+class Comparison:
+    flag: DuplicateFlag
+    a: Side
+    b: Side
+    rows: list[tuple[str, str, str]]  # (what, the first's, the second's)
+
+
+def _facts(s: Service) -> dict[str, str]:
+    from assets_hub.directory.presenters import long_date, opening_times
+    places = []
+    for sal in s.service_at_locations:
+        loc = sal.location
+        lines = [", ".join(x for x in (a.address_1, a.city, a.postal_code) if x) for a in loc.addresses]
+        places.append(", ".join(x for x in [loc.name, *lines] if x))
+    times = [f"{day}: {t}" if day else t for sal in s.service_at_locations
+             for day, t in opening_times(sal.schedules)]
+    times += [f"{day}: {t}" if day else t for day, t in opening_times(s.schedules)]
+    return {"Organisation": s.organization.name if s.organization else "",
+            "Where": "; ".join(places), "Phone": ", ".join(p.number for p in s.phones),
+            "Website": s.url or "", "Email": s.email or "", "What it does": s.description or "",
+            "Categories": ", ".join(sorted(t.name for t in s.taxonomy_terms)),
+            "Opening times": "; ".join(times), "Status": s.status,
+            "Last reviewed": long_date(s.last_reviewed_at) if s.last_reviewed_at else "not yet",
+            "Added": long_date(s.created_at) if s.created_at else ""}
+
+
+def compare(actor, flag_id: str) -> Comparison:
+    """The two listings of a flag side by side, fact by fact. Curators and admins, in their areas."""
+    require_role(actor, *CURATORS, action="compare duplicates")
+    f = _flag(flag_id)
+    _require_pair_in_scope(actor, f)
+    a, b = db.session.get(Service, f.service_id), db.session.get(Service, f.other_id)
+    fa, fb = _facts(a), _facts(b)
+    label_a, label_b = a.name, b.name
+    if _name_key(a.name) == _name_key(b.name) or a.name.strip().lower() == b.name.strip().lower():
+        # the same name twice: tell them apart by the first fact that differs
+        for what in ("Organisation", "Where", "Phone", "Added"):
+            if fa[what] != fb[what] and fa[what] and fb[what]:
+                label_a, label_b = f"{a.name} ({fa[what]})", f"{b.name} ({fb[what]})"
+                break
+        else:
+            first = (a.created_at or utcnow()) <= (b.created_at or utcnow())
+            label_a = f"{a.name} (listed first)" if first else f"{a.name} (listed second)"
+            label_b = f"{b.name} (listed second)" if first else f"{b.name} (listed first)"
+    return Comparison(f, Side(a, label_a), Side(b, label_b), [(k, fa[k], fb[k]) for k in fa])

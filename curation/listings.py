@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from assets_hub.db import db
 from assets_hub.directory import schedules, services as directory
 from assets_hub.directory.models import Organization, Service
-from assets_hub.errors import Forbidden, Stale
+from assets_hub.errors import Conflict, Forbidden, Stale
 from assets_hub.roles import CURATORS, require_role
 from curation import duplicates, history, scope
 from curation.models import ListingChange, ListingVersion
@@ -70,9 +70,20 @@ def create_organization(actor, data: dict) -> Organization:
     return org
 
 
-def create_service(actor, data: dict, note: str | None = None) -> Service:
+class LikelyDuplicate(Conflict):
+    """A new listing looks like one already there: ``matches`` are (id, name, reasons)."""
+
+    def __init__(self, matches: list[tuple[str, str, str]]):
+        super().__init__("This looks like a listing we already have. Check it, and save again only if this is a "
+                         "different service.", {"not_duplicate": ["Check the listings below first."]})
+        self.matches = matches
+
+
+def create_service(actor, data: dict, note: str | None = None, warn_duplicates: bool = False) -> Service:
     """Add a service with its location, categories and areas. Curators and admins only, in their
-    areas. Raises Unauthorised, Forbidden, Invalid (naming the field)."""
+    areas. ``warn_duplicates``: refuse (LikelyDuplicate, naming the listings it resembles) if it
+    looks like one already there, so the person can check before saving again.
+    Raises Unauthorised, Forbidden, Invalid (naming the field), LikelyDuplicate."""
     require_role(actor, *CURATORS, action="add services")
     service = directory.new_service(data)
     # Like every other action, creating is limited to the curator's areas: judged on the listing
@@ -81,6 +92,12 @@ def create_service(actor, data: dict, note: str | None = None) -> Service:
         message = ("You can add listings only in the areas you look after. Give an address or an area "
                    "there, or ask a curator who looks after that area.")
         raise Forbidden(message, {"_form": [message]})
+    if warn_duplicates:
+        pairs = duplicates.find_for([service.id])
+        if pairs:
+            others = {(b if a == service.id else a): ", ".join(sorted(r)) for (a, b), r in pairs.items()}
+            names = dict(db.session.execute(select(Service.id, Service.name).where(Service.id.in_(others))).all())
+            raise LikelyDuplicate(sorted((sid, names.get(sid, ""), why) for sid, why in others.items()))
     history.record(actor, service.id, None, "create", note)
     duplicates.flag([service.id])
     return service

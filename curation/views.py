@@ -56,8 +56,9 @@ def new_organization():
 
 
 def _service_form(template_values: dict, errors: dict, service=None, claim=None, organizations=None,
-                  version=None, status=None):
+                  version=None, status=None, matches=()):
     return flask.render_template("directory/service_form.html", errors=errors, values=template_values,
+                                 matches=matches,
                                  service=service, claim=claim, proposing=organizations is not None,
                                  organizations=organizations if organizations is not None
                                  else directory.list_organizations(), version=version,
@@ -78,13 +79,17 @@ def new_service():
         if not organizations:
             require_role(current_user, *CURATORS, action="add services")
     errors: dict = {}
+    matches: list = []
     values: dict = {"organization_id": flask.request.args.get("organization_id", ""), "status": "active"}
     if flask.request.method == "POST":
         values = form_data(multi=MULTI)
+        different = values.pop("not_duplicate", None) == "yes"
         data, errors = load_or_errors(ServiceCreateSchema(), values)
         if data:
             try:
-                outcome = workflow.add_listing(current_user, values)
+                outcome = workflow.add_listing(current_user, values, warn_duplicates=not different)
+            except listings.LikelyDuplicate as exc:
+                errors, matches = errors_from(exc), exc.matches
             except AppError as exc:
                 errors = errors_from(exc)
             else:
@@ -93,7 +98,7 @@ def new_service():
                     return flask.redirect(flask.url_for("curation.my_listings"))
                 flask.flash(f"Added {outcome.service.name}.")
                 return flask.redirect(flask.url_for("directory.service", service_id=outcome.service.id))
-    return _service_form(values, errors, organizations=organizations)
+    return _service_form(values, errors, organizations=organizations, matches=matches)
 
 
 def _version_field() -> int | None:
@@ -385,9 +390,16 @@ def services_csv():
     return response
 
 
+@bp.get("/curation/duplicates/<flag_id>")
+@login_required
+def compare_duplicates(flag_id):
+    pair = duplicates.compare(current_user, flag_id)
+    return flask.render_template("curation/compare.html", pair=pair)
+
+
 @bp.post("/curation/duplicates/<flag_id>")
 @login_required
-@shows_errors_on(lambda **_: dashboard())
+@shows_errors_on(lambda flag_id: compare_duplicates(flag_id))
 def decide_duplicate(flag_id):
     keep = flask.request.form.get("keep", "")
     if keep == "dismiss":

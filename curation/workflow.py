@@ -174,11 +174,13 @@ def edit_listing(actor, service_id: str, values: dict, based_on: int | None = No
     return Outcome(False, directory.get_service(service_id), result)
 
 
-def add_listing(actor, values: dict) -> Outcome:
-    """Someone adds a service: a curator's is published; a provider's for an organisation they
-    look after waits for a curator."""
+def add_listing(actor, values: dict, warn_duplicates: bool = False) -> Outcome:
+    """Someone adds a service: a curator's is published (``warn_duplicates``: not if it looks like
+    a listing already there, see ``listings.create_service``); a provider's for an organisation
+    they look after waits for a curator."""
     if has_role(actor, *CURATORS):
-        return Outcome(True, listings.create_service(actor, _load(ServiceCreateSchema(), values)))
+        return Outcome(True, listings.create_service(actor, _load(ServiceCreateSchema(), values),
+                                                     warn_duplicates=warn_duplicates))
     return Outcome(False, None, propose_new_service(actor, values))
 
 

@@ -90,6 +90,26 @@ def test_curator_forms_have_no_wcag_violations(live_server, js_page):
     assert _violations(js_page) == []
 
 
+def test_near_duplicate_warning_and_comparison_have_no_wcag_violations(live_server, js_page):
+    sign_in(js_page, live_server, "curator@e2e.test", "curator password 1")
+    js_page.goto(live_server + "/manage/services/new")
+    js_page.get_by_label("Organisation").select_option(index=1)
+    js_page.get_by_label("Service name").fill("Edgeley Men's Shed")
+    js_page.get_by_label("What the service does").fill("A copy, to see the warning.")
+    js_page.get_by_label("Address line 1").fill("Rear of 4 Castle Street")
+    js_page.get_by_label("Town or city").fill("Stockport")
+    js_page.get_by_label("Postcode").fill("SK3 0AB")
+    js_page.get_by_role("button", name="Add service").click()
+    assert js_page.get_by_text("Is it one of these?").count() == 1  # the warning, before anything is saved
+    assert _violations(js_page) == []
+    js_page.get_by_label("This is a different service: add it anyway").check()
+    js_page.get_by_role("button", name="Add service").click()
+    js_page.goto(live_server + "/curation")
+    js_page.get_by_role("link", name=re.compile("Compare them side by side")).first.click()
+    assert "Are these the same service?" in js_page.locator("h1").inner_text()
+    assert _violations(js_page) == []
+
+
 def test_account_and_admin_pages_have_no_wcag_violations(live_server, js_page):
     js_page.goto(live_server + "/login")
     js_page.get_by_label("Email address").fill("admin@e2e.test")

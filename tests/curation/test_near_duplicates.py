@@ -1,0 +1,95 @@
+"""Adding a listing that looks like one already there warns before saving (nothing is saved until
+the person says it is different); possible duplicates are compared side by side, the two told apart."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from assets_hub.db import db
+from assets_hub.directory.models import Service
+from curation import listings
+from curation.models import DuplicateFlag
+from tests.conftest import csrf_token
+
+NAME = "Heatons Befriending Circle"
+
+
+def existing() -> Service:
+    return db.session.scalar(select(Service).where(Service.name == NAME))
+
+
+def copy_of(client, svc: Service, **more) -> dict:
+    loc = svc.service_at_locations[0].location
+    address = loc.addresses[0]
+    return {"organization_id": svc.organization_id, "name": "Heatons Befriending Circle", "description": "Again.",
+            "address_1": address.address_1, "city": address.city, "postcode": address.postal_code,
+            "status": "active", "csrf_token": csrf_token(client), **more}
+
+
+def count(name: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(Service).where(Service.name == name))
+
+
+def test_a_near_duplicate_warns_and_saves_nothing_until_the_person_says_it_differs(client, login_as):
+    login_as("curator")
+    svc = existing()
+    warned = client.post("/manage/services/new", data=copy_of(client, svc))
+    assert warned.status_code == 422
+    assert "Is it one of these?" in warned.text and f"/services/{svc.id}" in warned.text
+    assert "similar name close by" in warned.text and "Nothing has been saved yet" in warned.text
+    assert count(NAME) == 1
+    assert 'value="Again."' in warned.text or ">Again.</textarea>" in warned.text  # what was typed stays
+    saved = client.post("/manage/services/new", data=copy_of(client, svc, not_duplicate="yes"))
+    assert saved.status_code == 302
+    assert count(NAME) == 2
+    # and it is flagged for the curators to compare
+    assert db.session.scalar(select(func.count()).select_from(DuplicateFlag).where(
+        (DuplicateFlag.service_id == svc.id) | (DuplicateFlag.other_id == svc.id))) >= 1
+
+
+def test_a_different_service_is_saved_without_a_warning(client, login_as):
+    login_as("curator")
+    svc = existing()
+    response = client.post("/manage/services/new", data=copy_of(client, svc, name="Reddish Chess Club"))
+    assert response.status_code == 302
+
+
+def test_duplicates_are_compared_side_by_side_with_the_two_told_apart(client, login_as, make_user):
+    curator = make_user("curator")
+    svc = existing()
+    loc = svc.service_at_locations[0].location
+    twin = listings.create_service(curator, {
+        "organization_id": svc.organization_id, "name": NAME, "description": "A second copy.",
+        "address_1": loc.addresses[0].address_1, "city": loc.addresses[0].city,
+        "postcode": loc.addresses[0].postal_code, "phone": "0161 555 0100"})
+    db.session.flush()
+    flag = db.session.scalar(select(DuplicateFlag).where(
+        ((DuplicateFlag.service_id == svc.id) & (DuplicateFlag.other_id == twin.id))
+        | ((DuplicateFlag.service_id == twin.id) & (DuplicateFlag.other_id == svc.id))))
+    login_as("curator")
+    board = client.get("/curation").text
+    assert f"/curation/duplicates/{flag.id}" in board
+    page = client.get(f"/curation/duplicates/{flag.id}")
+    assert page.status_code == 200
+    text = page.text
+    assert "A second copy." in text and svc.description[:40] in text  # both, side by side
+    assert "0161 555 0100" in text
+    # the same name twice: each is told apart by what differs
+    assert f"Merge, keeping “{NAME} (" in text  # the name, and what tells this one apart
+    keep_other = text.split("Merge, keeping")[1:]
+    assert len(keep_other) == 2 and keep_other[0].split("”")[0] != keep_other[1].split("”")[0]
+    assert "Merge, keeping" in text
+
+
+def test_only_curators_compare_duplicates(client, login_as, make_user):
+    curator = make_user("curator")
+    svc = existing()
+    loc = svc.service_at_locations[0].location
+    listings.create_service(curator, {
+        "organization_id": svc.organization_id, "name": NAME, "description": "x",
+        "address_1": loc.addresses[0].address_1, "city": loc.addresses[0].city,
+        "postcode": loc.addresses[0].postal_code})
+    db.session.flush()
+    flag = db.session.scalar(select(DuplicateFlag).where(DuplicateFlag.status == "open").limit(1))
+    for role in ("provider", "link_worker", "member"):
+        login_as(role)
+        assert client.get(f"/curation/duplicates/{flag.id}").status_code == 403
