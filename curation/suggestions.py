@@ -77,6 +77,29 @@ def open_suggestions(limit: int = 100) -> list[Suggestion]:
                                    .order_by(Suggestion.created_at).limit(limit)))
 
 
+def get_new_service_suggestion(actor, suggestion_id: str) -> Suggestion:
+    """An open "suggest a service", for a curator to turn into a listing. Raises NotFound, Conflict."""
+    require_role(actor, *CURATORS, action="add suggested services")
+    suggestion = db.session.get(Suggestion, suggestion_id) if is_uuid(suggestion_id) else None
+    if suggestion is None or suggestion.kind != "new_service":
+        raise NotFound("There is no such suggestion of a new service.")
+    if suggestion.status == "resolved":
+        raise Conflict("This suggestion was resolved already.")
+    return suggestion
+
+
+def suggested_values(suggestion: Suggestion) -> dict:
+    """The add form's first values from a suggestion: its name, and what the person said."""
+    name, _, rest = suggestion.details.partition("\n\n")
+    return {"name": name.strip(), "description": rest.strip()}
+
+
+def listing_added(actor, suggestion_id: str, service) -> Suggestion:
+    """The suggestion became ``service``: resolve it, and tell the person (after the commit)."""
+    get_new_service_suggestion(actor, suggestion_id)
+    return resolve(actor, suggestion_id, f"We added it to the directory as “{service.name}”. Thank you.")
+
+
 def resolve(actor, suggestion_id: str, resolution: str) -> Suggestion:
     """Close a suggestion saying what was done; the reporter is emailed. Curators and admins."""
     require_role(actor, *CURATORS, action="resolve suggestions")

@@ -56,9 +56,9 @@ def new_organization():
 
 
 def _service_form(template_values: dict, errors: dict, service=None, claim=None, organizations=None,
-                  version=None, status=None, matches=()):
+                  version=None, status=None, matches=(), suggestion=None):
     return flask.render_template("directory/service_form.html", errors=errors, values=template_values,
-                                 matches=matches,
+                                 matches=matches, suggestion=suggestion,
                                  service=service, claim=claim, proposing=organizations is not None,
                                  organizations=organizations if organizations is not None
                                  else directory.list_organizations(), version=version,
@@ -81,13 +81,20 @@ def new_service():
     errors: dict = {}
     matches: list = []
     values: dict = {"organization_id": flask.request.args.get("organization_id", ""), "status": "active"}
+    suggestion = None
+    if flask.request.values.get("suggestion"):  # a "suggest a service" becoming a listing in one step
+        suggestion = suggestions.get_new_service_suggestion(current_user, flask.request.values["suggestion"])
+        values.update(suggestions.suggested_values(suggestion))
     if flask.request.method == "POST":
         values = form_data(multi=MULTI)
+        values.pop("suggestion", None)
         different = values.pop("not_duplicate", None) == "yes"
         data, errors = load_or_errors(ServiceCreateSchema(), values)
         if data:
             try:
                 outcome = workflow.add_listing(current_user, values, warn_duplicates=not different)
+                if suggestion is not None:
+                    suggestions.listing_added(current_user, suggestion.id, outcome.service)
             except listings.LikelyDuplicate as exc:
                 errors, matches = errors_from(exc), exc.matches
             except AppError as exc:
@@ -98,7 +105,7 @@ def new_service():
                     return flask.redirect(flask.url_for("curation.my_listings"))
                 flask.flash(f"Added {outcome.service.name}.")
                 return flask.redirect(flask.url_for("directory.service", service_id=outcome.service.id))
-    return _service_form(values, errors, organizations=organizations, matches=matches)
+    return _service_form(values, errors, organizations=organizations, matches=matches, suggestion=suggestion)
 
 
 def _version_field() -> int | None:

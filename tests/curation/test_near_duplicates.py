@@ -93,3 +93,37 @@ def test_only_curators_compare_duplicates(client, login_as, make_user):
     for role in ("provider", "link_worker", "member"):
         login_as(role)
         assert client.get(f"/curation/duplicates/{flag.id}").status_code == 403
+
+
+def test_a_suggested_service_becomes_a_listing_in_one_step(client, login_as, smtp):
+    from curation import suggestions
+    from curation.models import Suggestion
+    s = suggestions.suggest_service(None, "Knit and Natter Heaton Chapel", "Tuesdays 2pm at the library, free.",
+                                    "knitter@example.org")
+    db.session.flush()
+    login_as("curator")
+    board = client.get("/curation").text
+    assert f"/manage/services/new?suggestion={s.id}" in board
+    form = client.get(f"/manage/services/new?suggestion={s.id}").text
+    assert 'value="Knit and Natter Heaton Chapel"' in form and "Tuesdays 2pm at the library, free." in form
+    org = existing().organization_id
+    saved = client.post("/manage/services/new", data={
+        "suggestion": s.id, "organization_id": org, "name": "Knit and Natter Heaton Chapel",
+        "description": "Knitting group, Tuesdays 2pm.", "address_1": "1 Wellington Road North",
+        "city": "Stockport", "postcode": "SK4 4AA", "status": "active", "csrf_token": csrf_token(client)})
+    assert saved.status_code == 302, saved.text
+    db.session.expire_all()
+    done = db.session.get(Suggestion, s.id)
+    assert done.status == "resolved" and "Knit and Natter Heaton Chapel" in done.resolution
+    assert count("Knit and Natter Heaton Chapel") == 1
+    # the same suggestion cannot be added twice
+    again = client.get(f"/manage/services/new?suggestion={s.id}")
+    assert again.status_code == 409
+
+
+def test_only_curators_turn_suggestions_into_listings(client, login_as):
+    from curation import suggestions
+    s = suggestions.suggest_service(None, "Something", "Details.", "x@example.org")
+    db.session.flush()
+    login_as("provider")
+    assert client.get(f"/manage/services/new?suggestion={s.id}").status_code == 403
