@@ -83,6 +83,7 @@ class Claim(Base):
     is_lead: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     trusted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    evidence: Mapped[str | None] = mapped_column(Text)  # how a curator can check the connection
     reason: Mapped[str | None] = mapped_column(Text)
     decided_by: Mapped[str | None] = mapped_column(String(254))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

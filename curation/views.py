@@ -30,7 +30,10 @@ def _listing_claim():
         if workflow.active_claim(current_user, service) is not None:
             return "holder"
         return "waiting" if workflow.claim_waiting(current_user, service) else None
-    return {"listing_claim": listing_claim}
+    def organization_claim(org) -> str | None:
+        """The same for an organisation's page."""
+        return workflow.organization_claim_state(current_user, org.id)
+    return {"listing_claim": listing_claim, "organization_claim": organization_claim}
 
 
 # ------------------------------------------------------------------ the forms that add and change listings
@@ -278,9 +281,22 @@ def confirm(service_id):
 @login_required
 @shows_errors_on("directory.service")
 def claim_service(service_id):
-    workflow.request_claim(current_user, service_id=service_id, message=flask.request.form.get("message", ""))
+    form = flask.request.form
+    workflow.request_claim(current_user, service_id=service_id, message=form.get("message", ""),
+                           evidence=form.get("evidence", ""), require_message="message" in form)
     flask.flash("Thank you. A curator will check your claim and email you.")
     return flask.redirect(flask.url_for("directory.service", service_id=service_id))
+
+
+@bp.post("/organizations/<org_id>/claim")
+@login_required
+@shows_errors_on("directory.organization")
+def claim_organization(org_id):
+    form = flask.request.form
+    workflow.request_claim(current_user, organization_id=org_id, message=form.get("message", ""),
+                           evidence=form.get("evidence", ""), require_message=True)
+    flask.flash("Thank you. A curator will check your claim and email you.")
+    return flask.redirect(flask.url_for("directory.organization", org_id=org_id))
 
 
 @bp.get("/my/listings")

@@ -26,8 +26,10 @@ CLAIMANTS = ("provider",)
 # ------------------------------------------------------------------ claims
 
 def request_claim(actor, *, service_id: str | None = None, organization_id: str | None = None,
-                  message: str = "") -> Claim:
-    """A provider asks to look after a listing. Raises Conflict if they already asked or hold it."""
+                  message: str = "", evidence: str = "", require_message: bool = False) -> Claim:
+    """A provider asks to look after a listing (a service, or an organisation and so all its
+    services), saying how they are connected (``message``) and how a curator can check
+    (``evidence``). Raises Conflict if they already asked or hold it."""
     require_role(actor, *CLAIMANTS, action="claim listings")
     if bool(service_id) == bool(organization_id):
         raise Invalid("Claim either a service or an organisation.", {"listing": ["Choose one listing."]})
@@ -35,16 +37,22 @@ def request_claim(actor, *, service_id: str | None = None, organization_id: str 
         directory.get_service(service_id)
     else:
         directory.get_organization(organization_id)
-    message = (message or "").strip()
+    message, evidence = (message or "").strip(), (evidence or "").strip()
     if len(message) > 2000:
         raise Invalid("Keep the message under 2,000 characters.", {"message": ["Too long."]})
+    if len(evidence) > 2000:
+        raise Invalid("Keep how we can check under 2,000 characters.", {"evidence": ["Too long."]})
     existing = db.session.scalar(select(Claim).where(
         Claim.user_id == actor.id, Claim.status.in_(("requested", "confirmed")),
         Claim.service_id == service_id if service_id else Claim.organization_id == organization_id))
     if existing is not None:
         raise Conflict("You have already claimed this listing." if existing.status == "confirmed"
                        else "Your claim is waiting for a curator.")
-    claim = Claim(user_id=actor.id, service_id=service_id, organization_id=organization_id, message=message)
+    if require_message and not message:  # (the claim forms ask; older API clients may not say)
+        raise Invalid("Tell us how you are connected to it, so a curator can check.",
+                      {"message": ["Say how you are connected to it."]})
+    claim = Claim(user_id=actor.id, service_id=service_id, organization_id=organization_id, message=message,
+                  evidence=evidence or None)
     db.session.add(claim)
     db.session.flush()
     return claim
@@ -143,6 +151,15 @@ def claim_waiting(actor, service: Service) -> bool:
         return False
     return db.session.scalar(select(Claim.id).where(
         Claim.user_id == actor.id, Claim.status == "requested", Claim.service_id == service.id).limit(1)) is not None
+
+
+def organization_claim_state(actor, org_id: str) -> str | None:
+    """"holder" (a confirmed claim on the organisation), "waiting" (asked) or None."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "id", None):
+        return None
+    statuses = set(db.session.scalars(select(Claim.status).where(
+        Claim.user_id == actor.id, Claim.organization_id == org_id, Claim.status.in_(("requested", "confirmed")))))
+    return "holder" if "confirmed" in statuses else "waiting" if statuses else None
 
 
 def claimant_emails(service: Service) -> list[str]:

@@ -155,3 +155,15 @@ def test_a_stale_save_is_refused_readably_and_accessibly(live_server, browser, j
     assert "Saved" in js_page.get_by_role("status").inner_text()
     assert js_page.get_by_role("heading", level=1).inner_text() == "Stockport Carers Hub"
     other.context.close()
+
+
+def test_claim_forms_have_no_wcag_violations(live_server, js_page):
+    sign_in(js_page, live_server, "provider@e2e.test", "provider password 1")
+    js_page.goto(live_server + "/search?what=stroke&where=Edinburgh")
+    js_page.locator("ol.results h3 a").first.click()
+    assert _violations(js_page) == []                                   # the service page's claim form
+    if js_page.get_by_role("button", name="Claim this listing").count():
+        js_page.get_by_role("button", name="Claim this listing").click()  # its error state
+        assert _violations(js_page) == []
+    js_page.locator("p.meta a").first.click()                          # the organisation's page
+    assert _violations(js_page) == []

@@ -29,6 +29,10 @@ def test_provider_claims_and_edits_curator_approves_public_sees_change_and_histo
     # the provider claims the listing
     sign_in(provider, live_server, "provider@e2e.test", "provider password 1")
     open_listing(provider, live_server, listing)
+    provider.get_by_role("button", name="Claim this listing").click()  # without saying how: asked to
+    expect(provider.get_by_role("alert")).to_contain_text("Tell us how you are connected to it")
+    provider.get_by_label("How are you connected to this service?").fill("I lead the Thursday walks.")
+    provider.get_by_label(re.compile("How can we check")).fill("https://example.org/walks/team")
     provider.get_by_role("button", name="Claim this listing").click()
     expect(provider.get_by_role("status")).to_contain_text("A curator will check your claim")
 
@@ -36,6 +40,8 @@ def test_provider_claims_and_edits_curator_approves_public_sees_change_and_histo
     sign_in(curator, live_server, "curator@e2e.test", "curator password 1")
     curator.get_by_role("link", name="Curation").click()
     claim = curator.locator("section", has_text=f"claims {listing}")
+    expect(claim).to_contain_text("They said: I lead the Thursday walks.")
+    expect(claim).to_contain_text("How to check: https://example.org/walks/team")
     claim.get_by_label("Confirm").check()
     claim.get_by_role("button", name="Decide").click()
     expect(curator.get_by_role("status")).to_contain_text("Claim confirmed")
@@ -66,7 +72,7 @@ def test_provider_claims_and_edits_curator_approves_public_sees_change_and_histo
     latest = public.locator("li", has=public.get_by_role("heading", name=re.compile("Version 1")))
     expect(latest).to_contain_text("approved by E2E Curator (curator)")
     expect(latest.get_by_role("row")).to_have_count(2)  # header + the one field that changed
-    expect(latest.get_by_role("row", name=re.compile("^description"))).to_contain_text("Now with a step-free route.")
+    expect(latest.get_by_role("row", name=re.compile("^What the service does"))).to_contain_text("Now with a step-free route.")
 
 
 def test_a_refused_action_is_shown_where_the_person_pressed_it(live_server, browser):
@@ -79,9 +85,11 @@ def test_a_refused_action_is_shown_where_the_person_pressed_it(live_server, brow
     sign_in(first, live_server, "provider@e2e.test", "provider password 1")
     open_listing(first, live_server, listing)
     second.goto(first.url)                       # the same listing in a second tab
+    first.get_by_label("How are you connected to this service?").fill("I run it.")
     first.get_by_role("button", name="Claim this listing").click()
     expect(first.get_by_text("waiting for a curator")).to_be_visible()
     expect(first.get_by_role("button", name="Claim this listing")).to_have_count(0)
+    second.get_by_label("How are you connected to this service?").fill("I run it.")
     second.get_by_role("button", name="Claim this listing").click()
     expect(second.get_by_role("heading", level=1)).to_have_text(listing)
     expect(second.get_by_role("alert")).to_contain_text("Your claim is waiting for a curator.")
