@@ -149,6 +149,29 @@ def record_shared(actor, resource_type: str, resource_id: str, before: dict, aft
     return len(rows)
 
 
+@dataclass
+class Entry:
+    """One change to a shared record (an organisation): when, who, what kind, which fields."""
+    when: object
+    who: str
+    action: str
+    changes: list[ListingChange]
+
+
+def organization_entries(org_id: str) -> list[Entry]:
+    """An organisation's change log, newest first, its rows grouped by the change they belong to."""
+    rows = db.session.scalars(select(ListingChange).where(ListingChange.resource_type == "organization",
+                                                          ListingChange.resource_id == org_id)
+                              .order_by(ListingChange.last_action_date.desc(), ListingChange.field_name))
+    out: list[Entry] = []
+    for row in rows:
+        if out and out[-1].when == row.last_action_date and out[-1].who == row.updated_by:
+            out[-1].changes.append(row)
+        else:
+            out.append(Entry(row.last_action_date, row.updated_by, row.last_action_type, [row]))
+    return out
+
+
 def current_state(service_id: str) -> dict | None:
     """What the service is now: its latest version, or (no history yet) built from the tables."""
     found = latest_snapshots([service_id])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from assets_hub.db import db
-from assets_hub.directory import schedules, services as directory
+from assets_hub.directory import records, schedules, services as directory
 from assets_hub.directory.models import Organization, Service
 from assets_hub.errors import Conflict, Forbidden, Stale
 from assets_hub.roles import CURATORS, require_role
@@ -77,6 +77,44 @@ class LikelyDuplicate(Conflict):
         super().__init__("This looks like a listing we already have. Check it, and save again only if this is a "
                          "different service.", {"not_duplicate": ["Check the listings below first."]})
         self.matches = matches
+
+
+ORG_EDITABLE = ("name", "description", "email", "website", "legal_status", "phone")
+
+
+def organization_state(org: Organization) -> dict:
+    """An organisation as its edit form and its change log compare it."""
+    brief = {k: v for k, v in records.organization_brief(org).items() if k in ORG_EDITABLE}
+    brief["phone"] = org.phones[0].number if org.phones else None
+    return {k: brief.get(k) for k in ORG_EDITABLE}
+
+
+def organization_stamp(org: Organization) -> str:
+    """What the edit form carries to know whether someone saved a change since it was opened."""
+    import hashlib
+    import json
+    return hashlib.sha256(json.dumps(organization_state(org), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def update_organization(actor, org_id: str, data: dict, based_on: str | None = None) -> Organization:
+    """Change an organisation's own details (name, description, contact details, legal status).
+    Curators and admins, where one of its listings is in their areas. ``based_on``: the stamp
+    the form was opened at (someone saved since: Stale, naming what they changed). Every changed
+    field goes into the organisation's change log with its old and new value.
+    Raises Unauthorised, Forbidden, NotFound, Stale."""
+    require_role(actor, *CURATORS, action="change organisations")
+    org = directory.get_organization(org_id)
+    scope.require_covers_organization(actor, org.id)
+    before = organization_state(org)
+    if based_on is not None and based_on != organization_stamp(org):
+        raise Stale("Someone changed this organisation after you opened it, so your changes were not saved. "
+                    "Check what it says now, then save again.", organization_stamp(org),
+                    [f"{field.replace('_', ' ')}: now “{value or ''}”" for field, value in before.items()
+                     if data.get(field) != value and field in data])
+    directory.change_organization(org, data)
+    history.record_shared(actor, "organization", org.id, history.normalise(before),
+                          history.normalise(organization_state(org)), "update")
+    return org
 
 
 def create_service(actor, data: dict, note: str | None = None, warn_duplicates: bool = False) -> Service:

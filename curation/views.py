@@ -58,6 +58,50 @@ def new_organization():
         (422 if errors else 200)
 
 
+@bp.route("/manage/organizations/<org_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_organization(org_id):
+    """Curators change an organisation's own details; each change goes into its change log. The
+    form carries a stamp of what it showed: a save over someone else's change is refused."""
+    org = directory.get_organization(org_id)
+    require_role(current_user, *CURATORS, action="change organisations")
+    errors: dict = {}
+    stamp = listings.organization_stamp(org)
+    status = None
+    if flask.request.method == "POST":
+        values = form_data()
+        based_on = values.pop("stamp", None)
+        for name in ("description", "email", "website", "legal_status", "phone"):
+            values.setdefault(name, None)  # an emptied field means "clear it"
+        data, errors = load_or_errors(OrganizationCreateSchema(), values)
+        if data:
+            try:
+                listings.update_organization(current_user, org_id, data, based_on=based_on)
+            except Stale as exc:
+                errors = {"_form": [exc.message], "_changes": [f"It says now: {c}" for c in exc.changes]}
+                stamp, status = exc.current, exc.status
+            except AppError as exc:
+                errors = errors_from(exc)
+            else:
+                flask.flash(f"Saved {org.name}.")
+                return flask.redirect(flask.url_for("directory.organization", org_id=org_id))
+        if status is None:
+            stamp = based_on or stamp
+    else:
+        values = {k: v for k, v in listings.organization_state(org).items() if v is not None}
+    return flask.render_template("directory/organization_form.html", errors=errors, values=values, org=org,
+                                 stamp=stamp), (status or (422 if errors else 200))
+
+
+@bp.get("/organizations/<org_id>/history")
+def organization_history(org_id):
+    """An organisation's own change log: who changed what, when, old and new side by side."""
+    org = directory.get_organization(org_id)
+    return flask.render_template("curation/organization_history.html", org=org,
+                                 entries=history.organization_entries(org.id), changed=_reader(_curating()),
+                                 label=readable.label)
+
+
 def _service_form(template_values: dict, errors: dict, service=None, claim=None, organizations=None,
                   version=None, status=None, matches=(), suggestion=None):
     return flask.render_template("directory/service_form.html", errors=errors, values=template_values,

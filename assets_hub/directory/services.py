@@ -52,6 +52,20 @@ def new_organization(data: dict) -> Organization:
     return org
 
 
+def change_organization(org: Organization, data: dict) -> None:
+    """Change the organisation's fields present in ``data`` (validated), and its first phone."""
+    for f in ("name", "description", "email", "website", "legal_status"):
+        if f in data:
+            setattr(org, f, data[f] if f != "description" else (data[f] or ""))
+    if "phone" in data and [p.number for p in org.phones][:1] != ([data["phone"]] if data["phone"] else []):
+        for phone in list(org.phones):
+            db.session.delete(phone)
+        if data["phone"]:
+            db.session.add(Phone(organization_id=org.id, number=data["phone"]))
+    db.session.flush()
+    db.session.refresh(org)
+
+
 def get_organization(org_id: str) -> Organization:
     """An organisation with its services. Raises NotFound."""
     if not is_uuid(org_id):

@@ -167,3 +167,26 @@ def test_claim_forms_have_no_wcag_violations(live_server, js_page):
         assert _violations(js_page) == []
     js_page.locator("p.meta a").first.click()                          # the organisation's page
     assert _violations(js_page) == []
+
+
+def test_organisation_form_and_history_have_no_wcag_violations(live_server, js_page):
+    sign_in(js_page, live_server, "curator@e2e.test", "curator password 1")
+    js_page.goto(live_server + "/search?what=befriending&where=SK4+2")
+    js_page.locator("ol.results h3 a").first.click()
+    js_page.locator("p.meta a").first.click()
+    js_page.get_by_role("link", name="Edit this organisation").click()
+    assert _violations(js_page) == []
+    name = js_page.get_by_label("Organisation name")
+    kept = name.input_value()
+    name.fill("")
+    js_page.get_by_role("button", name="Save changes").click()       # its error state
+    assert _violations(js_page) == []
+    js_page.get_by_label("Organisation name").fill(kept + " (renamed)")
+    js_page.get_by_role("button", name="Save changes").click()
+    js_page.get_by_role("link", name="History of this organisation").click()
+    assert "(renamed)" in js_page.locator("table").first.inner_text()
+    assert _violations(js_page) == []
+    js_page.get_by_role("link", name=re.compile("^Back to")).click()   # and back as it was, for other tests
+    js_page.get_by_role("link", name="Edit this organisation").click()
+    js_page.get_by_label("Organisation name").fill(kept)
+    js_page.get_by_role("button", name="Save changes").click()
