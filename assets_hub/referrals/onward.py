@@ -11,7 +11,9 @@ from sqlalchemy import select
 from assets_hub import mail
 from assets_hub.accounts.models import User
 from assets_hub.db import aware, db, utcnow
-from assets_hub.directory.services import get_service
+from assets_hub.lists import services as lists
+from assets_hub.directory.models import Service
+from assets_hub.directory.services import VISIBLE_STATUSES, get_service
 from assets_hub.errors import Invalid, NotFound
 from assets_hub.ids import is_uuid
 from assets_hub.referrals import access
@@ -59,6 +61,35 @@ def send_onward(actor, referral_id: str, values: dict) -> OnwardReferral:
     db.session.add(onward)
     db.session.flush()
     return onward
+
+
+def signpost_list(actor, referral_id: str, list_id: str) -> tuple[int, list[str]]:
+    """Signpost the person to every service on one of the link worker's saved lists, in its order,
+    each with the list's note for it. Services the person was signposted or referred to already,
+    and any since withdrawn from the directory, are left out (named in what it returns).
+    Returns (how many signposts, the names left out). Raises NotFound for another person's list."""
+    referral = _working(actor, referral_id, "signpost to a saved list")
+    _open(referral)
+    saved = lists.get_list(lists.Keeper(user=actor), list_id)
+    had = set(db.session.scalars(select(OnwardReferral.service_id).where(OnwardReferral.referral_id == referral.id)))
+    made, skipped = 0, []
+    for item in sorted(saved.items, key=lambda i: i.position):
+        service = db.session.get(Service, item.service_id)
+        if service is None or service.status not in VISIBLE_STATUSES or service.id in had:
+            skipped.append(service.name if service is not None else "a removed service")
+            continue
+        db.session.add(OnwardReferral(referral_id=referral.id, service_id=service.id, service_name=service.name[:300],
+                                      kind="signpost", message=(item.note or "").strip(), sent_by=actor.id,
+                                      sent_at=utcnow(), status="signposted"))
+        had.add(service.id)
+        made += 1
+    if not made:
+        msg = "Every service on that list is already in this record (or no longer listed): nothing was added."
+        raise Invalid(msg, {"list_id": [msg]})
+    _event(referral, actor, "signposted", f"Signposted to {made} service{'s' if made != 1 else ''} "
+                                          f"from the list “{saved.name}”.")
+    db.session.flush()
+    return made, skipped
 
 
 # ------------------------------------------------------------------ the provider's side

@@ -17,6 +17,7 @@ from assets_hub.directory.services import category_choices
 from assets_hub.errors import AppError, Invalid
 from assets_hub import forms, periods
 from assets_hub.forms import errors_from, form_data, shows_errors_on
+from assets_hub.lists.services import Keeper, lists_of
 from assets_hub.referrals import access, onward, outcomes, person_data, reports, services, teams
 from assets_hub.referrals.schemas import ReferralInSchema, SelfReferralSchema, nested_from_form
 from assets_hub.referrals.vocab import (CLOSED_REASONS, CONTACT_METHODS, CONTACT_OUTCOMES, MEASURES, NEEDS,
@@ -216,6 +217,7 @@ def record(referral_id):
                                      **VOCAB)
     data = services.record(current_user, referral_id)
     return flask.render_template("referrals/record.html", **data, today=date.today(), **VOCAB,
+                                 saved_lists=lists_of(Keeper(user=current_user)),
                                  series=outcomes.series_for(referral_id), measures_on=outcomes.enabled_measures(),
                                  gp_code=services.gp_code(data["referral"]))
 
@@ -344,6 +346,17 @@ def send_onward(referral_id):
     sent_ = onward.send_onward(current_user, referral_id, values)
     return _back(referral_id, (f"Signposted to {sent_.service_name}." if sent_.kind == "signpost"
                                else f"Referred to {sent_.service_name}: its provider has been told."))
+
+
+@bp.post("/referrals/<referral_id>/onward/list")
+@login_required
+@shows_errors_on("referrals.record")
+def signpost_list(referral_id):
+    made, skipped = onward.signpost_list(current_user, referral_id, flask.request.form.get("list_id", ""))
+    message = f"Signposted to {made} service{'s' if made != 1 else ''} from the list."
+    if skipped:
+        message += f" Left out (already in the record, or no longer listed): {', '.join(skipped)}."
+    return _back(referral_id, message)
 
 
 @bp.get("/referrals/<referral_id>/agreed")

@@ -137,3 +137,41 @@ def test_reminded_then_expired_the_link_worker_is_told_and_running_twice_changes
     with pytest.raises(Invalid):
         onward.answer(provider, item.id, "accepted")
 
+
+
+def test_a_link_worker_signposts_a_person_to_a_saved_list(client, make_referral, worker, provided, sign_in):
+    from assets_hub.lists.services import Keeper, create_list, save, set_note
+    service, _, lonely = provided
+    referral = make_referral()
+    services.take_on(worker, referral.id)
+    mine = create_list(Keeper(user=worker), "Heaton Moor: getting out")
+    save(Keeper(user=worker), service.id, mine.id)
+    save(Keeper(user=worker), lonely.id, mine.id)
+    set_note(Keeper(user=worker), mine.id, lonely.id, "Ask for Jo on Tuesdays")
+    onward.send_onward(worker, referral.id, {"service_id": service.id, "kind": "signpost"})  # one is there already
+    db.session.commit()
+    sign_in(worker)
+    page = client.get(f"/referrals/{referral.id}").text
+    assert "Heaton Moor: getting out (2)" in page
+    done = client.post(f"/referrals/{referral.id}/onward/list", data={"csrf_token": csrf_token(client),
+                                                                      "list_id": mine.id})
+    assert done.status_code == 302
+    rows = db.session.scalars(select(OnwardReferral).where(OnwardReferral.referral_id == referral.id)
+                              .order_by(OnwardReferral.sent_at)).all()
+    assert [(r.service_name, r.kind) for r in rows] == [("Heaton Knit and Natter", "signpost"),
+                                                        ("Unclaimed Lunch Club", "signpost")]
+    assert rows[1].message == "Ask for Jo on Tuesdays"
+    assert "from the list “Heaton Moor: getting out”" in services.history(referral.id)[-1].detail
+    again = client.post(f"/referrals/{referral.id}/onward/list", data={"csrf_token": csrf_token(client),
+                                                                       "list_id": mine.id})
+    assert again.status_code == 422 and "already in this record" in again.text
+
+
+def test_another_workers_list_cannot_be_used(make_referral, worker, lead, provided):
+    from assets_hub.lists.services import Keeper, create_list, save
+    service, _, _ = provided
+    referral = make_referral()
+    theirs = create_list(Keeper(user=lead), "Lead's list")
+    save(Keeper(user=lead), service.id, theirs.id)
+    with pytest.raises(NotFound):
+        onward.signpost_list(worker, referral.id, theirs.id)
