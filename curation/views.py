@@ -170,11 +170,7 @@ def edit_service(service_id):
     the version it was opened at: if someone saved a change since, saving is refused with what
     they changed, and the form keeps what this person typed."""
     svc = get_service(service_id)
-    claim = None
-    if current_user.role not in CURATORS:
-        claim = workflow.active_claim(current_user, svc)
-        if claim is None:
-            require_role(current_user, *CURATORS, action="change services")
+    claim = workflow.editing_claim(current_user, svc)
     errors: dict = {}
     status = None
     version = listings.version_of(service_id)
@@ -217,11 +213,7 @@ def edit_opening_times(service_id):
     """Opening times, closures and bank holidays. Curators save them; a provider who looks after
     the listing proposes them (the same queue and the same checks as the edit form)."""
     svc = get_service(service_id)
-    claim = None
-    if current_user.role not in CURATORS:
-        claim = workflow.active_claim(current_user, svc)
-        if claim is None:
-            require_role(current_user, *CURATORS, action="change services")
+    claim = workflow.editing_claim(current_user, svc)
     version, status = listings.version_of(service_id), None
     if flask.request.method == "POST":
         form = opening_times.read_form(flask.request.form, svc)

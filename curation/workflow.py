@@ -145,6 +145,17 @@ def active_claim(actor, service: Service) -> Claim | None:
         .order_by(Claim.trusted.desc()).limit(1))
 
 
+def editing_claim(actor, service: Service) -> Claim | None:
+    """Who may open a listing's edit forms: a curator or admin (None: they publish), or a provider
+    who looks after it (their claim: they propose). Anyone else: Forbidden (Unauthorised signed out)."""
+    if has_role(actor, *CURATORS):
+        return None
+    claim = active_claim(actor, service)
+    if claim is None:
+        require_role(actor, *CURATORS, action="change services")
+    return claim
+
+
 def claim_waiting(actor, service: Service) -> bool:
     """Whether the actor's claim on this service is waiting for a curator (so it cannot be made again)."""
     if actor is None or not getattr(actor, "is_authenticated", False) or not getattr(actor, "id", None):
