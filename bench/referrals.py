@@ -156,6 +156,9 @@ def load(people: int, referrals: int, rng: random.Random) -> dict:
                 "service_name": service_name, "kind": kind, "status": onward_status,
                 "shared": "", "message": "", "sent_at": received + timedelta(days=10)})
         batch["ref"][-1]["nothing_found"] = None if is_open else not found
+        for need in batch["need"][-2:]:  # as the app keeps them (migration 0038)
+            need["lad_code"] = batch["ref"][-1]["lad_code"]
+            need["no_service"] = need["unmet"] or (not is_open and not found)
         # Outcome measures, and the start-and-end row recording them keeps for the report.
         for tool, share in (("ons4", 0.33), ("swemwbs", 0.1)):
             if is_open or rng.random() >= share:

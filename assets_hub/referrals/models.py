@@ -82,6 +82,9 @@ class Referral(Base):
         # Reports: a team's referrals in a date range, and every team's (a commissioner's).
         Index("ix_sp_referral_team_received", "team_id", "received_at"),
         Index("ix_sp_referral_received_at", "received_at"),
+        # Waiting time over any range, every team: the two moments read from the index alone.
+        Index("ix_sp_referral_contacted", "received_at", postgresql_include=["first_contact_at"],
+              postgresql_where=text("first_contact_at IS NOT NULL"), sqlite_where=text("first_contact_at IS NOT NULL")),
     )
 
     id: Mapped[str] = id_column()
@@ -128,7 +131,10 @@ class Need(Base):
     __table_args__ = (UniqueConstraint("referral_id", "code", name="uq_sp_need_referral_code"),
                       # Reports count needs without reading the referrals: by day, and by team and day.
                       Index("ix_sp_need_received_code", "received_at", "code"),
-                      Index("ix_sp_need_team_received", "team_id", "received_at"))
+                      Index("ix_sp_need_team_received", "team_id", "received_at"),
+                      # Unmet needs: the few that found no service, by day, with what the report groups by.
+                      Index("ix_sp_need_no_service", "received_at", postgresql_include=["team_id", "lad_code", "code"],
+                            postgresql_where=text("no_service"), sqlite_where=text("no_service")))
 
     id: Mapped[str] = id_column()
     referral_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_referral.id", ondelete="CASCADE"),
@@ -140,6 +146,10 @@ class Need(Base):
     # The referral's team and the day it arrived, copied for reports (they move with it on erasure).
     team_id: Mapped[str] = mapped_column(String(UUID_LEN), nullable=False)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # The referral's local authority, and whether this need found no service (marked unmet, or its
+    # case closed with nothing found), kept for the unmet-needs report (no join to the referrals).
+    lad_code: Mapped[str | None] = mapped_column(String(9))
+    no_service: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=_now_precise)
 
 
@@ -199,6 +209,8 @@ class OnwardReferral(Base):
         CheckConstraint("kind IN ('signpost','referral')", name="kind_known"),
         CheckConstraint("status IN ('signposted','sent','accepted','declined','expired','attended',"
                         "'did_not_attend')", name="status_known"),
+        # The onward-referrals report over any range: what it counts, read from the index alone.
+        Index("ix_sp_onward_sent", "sent_at", postgresql_include=["service_id", "kind", "status", "service_name"]),
     )
 
     id: Mapped[str] = id_column()

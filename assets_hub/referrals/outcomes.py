@@ -139,6 +139,7 @@ def mark_unmet(actor, referral_id: str, need_id: str, unmet: bool) -> Need:
     if need is None:
         raise Invalid("That need is not recorded for this person.", {"need": ["Not recorded here."]})
     need.unmet = bool(unmet)
+    need.no_service = need.unmet or bool(referral.nothing_found)
     label = NEEDS[need.code][0]
     _event(referral, actor, "need", f"No service found for: {label}." if unmet else f"A service was found for: {label}.")
     db.session.flush()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import flask
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal, or_, select, update
 
 from assets_hub import mail
 from assets_hub.accounts.models import User
@@ -82,7 +82,7 @@ def create_referral(actor, data: dict, source: str) -> Referral:
         age_band=age_band(p["date_of_birth"], utcnow().date()), lad_code=local_authority_of(p["postcode"]))
     db.session.add(referral)
     for code in dict.fromkeys(data["referral"].get("needs") or []):
-        referral.needs.append(Need(referral_id=referral.id, code=code, team_id=team_id,
+        referral.needs.append(Need(referral_id=referral.id, code=code, team_id=team_id, lad_code=referral.lad_code,
                                    received_at=referral.received_at))
     db.session.flush()  # the person, the referral and its needs; its history, audit and mail next
     _event(referral, actor, "received", f"Referral received ({source}).")
@@ -299,11 +299,14 @@ def note_what_was_found(referral: Referral) -> None:
     to them, or to the case's status)."""
     if referral.status != "closed":
         referral.nothing_found = None
-        return
-    referral.nothing_found = db.session.scalar(select(OnwardReferral.id).where(
-        OnwardReferral.referral_id == referral.id,
-        OnwardReferral.status.not_in(("declined", "expired"))).limit(1)) is None
+    else:
+        referral.nothing_found = db.session.scalar(select(OnwardReferral.id).where(
+            OnwardReferral.referral_id == referral.id,
+            OnwardReferral.status.not_in(("declined", "expired"))).limit(1)) is None
     db.session.flush()
+    # each need's "no service" follows: marked unmet, or its case closed with nothing found
+    db.session.execute(update(Need).where(Need.referral_id == referral.id)
+                       .values(no_service=or_(Need.unmet.is_(True), literal(bool(referral.nothing_found)))))
 
 
 def log_contact(actor, referral_id: str, values: dict) -> ContactLog:
@@ -356,6 +359,7 @@ def add_need(actor, referral_id: str, code: str, note: str = "") -> Need:
     if any(n.code == code for n in referral.needs):
         raise Invalid(f"“{NEEDS[code][0]}” is recorded already.", {"need": ["Recorded already."]})
     need = Need(referral_id=referral.id, code=code, note=(note or "").strip()[:2000], team_id=referral.team_id,
+                lad_code=referral.lad_code, no_service=bool(referral.nothing_found),
                 received_at=referral.received_at)
     referral.needs.append(need)
     _event(referral, actor, "need", f"Need recorded: {NEEDS[code][0]}.")
