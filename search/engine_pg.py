@@ -36,7 +36,8 @@ from assets_hub.directory.areas import place_codes
 from assets_hub.directory.models import summary_of
 from assets_hub.directory.services import get_category
 from assets_hub.errors import Invalid, NotFound
-from search.filters import LONDON, now_day_time
+from assets_hub.directory.schedules import BANK_HOLIDAYS
+from search.filters import LONDON, SCOTTISH_PATTERNS, bank_holiday_nations, now_day_time
 from search.query import ACCESSIBILITY, SearchQuery
 from search.results import EngineResult, Hit
 
@@ -119,6 +120,8 @@ def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetim
         out.append(f"(EXISTS (SELECT 1 FROM schedule sc WHERE sc.service_id = s.id AND {when})"
                    f" OR EXISTS (SELECT 1 FROM schedule sc JOIN service_at_location sl"
                    f" ON sl.id = sc.service_at_location_id WHERE sl.service_id = s.id AND {when}))")
+        if q.open_now:
+            out.append(_not_closed_today(params))
     if q.accessibility:  # every feature asked for, at one of the service's locations
         params["features"] = list(q.accessibility)
         out.append("s.accessibility @> CAST(:features AS text[])")
@@ -133,6 +136,36 @@ def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetim
                    "phone": "s.delivered_by_phone"}
         out.append("(" + " OR ".join(columns[d] for d in q.delivery) + ")")
     return out
+
+
+CLOSURE = ("sc.freq IS NULL AND sc.opens_at IS NULL AND sc.closes_at IS NULL"
+           " AND lower(sc.description) LIKE :closed_like")
+
+
+def _not_closed_today(params: dict) -> str:
+    """Not closed all of :today (``search.filters.closed_today``, the embedded engine's, in SQL on
+    the search row): no dated closure covering it, and not "closed on bank holidays" on a bank
+    holiday where the service is (by its address's postcode; England and Wales's without one)."""
+    params["closed_like"], params["bt_like"] = "closed%", "BT%"
+    dated = f"{CLOSURE} AND sc.valid_from <= CAST(:today AS date) AND coalesce(sc.valid_to, sc.valid_from) >= CAST(:today AS date)"
+    closed = [f"EXISTS (SELECT 1 FROM schedule sc WHERE sc.service_id = s.id AND {dated})",
+              f"EXISTS (SELECT 1 FROM schedule sc JOIN service_at_location sl ON sl.id = sc.service_at_location_id"
+              f" WHERE sl.service_id = s.id AND {dated})"]
+    nations = bank_holiday_nations(params["today"])
+    if nations:
+        params["scottish"] = SCOTTISH_PATTERNS
+        code = "upper(a.postal_code)"
+        scottish = f"{code} LIKE ANY (CAST(:scottish AS text[]))"
+        by_nation = {"NIR": f"{code} LIKE :bt_like", "SCT": scottish,
+                     "ENG": f"NOT ({code} LIKE :bt_like) AND NOT ({scottish})"}
+        located = ("SELECT 1 FROM service_at_location sl JOIN address a ON a.location_id = sl.location_id"
+                   " WHERE sl.service_id = s.id")
+        here = f"EXISTS ({located} AND (" + " OR ".join(by_nation[n] for n in sorted(nations)) + "))"
+        where = f"({here} OR NOT EXISTS ({located}))" if "ENG" in nations else here
+        params["bank_rule"] = BANK_HOLIDAYS.lower()
+        closed.append(f"(EXISTS (SELECT 1 FROM schedule sc WHERE sc.service_id = s.id AND {CLOSURE}"
+                      f" AND sc.valid_from IS NULL AND lower(sc.description) = :bank_rule) AND {where})")
+    return "NOT (" + " OR ".join(closed) + ")"
 
 
 def _all(conditions: list[str]) -> str:

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Date, Integer, and_, case, cast, exists, func, literal, or_, select
 
 from assets_hub.db import db
-from assets_hub.directory.models import (Accessibility, Attribute, CostOption, Language, Schedule, Service,
-                                         ServiceAtLocation, TaxonomyTerm)
+from assets_hub.directory.models import (Accessibility, Address, Attribute, CostOption, Language, Schedule,
+                                         Service, ServiceAtLocation, TaxonomyTerm)
+from assets_hub.directory.schedules import BANK_HOLIDAYS, SCOTTISH_AREAS, bank_holiday
 from assets_hub.directory.services import VISIBLE_STATUSES, descendant_ids, get_category
 from assets_hub.errors import Invalid, NotFound
 from search.query import ACCESSIBILITY, DAYS, DELIVERY, SearchQuery
@@ -31,6 +32,55 @@ def _meets_this_week(today):
     weeks = cast(days / 7, Integer) if db.is_postgres else days / 7
     return or_(Schedule.interval.is_(None), Schedule.interval <= 1, Schedule.dtstart.is_(None),
                and_(days >= 0, weeks % Schedule.interval == 0))
+
+
+def _is_closure():
+    """A schedule row that says when a listing is closed (see ``directory.schedules``)."""
+    return and_(Schedule.freq.is_(None), Schedule.opens_at.is_(None), Schedule.closes_at.is_(None),
+                func.lower(Schedule.description).like("closed%"))
+
+
+# Postcodes of Scotland as LIKE patterns (its two-letter areas, and Glasgow's G followed by a
+# digit); Northern Ireland's are BT; the rest share England and Wales's bank holidays.
+SCOTTISH_PATTERNS = ([f"{area}%" for area in sorted(SCOTTISH_AREAS) if len(area) == 2]
+                     + [f"G{digit}%" for digit in range(10)])
+
+
+def bank_holiday_nations(today) -> set[str]:
+    """The nations ("ENG" for England and Wales, "SCT", "NIR") where ``today`` is a bank holiday."""
+    return {n for n in ("ENG", "SCT", "NIR") if bank_holiday(today, n)}
+
+
+def _nation_is(nations: set[str]):
+    """An Address is in one of these nations, read from its postcode's area as
+    ``schedules.nation_of`` does."""
+    code = func.upper(Address.postal_code)
+    scottish = or_(*[code.like(p) for p in SCOTTISH_PATTERNS])
+    by_nation = {"NIR": code.like("BT%"), "SCT": scottish, "ENG": and_(~code.like("BT%"), ~scottish)}
+    return or_(*[by_nation[n] for n in nations])
+
+
+def closed_today(today):
+    """Services closed all of ``today``: a dated closure covering it, or "closed on bank holidays"
+    on a day that is a bank holiday where the service is (by its address; England and Wales's
+    for a service without one)."""
+    s = Service
+    dated = and_(_is_closure(), Schedule.valid_from <= today,
+                 func.coalesce(Schedule.valid_to, Schedule.valid_from) >= today)
+    out = [exists().where(Schedule.service_id == s.id, dated),
+           exists().where(Schedule.service_at_location_id == ServiceAtLocation.id,
+                          ServiceAtLocation.service_id == s.id, dated)]
+    nations = bank_holiday_nations(today)
+    if nations:
+        rule = and_(_is_closure(), Schedule.valid_from.is_(None),
+                    func.lower(Schedule.description) == BANK_HOLIDAYS.lower())
+        located = exists().where(ServiceAtLocation.service_id == s.id,
+                                 Address.location_id == ServiceAtLocation.location_id)
+        here = exists().where(ServiceAtLocation.service_id == s.id,
+                              Address.location_id == ServiceAtLocation.location_id, _nation_is(nations))
+        where = or_(here, ~located) if "ENG" in nations else here
+        out.append(and_(exists().where(Schedule.service_id == s.id, rule), where))
+    return or_(*out)
 
 
 def category_term_ids(code: str | None) -> list[str] | None:
@@ -60,7 +110,9 @@ def conditions(q: SearchQuery, term_ids: list[str] | None, now: datetime | None 
         if at:
             when += [Schedule.opens_at <= at, Schedule.closes_at > at]
         if q.open_now:
-            when.append(_meets_this_week((now or datetime.now(LONDON)).astimezone(LONDON).date()))
+            today = (now or datetime.now(LONDON)).astimezone(LONDON).date()
+            when.append(_meets_this_week(today))
+            out.append(~closed_today(today))  # closures and bank holidays (a day without a date has none)
         # Two EXISTS, each correlated to the outer service (a subquery nested inside one EXISTS would
         # not be, and would match any service's schedule).
         out.append(or_(exists().where(Schedule.service_id == s.id, *when),

@@ -250,3 +250,29 @@ def test_the_importer_uses_the_same_checks(ctx):
                                                         "opens_at": "9am", "closes_at": "4:30 PM"}))],
                            "x.json", dry_run=True)
     assert loose.ok, loose.lines()
+
+
+def test_open_now_leaves_out_a_listing_closed_today_or_on_a_bank_holiday(ctx, make_user):
+    """The search filter reads closures too: a dated closure, and "closed on bank holidays" on a
+    day that is one where the listing is (the same rules as the result's "Open today")."""
+    from datetime import datetime
+    from search import run_search
+    from search.filters import LONDON
+    from search.query import SearchQuery
+
+    def open_now(now):
+        q = SearchQuery(where="SK5", radius_km=10.0, open_now=True, per_page=100)
+        return [h.name for h in run_search(q, now=now).hits]
+    walk = db.session.scalar(select(Service).where(Service.name == "Reddish Vale Walking Group"))
+    wednesday = datetime(2026, 11, 25, 10, 15, tzinfo=LONDON)
+    christmas_wednesday = datetime(2024, 12, 25, 10, 15, tzinfo=LONDON)  # a bank holiday everywhere
+    assert walk.name in open_now(wednesday) and walk.name in open_now(christmas_wednesday)
+    curator = make_user("curator")
+    values = schedules.values_of(walk) + [
+        schedules.as_value("service", schedules.closure_row(date(2026, 11, 23), date(2026, 11, 27), "Repairs")),
+        schedules.as_value("service", {"description": schedules.BANK_HOLIDAYS})]
+    workflow.edit_listing(curator, walk.id, {"schedules": values})
+    db.session.flush()
+    assert walk.name not in open_now(wednesday)                       # closed for repairs that week
+    assert walk.name in open_now(datetime(2026, 12, 2, 10, 15, tzinfo=LONDON))   # the week after
+    assert walk.name not in open_now(christmas_wednesday)             # a bank holiday in England
