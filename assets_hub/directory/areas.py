@@ -39,23 +39,28 @@ class Cover:
         return self.local_name is None
 
 
-def areas_covering(place) -> dict[str, Cover]:
-    """{service_id: how it covers the place} for every service with an area covering the place."""
+def areas_covering(place, among: list[str] | None = None) -> dict[str, Cover]:
+    """{service_id: how it covers the place} for every service with an area covering the place
+    (``among``: only these services, when the caller has a few candidates already)."""
     session = db.session
     codes = place_codes(place)
     out: dict[str, Cover] = {}
+    if among is not None and not among:
+        return out
     if db.is_postgres:
+        only = " AND service_id = ANY(:among)" if among is not None else ""
         rows = session.execute(text(
-            "SELECT service_id, name, area_type FROM service_area WHERE area_code = ANY(:codes) OR "
+            "SELECT service_id, name, area_type FROM service_area WHERE (area_code = ANY(:codes) OR "
             "(area_type = 'geojson' AND ST_Covers(extent_geog, "
-            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography)) ORDER BY name"),
-            {"codes": codes, "lat": place.latitude, "lon": place.longitude}).all()
+            f"ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography))){only} ORDER BY name"),
+            {"codes": codes, "lat": place.latitude, "lon": place.longitude, "among": among}).all()
     else:
+        few = [ServiceArea.service_id.in_(among)] if among is not None else []
         rows = session.execute(select(ServiceArea.service_id, ServiceArea.name, ServiceArea.area_type)
-                               .where(ServiceArea.area_code.in_(codes)).order_by(ServiceArea.name)).all()
+                               .where(ServiceArea.area_code.in_(codes), *few).order_by(ServiceArea.name)).all()
         for sid, name, extent in session.execute(select(ServiceArea.service_id, ServiceArea.name,
                                                         ServiceArea.extent)
-                                                 .where(ServiceArea.area_type == "geojson")):
+                                                 .where(ServiceArea.area_type == "geojson", *few)):
             if geojson_contains(json.loads(extent), place.longitude, place.latitude):
                 rows.append((sid, name, "geojson"))
     for sid, name, area_type in rows:

@@ -265,6 +265,7 @@ def _nearest(where: list, place, metres) -> tuple[list[tuple[float, str]], dict[
             if distance else []
     if not rows:
         return [], {}
-    covering = set(areas_covering(place))
+    # which of the candidates that name areas cover the place (not every service that does)
+    covering = set(areas_covering(place, among=sorted({r.service_id for r in rows if r.names_areas})))
     keep = sorted((distance[r.location_id], r.id) for r in rows if not r.names_areas or r.service_id in covering)
     return keep, distance
