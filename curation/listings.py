@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from assets_hub.db import db
 from assets_hub.directory import records, schedules, services as directory
 from assets_hub.directory.models import Organization, Service
-from assets_hub.errors import Conflict, Forbidden, Stale
+from assets_hub.errors import Conflict, Forbidden, Invalid, NotFound, Stale
 from assets_hub.roles import CURATORS, require_role
 from curation import duplicates, history, scope
 from curation.models import ListingChange, ListingVersion
@@ -96,7 +96,8 @@ def organization_stamp(org: Organization) -> str:
     return hashlib.sha256(json.dumps(organization_state(org), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def update_organization(actor, org_id: str, data: dict, based_on: str | None = None) -> Organization:
+def update_organization(actor, org_id: str, data: dict, based_on: str | None = None,
+                        action: str = "update") -> Organization:
     """Change an organisation's own details (name, description, contact details, legal status).
     Curators and admins, where one of its listings is in their areas. ``based_on``: the stamp
     the form was opened at (someone saved since: Stale, naming what they changed). Every changed
@@ -113,8 +114,37 @@ def update_organization(actor, org_id: str, data: dict, based_on: str | None = N
                      if data.get(field) != value and field in data])
     directory.change_organization(org, data)
     history.record_shared(actor, "organization", org.id, history.normalise(before),
-                          history.normalise(organization_state(org)), "update")
+                          history.normalise(organization_state(org)), action)
     return org
+
+
+def organization_before(org_id: str, change_id: str) -> dict:
+    """The organisation's own details as they were just before the change holding change row
+    ``change_id`` (an entry of its history): what it says now, with that change and every later
+    one undone from their old values. Raises NotFound (no such change), Invalid (its creation)."""
+    org = directory.get_organization(org_id)
+    state = organization_state(org)
+    entries = history.organization_entries(org.id)  # newest first
+    target = next((e for e in entries if any(c.id == change_id for c in e.changes)), None)
+    if target is None:
+        raise NotFound("This organisation has no such change.")
+    if target.action == "create":
+        raise Invalid("That is when the organisation was added: there is nothing before it to go back to.",
+                      {"_form": ["Choose a later change."]})
+    for entry in entries:
+        for change in entry.changes:
+            if change.field_name in state:
+                state[change.field_name] = change.previous_value or None
+        if entry is target:
+            break
+    return state
+
+
+def restore_organization(actor, org_id: str, change_id: str) -> Organization:
+    """Undo an organisation's change and every later one, through the same write as the edit form
+    (so the restore is itself a change in its history). Curators and admins, in their areas."""
+    require_role(actor, *CURATORS, action="restore organisations")
+    return update_organization(actor, org_id, organization_before(org_id, change_id), action="restore")
 
 
 def create_service(actor, data: dict, note: str | None = None, warn_duplicates: bool = False) -> Service:

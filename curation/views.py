@@ -99,7 +99,30 @@ def organization_history(org_id):
     org = directory.get_organization(org_id)
     return flask.render_template("curation/organization_history.html", org=org,
                                  entries=history.organization_entries(org.id), changed=_reader(_curating()),
+                                 label=readable.label, can_restore=_curating())
+
+
+@bp.get("/organizations/<org_id>/history/<change_id>/restore")
+@login_required
+def confirm_organization_restore(org_id, change_id):
+    """What undoing an organisation's change (and every later one) would change, before it does."""
+    org = directory.get_organization(org_id)
+    require_role(current_user, *CURATORS, action="restore organisations")
+    target = listings.organization_before(org_id, change_id)
+    now = listings.organization_state(org)
+    rows = [(field, *readable.compare(field, now[field] or "", target[field] or ""))
+            for field in listings.ORG_EDITABLE if (now[field] or None) != (target[field] or None)]
+    return flask.render_template("curation/organization_restore.html", org=org, change_id=change_id, rows=rows,
                                  label=readable.label)
+
+
+@bp.post("/organizations/<org_id>/history/<change_id>/restore")
+@login_required
+@shows_errors_on(lambda org_id, change_id: confirm_organization_restore(org_id, change_id))
+def restore_organization(org_id, change_id):
+    listings.restore_organization(current_user, org_id, change_id)
+    flask.flash("Restored the organisation's details as they were before that change.")
+    return flask.redirect(flask.url_for("curation.organization_history", org_id=org_id))
 
 
 def _service_form(template_values: dict, errors: dict, service=None, claim=None, organizations=None,

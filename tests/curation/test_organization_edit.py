@@ -85,3 +85,42 @@ def test_who_may_edit_organisations(client, login_as, role):
     page = client.get(f"/manage/organizations/{org_id}/edit")
     assert page.status_code == (200 if role in ("admin", "curator") else 403)
     assert client.get(f"/organizations/{org_id}/history").status_code == 200  # the history is public
+
+
+def test_an_organisations_change_can_be_undone_after_seeing_what_changes(client, login_as, make_user):
+    curator = make_user("curator")
+    o = org()
+    first_name, org_id = o.name, o.id
+    listings.update_organization(curator, org_id, {"name": "Renamed once", "email": "hello@example.org"})
+    db.session.flush()
+    import time
+    time.sleep(1.1)  # (the history groups one person's changes within the same second as one)
+    listings.update_organization(curator, org_id, {"name": "Renamed twice"})
+    db.session.flush()
+    login_as("curator")
+    page = client.get(f"/organizations/{org_id}/history").text
+    links = re.findall(rf'/organizations/{org_id}/history/([0-9a-f-]+)/restore', page)
+    assert len(links) == 2  # newest first: "Renamed twice", then "Renamed once"
+    confirm = client.get(f"/organizations/{org_id}/history/{links[1]}/restore")
+    assert confirm.status_code == 200
+    assert "Renamed twice" in confirm.text and first_name.replace("'", "&#39;") in confirm.text
+    assert db.session.get(Organization, org_id).name == "Renamed twice"  # looking changes nothing
+    done = client.post(f"/organizations/{org_id}/history/{links[1]}/restore", data={"csrf_token": csrf_token(client)})
+    assert done.status_code == 302
+    db.session.expire_all()
+    back = db.session.get(Organization, org_id)
+    assert back.name == first_name and back.email != "hello@example.org"
+    assert "restore" in client.get(f"/organizations/{org_id}/history").text
+
+
+@pytest.mark.parametrize("role", ["provider", "link_worker", "member"])
+def test_only_curators_undo_an_organisations_change(client, login_as, make_user, role):
+    listings.update_organization(make_user("curator"), org().id, {"name": "Renamed"})
+    db.session.flush()
+    org_id = org().id
+    from curation import history
+    change_id = history.organization_entries(org_id)[0].changes[0].id
+    login_as(role)
+    assert client.get(f"/organizations/{org_id}/history/{change_id}/restore").status_code == 403
+    assert client.post(f"/organizations/{org_id}/history/{change_id}/restore",
+                       data={"csrf_token": csrf_token(client)}).status_code == 403

@@ -186,6 +186,10 @@ def test_organisation_form_and_history_have_no_wcag_violations(live_server, js_p
     js_page.get_by_role("link", name="History of this organisation").click()
     assert "(renamed)" in js_page.locator("table").first.inner_text()
     assert _violations(js_page) == []
+    js_page.get_by_role("link", name=re.compile("Undo this change")).first.click()  # the confirmation
+    assert "Go back to" in js_page.locator("h1").inner_text()
+    assert _violations(js_page) == []
+    js_page.get_by_role("link", name="No, keep it as it is").click()
     js_page.get_by_role("link", name=re.compile("^Back to")).click()   # and back as it was, for other tests
     js_page.get_by_role("link", name="Edit this organisation").click()
     js_page.get_by_label("Organisation name").fill(kept)
