@@ -248,9 +248,11 @@ def edit_opening_times(service_id):
             except Stale as exc:
                 form.errors = {"_form": [exc.message], "_changes": [f"Changed since: {c}" for c in exc.changes]}
                 based_on, status = exc.current, exc.status
-            except AppError as exc:
-                form.errors = {("_form" if k in ("_", "schedules") or k.startswith("schedules.") else k): v
-                               for k, v in errors_from(exc).items()}
+            except AppError as exc:  # (the service layer's messages name the schedule: shown at the top)
+                form.errors = {}
+                for key, reasons in errors_from(exc).items():
+                    shown = "_form" if key in ("_", "schedules") or key.startswith("schedules.") else key
+                    form.errors.setdefault(shown, []).extend(reasons)
             else:
                 flask.flash("Thank you. A curator will check the new opening times; the listing stays as it is "
                             "until then." if not outcome.published else f"Saved the opening times of {svc.name}.")
