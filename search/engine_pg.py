@@ -37,7 +37,7 @@ from assets_hub.directory.models import summary_of
 from assets_hub.directory.services import get_category
 from assets_hub.errors import Invalid, NotFound
 from assets_hub.directory.schedules import BANK_HOLIDAYS
-from search.filters import LONDON, SCOTTISH_PATTERNS, bank_holiday_nations, now_day_time
+from search.filters import LONDON, SCOTTISH_PATTERNS, bank_holiday_nations, month_patterns, now_day_time
 from search.query import ACCESSIBILITY, SearchQuery
 from search.results import EngineResult, Hit
 
@@ -106,17 +106,25 @@ def _filters(q: SearchQuery, params: dict, category_id: str | None, now: datetim
         out.append("s.search_free")
     if q.open_now or q.open_day:
         day, at = now_day_time(now) if q.open_now else (q.open_day, q.open_time)
-        when = "sc.freq = 'WEEKLY' AND sc.byday LIKE :day_like"
+        weekly = "sc.freq = 'WEEKLY' AND sc.byday LIKE :day_like"
+        monthly = "sc.freq = 'MONTHLY' AND sc.byday LIKE :day_like"  # (some weeks: a day, no date)
         params["day_like"] = f"%{day}%"
-        if at:
-            when += " AND sc.opens_at <= :at AND sc.closes_at > :at"
-            params["at"] = at
         if q.open_now:
             # Schedules that repeat every N weeks from dtstart: only in the weeks they come.
             params["today"] = (now or datetime.now(LONDON)).astimezone(LONDON).date()
-            when += (" AND (sc.interval IS NULL OR sc.interval <= 1 OR sc.dtstart IS NULL OR"
-                     " (CAST(:today AS date) - sc.dtstart >= 0"
-                     " AND ((CAST(:today AS date) - sc.dtstart) / 7) % sc.interval = 0))")
+            weekly += (" AND (sc.interval IS NULL OR sc.interval <= 1 OR sc.dtstart IS NULL OR"
+                       " (CAST(:today AS date) - sc.dtstart >= 0"
+                       " AND ((CAST(:today AS date) - sc.dtstart) / 7) % sc.interval = 0))")
+            # Monthly: today's place in the month (2TU, -1TU) or its day of the month (15, -17)
+            params["month_tokens"], params["month_days"] = month_patterns(params["today"])
+            monthly = ("sc.freq = 'MONTHLY' AND ((',' || replace(coalesce(sc.byday, ''), ' ', '') || ',')"
+                       " LIKE ANY (CAST(:month_tokens AS text[])) OR (sc.bymonthday IS NOT NULL"
+                       " AND (',' || replace(sc.bymonthday, ' ', '') || ',') LIKE ANY (CAST(:month_days AS text[]))"
+                       " AND (sc.byday IS NULL OR sc.byday LIKE :day_like)))")
+        when = f"(({weekly}) OR ({monthly}))"
+        if at:
+            when += " AND sc.opens_at <= :at AND sc.closes_at > :at"
+            params["at"] = at
         out.append(f"(EXISTS (SELECT 1 FROM schedule sc WHERE sc.service_id = s.id AND {when})"
                    f" OR EXISTS (SELECT 1 FROM schedule sc JOIN service_at_location sl"
                    f" ON sl.id = sc.service_at_location_id WHERE sl.service_id = s.id AND {when}))")

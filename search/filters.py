@@ -1,7 +1,7 @@
 """Filters and facets as SQL expressions, shared by both engines."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, and_, case, cast, exists, func, literal, or_, select
@@ -83,6 +83,19 @@ def closed_today(today):
     return or_(*out)
 
 
+def month_patterns(today) -> tuple[list[str], list[str]]:
+    """LIKE patterns (on a comma-wrapped list) for monthly rules that meet ``today``: its place in
+    the month as BYDAY tokens ("2TU", "+2TU", "-1TU" in the last week, "TU" for every Tuesday) and
+    as BYMONTHDAY ("15", and "-17" counted from the month's end). Both engines use these."""
+    day = DAYS[today.weekday()]
+    following = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    days_in_month = (following - date(today.year, today.month, 1)).days
+    nth, from_end = (today.day - 1) // 7 + 1, (days_in_month - today.day) // 7 + 1
+    tokens = [day, f"{nth}{day}", f"+{nth}{day}", f"-{from_end}{day}"]
+    return ([f"%,{t},%" for t in tokens],
+            [f"%,{today.day},%", f"%,+{today.day},%", f"%,-{days_in_month - today.day + 1},%"])
+
+
 def category_term_ids(code: str | None) -> list[str] | None:
     if not code:
         return None
@@ -106,13 +119,22 @@ def conditions(q: SearchQuery, term_ids: list[str] | None, now: datetime | None 
         out.append(exists().where(CostOption.service_id == s.id, CostOption.amount == 0))
     if q.open_now or q.open_day:
         day, at = now_day_time(now) if q.open_now else (q.open_day, q.open_time)
-        when = [Schedule.freq == "WEEKLY", Schedule.byday.like(f"%{day}%")]
-        if at:
-            when += [Schedule.opens_at <= at, Schedule.closes_at > at]
+        weekly = [Schedule.freq == "WEEKLY", Schedule.byday.like(f"%{day}%")]
+        monthly = [Schedule.freq == "MONTHLY", Schedule.byday.like(f"%{day}%")]  # (some weeks: a day, no date)
         if q.open_now:
             today = (now or datetime.now(LONDON)).astimezone(LONDON).date()
-            when.append(_meets_this_week(today))
+            weekly.append(_meets_this_week(today))
+            tokens, month_days = month_patterns(today)
+            listed = lambda column: literal(",") + func.replace(func.coalesce(column, ""), " ", "") + literal(",")  # noqa: E731
+            monthly = [Schedule.freq == "MONTHLY",
+                       or_(or_(*[listed(Schedule.byday).like(t) for t in tokens]),
+                           and_(Schedule.bymonthday.is_not(None), or_(*[listed(Schedule.bymonthday).like(d)
+                                                                        for d in month_days]),
+                                or_(Schedule.byday.is_(None), Schedule.byday.like(f"%{day}%"))))]
             out.append(~closed_today(today))  # closures and bank holidays (a day without a date has none)
+        when = [or_(and_(*weekly), and_(*monthly))]
+        if at:
+            when += [Schedule.opens_at <= at, Schedule.closes_at > at]
         # Two EXISTS, each correlated to the outer service (a subquery nested inside one EXISTS would
         # not be, and would match any service's schedule).
         out.append(or_(exists().where(Schedule.service_id == s.id, *when),

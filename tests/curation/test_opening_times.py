@@ -276,3 +276,33 @@ def test_open_now_leaves_out_a_listing_closed_today_or_on_a_bank_holiday(ctx, ma
     assert walk.name not in open_now(wednesday)                       # closed for repairs that week
     assert walk.name in open_now(datetime(2026, 12, 2, 10, 15, tzinfo=LONDON))   # the week after
     assert walk.name not in open_now(christmas_wednesday)             # a bank holiday in England
+
+
+def test_open_now_and_on_a_day_read_monthly_rules(ctx, make_user):
+    """A group that meets on the second Tuesday of the month is open then (and not on the first),
+    and counts for "open on Tuesdays"; one that meets on day 15 of the month is open on the 15th."""
+    from datetime import datetime
+    from search import run_search
+    from search.filters import LONDON
+    from search.query import SearchQuery
+
+    def names(**kw):
+        return [h.name for h in run_search(SearchQuery(where="SK5", radius_km=10.0, per_page=100, **kw)).hits]
+
+    def open_now(now):
+        q = SearchQuery(where="SK5", radius_km=10.0, open_now=True, per_page=100)
+        return [h.name for h in run_search(q, now=now).hits]
+    walk = db.session.scalar(select(Service).where(Service.name == "Reddish Vale Walking Group"))
+    curator = make_user("curator")
+    workflow.edit_listing(curator, walk.id, {"schedules": [
+        schedules.as_value("service", {"freq": "MONTHLY", "byday": "2TU", "opens_at": "18:00", "closes_at": "20:00"}),
+        schedules.as_value("service", {"freq": "MONTHLY", "bymonthday": "15", "opens_at": "09:00",
+                                       "closes_at": "10:00"})]})
+    db.session.flush()
+    assert walk.name in open_now(datetime(2026, 12, 8, 18, 30, tzinfo=LONDON))      # the second Tuesday
+    assert walk.name not in open_now(datetime(2026, 12, 1, 18, 30, tzinfo=LONDON))  # the first
+    assert walk.name not in open_now(datetime(2026, 12, 8, 21, 0, tzinfo=LONDON))   # after it ends
+    assert walk.name in open_now(datetime(2026, 12, 15, 9, 30, tzinfo=LONDON))      # day 15 (a Tuesday too)
+    assert walk.name in open_now(datetime(2027, 1, 15, 9, 30, tzinfo=LONDON))       # day 15, a Friday
+    assert walk.name in names(open_day="TU", open_time="18:30")
+    assert walk.name not in names(open_day="WE")
