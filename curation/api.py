@@ -50,7 +50,13 @@ def create_service():
     require_role(current_user, *CURATORS, action="add services")
     data = ServiceCreateSchema().load(json_body())
     svc = listings.create_service(current_user, data)
-    return _service(svc.id, 201)
+    response = _service(svc.id, 201)
+    # As the form warns: the listings this one looks like (it is created, and flagged for curators).
+    body = response.get_json()
+    body["possible_duplicates"] = [{"id": sid, "name": name, "reasons": why}
+                                   for sid, name, why in listings.likely_duplicates(svc.id)]
+    response.set_data(flask.json.dumps(body))
+    return response
 
 
 @bp.get("/services/<service_id>")

@@ -147,6 +147,16 @@ def restore_organization(actor, org_id: str, change_id: str) -> Organization:
     return update_organization(actor, org_id, organization_before(org_id, change_id), action="restore")
 
 
+def likely_duplicates(service_id: str) -> list[tuple[str, str, str]]:
+    """The listings this one looks like (the duplicate checks): (id, name, why), by id."""
+    pairs = duplicates.find_for([service_id])
+    others = {(b if a == service_id else a): ", ".join(sorted(r)) for (a, b), r in pairs.items()}
+    if not others:
+        return []
+    names = dict(db.session.execute(select(Service.id, Service.name).where(Service.id.in_(others))).all())
+    return sorted((sid, names.get(sid, ""), why) for sid, why in others.items())
+
+
 def create_service(actor, data: dict, note: str | None = None, warn_duplicates: bool = False) -> Service:
     """Add a service with its location, categories and areas. Curators and admins only, in their
     areas. ``warn_duplicates``: refuse (LikelyDuplicate, naming the listings it resembles) if it
@@ -161,11 +171,9 @@ def create_service(actor, data: dict, note: str | None = None, warn_duplicates: 
                    "there, or ask a curator who looks after that area.")
         raise Forbidden(message, {"_form": [message]})
     if warn_duplicates:
-        pairs = duplicates.find_for([service.id])
-        if pairs:
-            others = {(b if a == service.id else a): ", ".join(sorted(r)) for (a, b), r in pairs.items()}
-            names = dict(db.session.execute(select(Service.id, Service.name).where(Service.id.in_(others))).all())
-            raise LikelyDuplicate(sorted((sid, names.get(sid, ""), why) for sid, why in others.items()))
+        matches = likely_duplicates(service.id)
+        if matches:
+            raise LikelyDuplicate(matches)
     history.record(actor, service.id, None, "create", note)
     duplicates.flag([service.id])
     return service

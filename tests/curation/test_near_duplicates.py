@@ -127,3 +127,16 @@ def test_only_curators_turn_suggestions_into_listings(client, login_as):
     db.session.flush()
     login_as("provider")
     assert client.get(f"/manage/services/new?suggestion={s.id}").status_code == 403
+
+
+def test_the_json_api_says_which_listings_a_new_one_looks_like(client, login_as):
+    login_as("curator")
+    svc = existing()
+    body = {k: v for k, v in copy_of(client, svc).items() if k != "csrf_token"}
+    token = {"X-CSRF-Token": csrf_token(client)}
+    made = client.post("/api/directory/services", json=body, headers=token)
+    assert made.status_code == 201
+    found = made.json["possible_duplicates"]
+    assert [d["id"] for d in found] == [svc.id] and "similar name close by" in found[0]["reasons"]
+    other = client.post("/api/directory/services", json={**body, "name": "Reddish Chess Club"}, headers=token)
+    assert other.status_code == 201 and other.json["possible_duplicates"] == []
