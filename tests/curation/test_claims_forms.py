@@ -57,7 +57,7 @@ def test_an_organisation_is_claimed_and_its_holder_proposes_services_only_for_it
     assert choices == [org.id]  # only the organisation they look after
     refused = client.post("/manage/services/new", data={
         "organization_id": other.id, "name": "Not theirs", "description": "x", "csrf_token": csrf_token(client)})
-    assert refused.status_code == 403 or "only for organisations you look after" in refused.text
+    assert refused.status_code == 422 and "only for organisations you look after" in refused.text  # shown on the form
     proposed = client.post("/manage/services/new", data={
         "organization_id": org.id, "name": "Heatons Walking Buddies", "description": "Walks with a volunteer.",
         "csrf_token": csrf_token(client)})

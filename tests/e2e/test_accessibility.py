@@ -162,9 +162,9 @@ def test_claim_forms_have_no_wcag_violations(live_server, js_page):
     js_page.goto(live_server + "/search?what=stroke&where=Edinburgh")
     js_page.locator("ol.results h3 a").first.click()
     assert _violations(js_page) == []                                   # the service page's claim form
-    if js_page.get_by_role("button", name="Claim this listing").count():
-        js_page.get_by_role("button", name="Claim this listing").click()  # its error state
-        assert _violations(js_page) == []
+    js_page.get_by_role("button", name="Claim this listing").click()  # its error state (no message given)
+    assert "Tell us how you are connected" in js_page.get_by_role("alert").inner_text()
+    assert _violations(js_page) == []
     js_page.locator("p.meta a").first.click()                          # the organisation's page
     assert _violations(js_page) == []
 
