@@ -12,6 +12,7 @@ from difflib import SequenceMatcher
 from sqlalchemy import func, or_, select, text
 
 from assets_hub.db import db, one_of, utcnow
+from assets_hub.directory.presenters import long_date, opening_times
 from assets_hub.directory.models import Attribute, Location, Phone, Service, ServiceArea, ServiceAtLocation
 from assets_hub.errors import Conflict, Invalid, NotFound
 from assets_hub.geo import nearby
@@ -233,7 +234,6 @@ class Comparison:
 
 
 def _facts(s: Service) -> dict[str, str]:
-    from assets_hub.directory.presenters import long_date, opening_times
     places = []
     for sal in s.service_at_locations:
         loc = sal.location

@@ -8,6 +8,9 @@ level up, in ``curation.workflow``.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+
 from sqlalchemy import func, select
 
 from assets_hub.db import db
@@ -91,8 +94,6 @@ def organization_state(org: Organization) -> dict:
 
 def organization_stamp(org: Organization) -> str:
     """What the edit form carries to know whether someone saved a change since it was opened."""
-    import hashlib
-    import json
     return hashlib.sha256(json.dumps(organization_state(org), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

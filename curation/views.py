@@ -342,22 +342,24 @@ def confirm(service_id):
 @login_required
 @shows_errors_on("directory.service")
 def claim_service(service_id):
+    return _claim(flask.url_for("directory.service", service_id=service_id), service_id=service_id)
+
+
+def _claim(back: str, **listing):
+    """A claim from a listing's page (a service's, or an organisation's), then back to it. The
+    forms always send a message (required); an older client posting none is let through."""
     form = flask.request.form
-    workflow.request_claim(current_user, service_id=service_id, message=form.get("message", ""),
-                           evidence=form.get("evidence", ""), require_message="message" in form)
+    workflow.request_claim(current_user, message=form.get("message", ""), evidence=form.get("evidence", ""),
+                           require_message="message" in form, **listing)
     flask.flash("Thank you. A curator will check your claim and email you.")
-    return flask.redirect(flask.url_for("directory.service", service_id=service_id))
+    return flask.redirect(back)
 
 
 @bp.post("/organizations/<org_id>/claim")
 @login_required
 @shows_errors_on("directory.organization")
 def claim_organization(org_id):
-    form = flask.request.form
-    workflow.request_claim(current_user, organization_id=org_id, message=form.get("message", ""),
-                           evidence=form.get("evidence", ""), require_message=True)
-    flask.flash("Thank you. A curator will check your claim and email you.")
-    return flask.redirect(flask.url_for("directory.organization", org_id=org_id))
+    return _claim(flask.url_for("directory.organization", org_id=org_id), organization_id=org_id)
 
 
 @bp.get("/my/listings")

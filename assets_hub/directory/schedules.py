@@ -177,17 +177,16 @@ def nation_of(postcode: str | None) -> str:
 
 
 @lru_cache(maxsize=16)
-def _bank_holidays(nation: str, year: int) -> frozenset[date]:
-    import holidays  # the UK's bank holidays by nation, kept up to date by its maintainers
-    return frozenset(holidays.UK(subdiv=nation, years=year).keys())
+def _bank_holidays(nation: str, year: int) -> dict[date, str]:
+    """{day: name} of a nation's bank holidays in a year, once per process."""
+    # (imported here: only listings "closed on bank holidays" need it, and it is slow to import)
+    import holidays
+    return dict(holidays.UK(subdiv=nation, years=year))
 
 
 def bank_holiday(day: date, nation: str = "ENG") -> str | None:
     """The bank holiday's name on ``day`` in that nation, or None."""
-    import holidays
-    if day not in _bank_holidays(nation, day.year):
-        return None
-    return holidays.UK(subdiv=nation, years=day.year).get(day)
+    return _bank_holidays(nation, day.year).get(day)
 
 
 def closed_on(rows, day: date, nation: str = "ENG") -> bool:

@@ -73,8 +73,11 @@ def signpost_list(actor, referral_id: str, list_id: str) -> tuple[int, list[str]
     saved = lists.get_list(lists.Keeper(user=actor), list_id)
     had = set(db.session.scalars(select(OnwardReferral.service_id).where(OnwardReferral.referral_id == referral.id)))
     made, skipped = 0, []
-    for item in sorted(saved.items, key=lambda i: i.position):
-        service = db.session.get(Service, item.service_id)
+    items = sorted(saved.items, key=lambda i: i.position)
+    services = {s.id: s for s in db.session.scalars(select(Service).where(  # one query, not one per item
+        Service.id.in_([i.service_id for i in items])))}
+    for item in items:
+        service = services.get(item.service_id)
         if service is None or service.status not in VISIBLE_STATUSES or service.id in had:
             skipped.append(service.name if service is not None else "a removed service")
             continue
