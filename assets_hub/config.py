@@ -73,6 +73,9 @@ def load_config() -> dict:
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Assets Hub <no-reply@localhost>"),
+        # After a commit that queued mail, the sender waits this long so that the next moment's
+        # messages go in the same batch (one claim, one SMTP conversation).
+        "MAIL_BATCH_SECONDS": float(os.environ.get("MAIL_BATCH_SECONDS", 0.1)),
         # Review cadence: a listing is due this many days after its last review; reminders go out
         # at these offsets (days from the due date): first, reminder, urgent; it is deprioritised
         # in search this many days after the urgent reminder if nobody has confirmed it.

@@ -18,9 +18,12 @@ import logging
 import smtplib
 import ssl
 import threading
-from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import make_msgid
+import time
+from datetime import datetime, timedelta, timezone
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.utils import formataddr, make_msgid, parseaddr
 from pathlib import Path
 
 import flask
@@ -41,6 +44,10 @@ MAX_ATTEMPTS = len(BACKOFF_MINUTES) + 1
 LEASE = timedelta(minutes=5)  # a sender that claimed a message and died: another may send it after this
 
 
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP  # (the default for UTF-8 is base64: unreadable in an .eml file)
+
+
 class MailError(Exception):
     pass
 
@@ -59,7 +66,9 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # To the microsecond: messages go in the order they were queued, many within one second.
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False,
+                                                 default=lambda: datetime.now(timezone.utc))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -75,38 +84,78 @@ def send(to: list[str] | str, subject: str, body: str) -> None:
         flask.g.mail_queued = True
 
 
-def _transmit(cfg, recipients: str, subject: str, body: str) -> None:
-    msg = EmailMessage()
-    msg["From"] = cfg.get("MAIL_FROM") or "Assets Hub <no-reply@localhost>"
-    msg["To"] = recipients
-    msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="assets-hub")
-    msg.set_content(body)
-    server = cfg.get("MAIL_SERVER")
-    if not server:
-        outbox = Path(cfg.get("MAIL_OUTBOX") or INSTANCE_DIR / "outbox")
-        outbox.mkdir(parents=True, exist_ok=True)
-        (outbox / (msg["Message-ID"].strip("<>").replace("@", "_") + ".eml")).write_bytes(bytes(msg))
-        return
-    try:
-        with smtplib.SMTP(server, int(cfg.get("MAIL_PORT") or 25),
-                          timeout=float(cfg.get("MAIL_TIMEOUT") or 10)) as smtp:
-            if cfg.get("MAIL_USE_TLS"):
-                smtp.starttls(context=ssl.create_default_context())
-            if cfg.get("MAIL_USERNAME"):
-                smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
-            smtp.send_message(msg)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"Could not send email through {server}: {type(exc).__name__}: {exc}") from exc
+class _Transport:
+    """Sends a batch of messages: over one SMTP connection (opened at the first message, opened
+    again after a message the server refused mid-conversation), or as .eml files without a server."""
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.server = cfg.get("MAIL_SERVER")
+        self.smtp: smtplib.SMTP | None = None
+        self.unreachable: MailError | None = None  # no connection at all: the rest of the batch waits
+
+    def _message(self, recipients: str, subject: str, body: str) -> Message:
+        """Plain text, UTF-8, quoted-printable (readable as it stands). Built with the classic
+        ``Message`` API: ``EmailMessage`` parses every header it is given, which cost more than
+        everything else the sender does (measured: 0.64 against 0.12 ms a message)."""
+        msg = Message()
+        name, address = parseaddr(self.cfg.get("MAIL_FROM") or "Assets Hub <no-reply@localhost>")
+        msg["From"] = formataddr((name, address), charset="utf-8")
+        msg["To"] = recipients
+        msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
+        msg["Message-ID"] = make_msgid(domain="assets-hub")
+        msg["MIME-Version"] = "1.0"
+        msg.set_payload(body, _UTF8)
+        return msg
+
+    def send(self, recipients: str, subject: str, body: str) -> None:
+        msg = self._message(recipients, subject, body)
+        if not self.server:
+            outbox = Path(self.cfg.get("MAIL_OUTBOX") or INSTANCE_DIR / "outbox")
+            outbox.mkdir(parents=True, exist_ok=True)
+            (outbox / (msg["Message-ID"].strip("<>").replace("@", "_") + ".eml")).write_bytes(bytes(msg))
+            return
+        cfg = self.cfg
+        if self.unreachable is not None:
+            raise self.unreachable
+        try:
+            if self.smtp is None:
+                smtp = smtplib.SMTP(self.server, int(cfg.get("MAIL_PORT") or 25),
+                                    timeout=float(cfg.get("MAIL_TIMEOUT") or 10))
+                try:
+                    if cfg.get("MAIL_USE_TLS"):
+                        smtp.starttls(context=ssl.create_default_context())
+                    if cfg.get("MAIL_USERNAME"):
+                        smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
+                except BaseException:
+                    smtp.close()
+                    raise
+                self.smtp = smtp
+            self.smtp.send_message(msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            error = MailError(f"Could not send email through {self.server}: {type(exc).__name__}: {exc}")
+            if self.smtp is None:
+                self.unreachable = error  # (not even a conversation: the others would wait as long)
+            self.close()  # after a refusal mid-conversation, the next message starts a fresh one
+            raise error from exc
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
 
 
 def deliver_due(session: Session | None = None, now: datetime | None = None, limit: int = 200) -> dict:
     """Send the messages that are due. Returns {"sent": n, "retrying": n, "failed": n}.
 
-    With no ``session`` it works on a connection of its own, committing each claim and each outcome,
-    so it sees only committed messages and may run beside other senders; no transaction is open
-    while it talks to the mail server. The tests pass their own session, to send what their (never
-    committed) transaction queued."""
+    With no ``session`` it works on a connection of its own: it claims the due messages (up to
+    ``limit``, a short lease) in one committed transaction, so another sender skips them; sends them
+    over one SMTP connection with no transaction open; and records the outcomes in one more
+    commit. It may run beside other senders. The tests pass their own session, to send what their
+    (never committed) transaction queued."""
     cfg = flask.current_app.config
     own = session is None
     undo = writing_by_default() if own else None  # SQLite: each step takes the write lock first
@@ -117,31 +166,27 @@ def deliver_due(session: Session | None = None, now: datetime | None = None, lim
     def end_step():
         session.commit() if own else session.flush()
 
+    transport = _Transport(cfg)
+    table = OutboxMessage.__table__
     try:
-        due = session.scalars(select(OutboxMessage.id).where(
-            OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
-            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now))
-            .order_by(OutboxMessage.created_at).limit(limit)).all()
+        if not own:
+            session.flush()  # (what the caller queued: a Core statement does not flush first)
+        # Claimed in the order they were queued (skip_locked: a message another sender is claiming
+        # right now is that sender's), then sent in that order. (Core statements on the table: the
+        # sender runs after every commit that queued mail, and the ORM's were half its cost.)
+        claimed = session.execute(select(
+            table.c.id, table.c.recipients, table.c.subject, table.c.body, table.c.attempts).where(
+            table.c.status == "pending", table.c.next_attempt_at <= now,
+            or_(table.c.claimed_until.is_(None), table.c.claimed_until <= now))
+            .order_by(table.c.created_at).limit(limit).with_for_update(skip_locked=True)).all()
+        if claimed:
+            session.execute(update(table).where(table.c.id.in_([row[0] for row in claimed]))
+                            .values(claimed_until=now + LEASE))
         end_step()
-        for message_id in due:
-            # Claim it (locked, re-read, committed), so another sender skips it while this one sends.
-            # (skip_locked: a message another sender is claiming right now is that sender's)
-            message = session.get(OutboxMessage, message_id, with_for_update={"skip_locked": True},
-                                  populate_existing=True)
-            if message is None:
-                end_step()
-                continue
-            claimed_until = message.claimed_until
-            if claimed_until is not None and claimed_until.tzinfo is None:
-                claimed_until = claimed_until.replace(tzinfo=now.tzinfo)
-            if message.status != "pending" or (claimed_until is not None and claimed_until > now):
-                end_step()
-                continue
-            message.claimed_until = now + LEASE
-            recipients, subject, body, attempts = message.recipients, message.subject, message.body, message.attempts
-            end_step()
+        sent: list[str] = []
+        for message_id, recipients, subject, body, attempts in claimed:
             try:
-                _transmit(cfg, recipients, subject, body)
+                transport.send(recipients, subject, body)
             except MailError as exc:
                 attempts += 1
                 error = str(exc)[:2000]
@@ -154,12 +199,16 @@ def deliver_due(session: Session | None = None, now: datetime | None = None, lim
                 values.update(attempts=attempts, last_error=error, claimed_until=None)
                 # (the error names the server, never the recipients: nothing personal in logs)
                 log.warning("Mail not sent (attempt %d): %s", attempts, error)
+                session.execute(update(table).where(table.c.id == message_id).values(**values))
             else:
-                values = {"status": "sent", "sent_at": utcnow(), "claimed_until": None, "attempts": attempts + 1}
-                done["sent"] += 1
-            session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
-            end_step()
+                sent.append(message_id)
+        if sent:
+            session.execute(update(table).where(table.c.id.in_(sent))
+                            .values(status="sent", sent_at=utcnow(), claimed_until=None, attempts=table.c.attempts + 1))
+            done["sent"] = len(sent)
+        end_step()
     finally:
+        transport.close()
         if own:
             session.close()
             undo()
@@ -173,7 +222,9 @@ def deliver_soon(app: flask.Flask) -> None:
     """After a commit that queued mail: send it on a thread, so the person's response does not wait
     for the mail server. One sending thread per process at most: a commit while it runs asks it to
     look once more when it finishes (busy servers commit many times a second, and senders started
-    side by side only waited on each other's rows). Whatever this misses, the next run (or cron) sends."""
+    side by side only waited on each other's rows). It waits ``MAIL_BATCH_SECONDS`` (0.1) first, so
+    that on a busy server one claim and one SMTP conversation carry many messages. Whatever this
+    misses, the next run (or cron) sends."""
     if not app.config.get("MAIL_SEND_AFTER_COMMIT", True):
         return
     with _sender_lock:
@@ -183,8 +234,11 @@ def deliver_soon(app: flask.Flask) -> None:
             return
         sender["running"], sender["again"] = True, False
 
+    wait = float(app.config.get("MAIL_BATCH_SECONDS", 0.1))
+
     def run():
         try:
+            time.sleep(wait)  # the commits of the next moment join this batch (one claim, one connection)
             while True:
                 with app.app_context():
                     try:

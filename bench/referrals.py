@@ -263,7 +263,7 @@ def report_pages(app, data, rng, n):
     return figures
 
 
-def intake(url, data, seconds, clients_n=8, workers=2, threads=4):
+def intake(url, data, seconds, clients_n=8, workers=3, threads=1):
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     with app.app_context():
         referrer_id = db.session.scalar(select(User.id).where(User.email == "gp@bench.test")) or str(uuid.uuid4())
@@ -277,8 +277,12 @@ def intake(url, data, seconds, clients_n=8, workers=2, threads=4):
     db.state(app).engine.dispose()
     port = free_port()
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY="bench", MAIL_SERVER="", ASSETS_HUB_INSTANCE="/tmp/bench-ref")
+    # With threads, each worker takes at most as many connections as it has threads: otherwise the
+    # first worker to wake accepts all eight keep-alive clients and the other core idles (measured:
+    # one worker at 97% CPU, 76-88 referrals a second). Sync workers (the default here) take one
+    # request at a time, so the kernel's queue shares the clients out.
     server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "--threads",
-                               str(threads),
+                               str(threads), "--worker-connections", str(threads) if threads > 1 else "1000",
                                "-b", f"127.0.0.1:{port}", "--log-level", "warning", "assets_hub:create_app()"],
                               env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
@@ -340,8 +344,8 @@ def main():
     parser.add_argument("--referrals", type=int, default=200_000)
     parser.add_argument("--requests", type=int, default=300, help="page requests of each kind")
     parser.add_argument("--seconds", type=int, default=20, help="how long the intake runs")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers for the intake")
-    parser.add_argument("--threads", type=int, default=4, help="threads in each gunicorn worker")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers for the intake")
+    parser.add_argument("--threads", type=int, default=1, help="threads in each gunicorn worker (1: sync workers)")
     parser.add_argument("--intake-only", action="store_true", help="skip the page measurements")
     parser.add_argument("--reports-only", action="store_true", help="only the report pages")
     parser.add_argument("--report-requests", type=int, default=40, help="requests of each report, each reader")

@@ -181,6 +181,7 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         msg = email.message_from_bytes(envelope.content)
         msg["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        msg["X-Peer"] = "%s:%s" % tuple(session.peer[:2])  # one SMTP conversation: one client port
         self.received.append(msg)
         return "250 OK"
 

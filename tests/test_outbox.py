@@ -4,6 +4,7 @@ each message is sent once, and what failed for good is visible to admins."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from email.header import decode_header, make_header
 
 import flask
 import pytest
@@ -187,3 +188,52 @@ def test_many_commits_at_once_share_one_sender_and_every_message_goes(site, inbo
         deliver_due()
     got = sorted(m["Subject"] for m in inbox.received if m["Subject"].startswith("Burst"))
     assert got == sorted(f"Burst {n}" for n in range(12))
+
+
+def test_a_batch_goes_in_one_smtp_conversation_in_the_order_it_was_queued(site, inbox):
+    """One claim and one connection for everything due: a busy server's mail does not cost a
+    conversation (and two database commits) a message."""
+    app, _ = site
+    _clear(app)
+    with app.app_context():
+        for i in range(5):
+            mail.send(f"person{i}@example.org", f"Batch {i}", "Hello.")
+            db.session.flush()
+        flask.g.pop("mail_queued", None)
+        db.session.commit()
+        assert deliver_due() == {"sent": 5, "retrying": 0, "failed": 0}
+        assert deliver_due()["sent"] == 0
+    got = [m for m in inbox.received if m["Subject"].startswith("Batch")]
+    assert [m["X-Envelope-To"] for m in got] == [f"person{i}@example.org" for i in range(5)]
+    assert len({m["X-Peer"] for m in got}) == 1
+    assert all(m.status == "sent" and m.attempts == 1 and m.sent_at for m in _outbox(app))
+
+
+def test_welsh_and_gaelic_words_arrive_as_written(site, inbox):
+    app, _ = site
+    _clear(app)
+    with app.app_context():
+        mail.send("cor@example.org", "Atgoffa: Côr Meibion Llanelli", "Helô! Fàilte gu Sgìre a' Bhàgh.\n")
+        flask.g.pop("mail_queued", None)
+        db.session.commit()
+        assert deliver_due()["sent"] == 1
+    [msg] = inbox.received
+    assert str(make_header(decode_header(msg["Subject"]))) == "Atgoffa: Côr Meibion Llanelli"
+    text = msg.get_payload(decode=True).decode(msg.get_content_charset())
+    assert text.replace("\r\n", "\n") == "Helô! Fàilte gu Sgìre a' Bhàgh.\n"  # (SMTP sends CRLF)
+
+
+def test_an_unreachable_server_costs_one_try_for_the_whole_batch(site):
+    """Nobody listens: the first message finds out, the rest of the batch waits for its retry
+    without each waiting on the network again; every one of them is tried later."""
+    app, _ = site
+    _clear(app)
+    with app.app_context():
+        for i in range(3):
+            mail.send(f"person{i}@example.org", f"Later {i}", "Hello.")
+        flask.g.pop("mail_queued", None)
+        db.session.commit()
+        assert deliver_due() == {"sent": 0, "retrying": 3, "failed": 0}
+    waiting = _outbox(app)
+    assert [m.status for m in waiting] == ["pending"] * 3 and all(m.attempts == 1 for m in waiting)
+    assert all("127.0.0.1" in m.last_error for m in waiting)

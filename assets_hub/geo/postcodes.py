@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -85,6 +85,22 @@ def lookup_postcode(text: str):
 
 
 _BY_CODE = select(*Postcode.__table__.c).where(Postcode.__table__.c.code == bindparam("code"))
+
+
+def lookup_postcode_or_area(text: str):
+    """The row for a full postcode, else its sector's, else its district's (a new unit not yet in
+    the data still has a place): one query, the most specific code found."""
+    parsed = parse_postcode(text)
+    if parsed is None:
+        return None
+    codes = [parsed.code, *parsed.alternatives]
+    if parsed.kind == "unit":
+        codes += [parsed.code[:-2], parsed.code.split(" ")[0]]
+    elif parsed.kind == "sector":
+        codes.append(parsed.code.split(" ")[0])
+    table = Postcode.__table__
+    first = case({code: place for place, code in enumerate(codes)}, value=table.c.code)  # (in that order)
+    return db.session.execute(select(*table.c).where(table.c.code.in_(codes)).order_by(first).limit(1)).first()
 
 
 # ---------------------------------------------------------------- loading

@@ -19,6 +19,7 @@ from assets_hub.referrals.vocab import NEEDS
 from assets_hub.roles import require_role
 
 bp = flask.Blueprint("referrals_api", __name__)
+REFERRAL_IN = ReferralInSchema()  # (keeps no state between loads: built once, not per referral)
 always_writes(bp)  # every read of personal data writes its audit entry
 
 
@@ -42,7 +43,7 @@ def needs():
 def create():
     require_signed_in(current_user, "send referrals")
     require_role(current_user, "referrer", "link_worker", action="send referrals")  # before reading the body
-    data = ReferralInSchema().load(json_body())
+    data = REFERRAL_IN.load(json_body())
     referral = services.create_referral(current_user, data, "api")
     response = flask.jsonify({"id": referral.id, "status": referral.status})
     response.status_code = 201

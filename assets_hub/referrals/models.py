@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, text)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, WriteOnlyMapped, mapped_column, relationship
 
 from assets_hub.db import Base, utcnow
 from assets_hub.ids import UUID_LEN, id_column
@@ -122,6 +122,9 @@ class Referral(Base):
 
     person: Mapped[Person | None] = relationship(lazy="joined")
     needs: Mapped[list["Need"]] = relationship(cascade="all, delete-orphan", order_by="Need.created_at")
+    # Never loaded through here (the history is read by query); declared so that a referral and
+    # its first event can go to the database in one flush, the referral first.
+    events: WriteOnlyMapped["ReferralEvent"] = relationship(passive_deletes=True)
 
 
 class Need(Base):

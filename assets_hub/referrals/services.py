@@ -13,7 +13,7 @@ from assets_hub import mail
 from assets_hub.accounts.models import User
 from assets_hub.db import aware, db, utcnow
 from assets_hub.errors import Invalid
-from assets_hub.geo.postcodes import lookup_postcode
+from assets_hub.geo.postcodes import lookup_postcode_or_area
 from assets_hub.ids import is_uuid, new_id
 from assets_hub.referrals import access
 from assets_hub.referrals.models import (ContactLog, Goal, KeptApart, Need, OnwardReferral, Person, Referral,
@@ -44,10 +44,7 @@ def _link(endpoint: str, **values) -> str:
 
 def local_authority_of(postcode: str) -> str | None:
     """The local authority code of a postcode, from the unit, else its sector, else its district."""
-    row = lookup_postcode(postcode)
-    if row is None and postcode and " " in postcode.strip():
-        code = " ".join(postcode.upper().split())
-        row = lookup_postcode(code[:-2]) or lookup_postcode(code.split(" ")[0])
+    row = lookup_postcode_or_area(postcode)
     return row.lad_code if row is not None else None
 
 
@@ -84,13 +81,12 @@ def create_referral(actor, data: dict, source: str) -> Referral:
     for code in dict.fromkeys(data["referral"].get("needs") or []):
         referral.needs.append(Need(referral_id=referral.id, code=code, team_id=team_id, lad_code=referral.lad_code,
                                    received_at=referral.received_at))
-    db.session.flush()  # the person, the referral and its needs; its history, audit and mail next
     _event(referral, actor, "received", f"Referral received ({source}).")
     access.audit(actor, "create", "referral", person_id=person.id, referral_id=referral.id)
     mail.send(recipients, f"New referral for {team_name}",
               f"A new referral has arrived for {team_name}.\n\nSign in to see it: "
               f"{_link('referrals.caseload', scope='unassigned')}\n")
-    db.session.flush()
+    db.session.flush()  # every row in one flush (Referral.events orders the history after its referral)
     return referral
 
 

@@ -88,3 +88,16 @@ def test_places_api_answers_json(client):
     assert bad.status_code == 422
     assert bad.json["error"]["code"] == "place_not_found"
     assert "SK9 9ZZ" in bad.json["error"]["fields"]["q"][0]
+
+
+def test_a_new_unit_not_yet_in_the_data_falls_back_to_its_sector_then_its_district(ctx):
+    """(A referral's council comes from the person's postcode, in one query: a unit too new for
+    the bundled list still counts in the right area.)"""
+    from assets_hub.geo.postcodes import lookup_postcode, lookup_postcode_or_area
+    assert lookup_postcode("SK4 2ZZ") is None                      # no such unit in the data
+    assert lookup_postcode_or_area("SK4 2ZZ").code == "SK4 2"      # its sector
+    missing = next(f"SK4 {n}ZZ" for n in range(10) if lookup_postcode(f"SK4 {n}") is None)
+    assert lookup_postcode_or_area(missing).code == "SK4"         # no such sector either: the district
+    assert lookup_postcode_or_area("SK1 3XE").code == "SK1 3XE"    # the unit itself, when it is there
+    assert lookup_postcode_or_area("SK4 2ZZ").lad_code == "E08000007"
+    assert lookup_postcode_or_area("not a postcode") is None
