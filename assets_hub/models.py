@@ -7,7 +7,7 @@ from assets_hub.geo.models import LocalAuthority, PlaceName, PopulatedPlace, Pos
 from assets_hub.lists.models import SavedItem, SavedList  # noqa: F401
 from assets_hub.mail import OutboxMessage  # noqa: F401
 from assets_hub.referrals.models import (AuditEntry, ContactLog, Goal, KeptApart, Measure, Outcome, Need, OnwardReferral, Person,  # noqa: F401
-                                         Referral, ReferralEvent, Team, TeamMember)
+                                         Referral, ReferralEvent, Team, TeamMember, TeamPractice)
 from assets_hub.timebank.models import (Account, Activity, Application, Bank, Check, Conversation, Coordinator,  # noqa: F401
                                         Entry, Exchange, Invitation, Listing, Message)
 from search.models import SearchChange, Synonym  # noqa: F401

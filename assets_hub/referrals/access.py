@@ -17,7 +17,7 @@ from assets_hub.db import db
 from assets_hub.directory.models import Service
 from assets_hub.errors import NotFound, Unauthorised
 from assets_hub.ids import is_uuid
-from assets_hub.referrals.models import AuditEntry, Referral, Team, TeamMember
+from assets_hub.referrals.models import AuditEntry, Referral, Team, TeamMember, TeamPractice
 from assets_hub.roles import SYSTEM, actor_label, require_role
 from curation.models import Claim
 
@@ -73,16 +73,24 @@ def provider_emails(service_id: str) -> list[str]:
         .distinct()))
 
 
-def team_and_emails(team_id: str) -> tuple[str | None, list[str]]:
-    """A team's name (None: no such team) and its active link workers' addresses, in one query."""
+def team_and_emails(team_id: str, ods_code: str | None = None) -> tuple[str | None, list[str], str | bool | None]:
+    """A team's name (None: no such team), its active link workers' addresses, and what its list
+    of GP practices says of ``ods_code``: the practice's name on the list, False (the team has a
+    list and this practice is not on it) or None (no list yet, or no code given). One query: a
+    referral arriving is the busiest write there is."""
+    listed = (select(TeamPractice.name).where(TeamPractice.team_id == Team.id, TeamPractice.ods_code == ods_code)
+              .scalar_subquery())
+    has_list = select(TeamPractice.id).where(TeamPractice.team_id == Team.id).exists()
     rows = db.session.execute(
-        select(Team.name, User.email).select_from(Team)
+        select(Team.name, User.email, listed, has_list).select_from(Team)
         .outerjoin(TeamMember, TeamMember.team_id == Team.id)
         .outerjoin(User, (User.id == TeamMember.user_id) & User.active.is_(True))
         .where(Team.id == team_id)).all()
     if not rows:
-        return None, []
-    return rows[0][0], [email for _, email in rows if email]
+        return None, [], None
+    name, _, practice, has_practices = rows[0]
+    verdict = (practice if practice is not None else False) if ods_code and has_practices else None
+    return name, [email for _, email, _, _ in rows if email], verdict
 
 
 def team_emails(team_id: str, leads_only: bool = False) -> list[str]:

@@ -64,6 +64,48 @@ def teams_add(team_id, email, lead):
     click.echo(f"Added {email} to the team{' as a lead' if lead else ''}.")
 
 
+@teams_group.command("add-practice")
+@click.argument("team_id")
+@click.argument("ods_code")
+@click.argument("name")
+def teams_add_practice(team_id, ods_code, name):
+    """Add a GP practice the team takes referrals from (by its ODS code)."""
+    try:
+        practice = teams.add_practice(SYSTEM, team_id, ods_code, name)
+        db.commit()
+    except AppError as exc:
+        fail(exc)
+    click.echo(f"{practice.name} ({practice.ods_code}) can refer to the team.")
+
+
+@teams_group.command("remove-practice")
+@click.argument("team_id")
+@click.argument("ods_code")
+def teams_remove_practice(team_id, ods_code):
+    """Take a practice off the team's list (referrals already received stay)."""
+    try:
+        teams.remove_practice(SYSTEM, team_id, ods_code)
+        db.commit()
+    except AppError as exc:
+        fail(exc)
+    click.echo(f"{ods_code.upper()} is no longer on the team's list.")
+
+
+@teams_group.command("practices")
+@click.argument("team_id")
+def teams_list_practices(team_id):
+    """The practices a team takes referrals from: ODS code and name, one a line."""
+    try:
+        team = teams.get_team(team_id)
+    except AppError as exc:
+        fail(exc)
+    practices = teams.team_practices(team.id)
+    if not practices:
+        click.echo(f"{team.name} has no list of practices yet: it takes referrals from any.")
+    for practice in practices:
+        click.echo(f"{practice.ods_code}\t{practice.name}")
+
+
 @click.group("tokens", cls=AppGroup)
 def tokens_group():
     """Personal API tokens."""

@@ -40,6 +40,21 @@ class TeamMember(Base):
     team: Mapped[Team] = relationship(back_populates="members")
 
 
+class TeamPractice(Base):
+    """A GP practice a team takes referrals from (by its ODS code). A team with a list refuses
+    staff and API referrals from practices not on it; a team with none yet takes any."""
+
+    __tablename__ = "sp_team_practice"
+    __table_args__ = (UniqueConstraint("team_id", "ods_code", name="uq_sp_team_practice_team_code"),)
+
+    id: Mapped[str] = id_column()
+    team_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("sp_team.id", ondelete="CASCADE"),
+                                         nullable=False, index=True)
+    ods_code: Mapped[str] = mapped_column(String(6), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
 class Person(Base):
     """Someone referred to a team. Seen only by that team, the referrer of their referral (its
     status) and providers of services they were referred to (what their consent allows)."""

@@ -56,10 +56,17 @@ def create_referral(actor, data: dict, source: str) -> Referral:
     else:
         require_role(actor, "referrer", "link_worker", action="send referrals")
     team_id = data["team_id"]
-    # The team and who to tell, in one query, before anything is pending (no flush on the way).
-    team_name, recipients = access.team_and_emails(team_id) if is_uuid(team_id) else (None, [])
+    ods_code = data["gp_practice"].get("ods_code")
+    # The team, who to tell and whether it takes referrals from this practice, in one query,
+    # before anything is pending (no flush on the way).
+    team_name, recipients, practice = (access.team_and_emails(team_id, ods_code) if is_uuid(team_id)
+                                       else (None, [], None))
     if team_name is None:
         raise Invalid("There is no such team.", {"team_id": ["Unknown team: choose one of the teams listed."]})
+    if practice is False and source != "self":  # (a person referring themselves is never turned away for it)
+        raise Invalid(f"{team_name} does not take referrals from practice {ods_code}.",
+                      {"gp_practice.ods_code": [f"{team_name} does not take referrals from practice {ods_code}: "
+                                                "check the code, or ask the team to add the practice."]})
     # Ids made here, so the rows go to the database in two flushes, not one per row.
     p = data["person"]
     person = Person(id=new_id(), team_id=team_id, given_name=p["given_name"], family_name=p["family_name"],
@@ -70,7 +77,7 @@ def create_referral(actor, data: dict, source: str) -> Referral:
     referral = Referral(
         id=new_id(), person_id=person.id, team_id=team_id, source=source,
         referrer_id=getattr(actor, "id", None) if actor is not SYSTEM else None,
-        gp_ods_code=data["gp_practice"].get("ods_code"), gp_name=data["gp_practice"]["name"],
+        gp_ods_code=ods_code, gp_name=practice or data["gp_practice"]["name"],  # (the list's name, for reports)
         reason=data["referral"]["reason"], known_risks=risks["known_risks"],
         risk_details=(risks.get("details") or "").strip() or None if risks["known_risks"] else None,
         information_sharing=consent["information_sharing"],

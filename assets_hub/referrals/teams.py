@@ -8,7 +8,8 @@ from assets_hub.db import db
 from assets_hub.errors import Conflict, Invalid, NotFound
 from assets_hub.ids import is_uuid
 from assets_hub.referrals.access import forget_memberships
-from assets_hub.referrals.models import Team, TeamMember
+from assets_hub.referrals.models import Team, TeamMember, TeamPractice
+from assets_hub.referrals.schemas import ODS_CODE
 from assets_hub.roles import require_role
 
 
@@ -73,3 +74,47 @@ def all_teams() -> list[Team]:
 def team_members(team_id: str) -> list[tuple[User, bool]]:
     return list(db.session.execute(select(User, TeamMember.lead).join(TeamMember, TeamMember.user_id == User.id)
                                    .where(TeamMember.team_id == team_id).order_by(User.display_name)).all())
+
+
+# ------------------------------------------------------------------ the practices a team takes referrals from
+
+def add_practice(actor, team_id: str, ods_code: str, name: str) -> TeamPractice:
+    """Add a GP practice to the team's list (again: renames it). Once a team has a list, staff and
+    software can refer to it only from those practices."""
+    require_role(actor, "admin", action="manage teams")
+    team = get_team(team_id)
+    code = (ods_code or "").strip().upper()
+    name = " ".join((name or "").split())
+    errors = {}
+    if not ODS_CODE.fullmatch(code):
+        errors["ods_code"] = ["An ODS code is a letter and five digits, like P88001."]
+    if not name or len(name) > 200:
+        errors["practice_name"] = ["Enter the practice's name (up to 200 characters)."]
+    if errors:
+        raise Invalid("Check the practice's details.", errors)
+    practice = db.session.scalar(select(TeamPractice).where(TeamPractice.team_id == team.id,
+                                                            TeamPractice.ods_code == code))
+    if practice is None:
+        practice = TeamPractice(team_id=team.id, ods_code=code, name=name)
+        db.session.add(practice)
+    else:
+        practice.name = name
+    db.session.flush()
+    return practice
+
+
+def remove_practice(actor, team_id: str, ods_code: str) -> None:
+    """Take a practice off the list. Referrals already received from it stay as they are."""
+    require_role(actor, "admin", action="manage teams")
+    practice = db.session.scalar(select(TeamPractice).where(TeamPractice.team_id == team_id,
+                                                            TeamPractice.ods_code == (ods_code or "").upper()))
+    if practice is None:
+        raise NotFound("That practice is not on this team's list.")
+    db.session.delete(practice)
+    db.session.flush()
+
+
+def team_practices(team_id: str) -> list[TeamPractice]:
+    """A team's practices, by name (practice names and codes are public, not personal data)."""
+    return list(db.session.scalars(select(TeamPractice).where(TeamPractice.team_id == team_id)
+                                   .order_by(TeamPractice.name)))

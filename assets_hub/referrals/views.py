@@ -436,7 +436,8 @@ def _teams_page(errors=None, status=200):
     require_role(current_user, "admin", action="manage teams")
     all_teams = teams.all_teams()
     return flask.render_template("referrals/teams.html", teams=all_teams, errors=errors or {},
-                                 members={t.id: teams.team_members(t.id) for t in all_teams}), status
+                                 members={t.id: teams.team_members(t.id) for t in all_teams},
+                                 practices={t.id: teams.team_practices(t.id) for t in all_teams}), status
 
 
 @bp.route("/admin/teams", methods=["GET", "POST"])
@@ -470,6 +471,25 @@ def add_member(team_id):
 def remove_member(team_id, user_id):
     teams.remove_member(current_user, team_id, user_id)
     flask.flash("Removed from the team. Their open cases stay with the team (reassign them from its caseload).")
+    return flask.redirect(flask.url_for("referrals.teams_page"))
+
+
+@bp.post("/admin/teams/<team_id>/practices")
+@login_required
+@shows_errors_on(lambda **_: _teams_page())
+def add_practice(team_id):
+    form = flask.request.form
+    practice = teams.add_practice(current_user, team_id, form.get("ods_code", ""), form.get("practice_name", ""))
+    flask.flash(f"{practice.name} ({practice.ods_code}) can now refer to the team.")
+    return flask.redirect(flask.url_for("referrals.teams_page"))
+
+
+@bp.post("/admin/teams/<team_id>/practices/<ods_code>/remove")
+@login_required
+@shows_errors_on(lambda **_: _teams_page())
+def remove_practice(team_id, ods_code):
+    teams.remove_practice(current_user, team_id, ods_code)
+    flask.flash(f"{ods_code} is no longer on the team's list. Referrals already received from it stay.")
     return flask.redirect(flask.url_for("referrals.teams_page"))
 
 

@@ -189,6 +189,16 @@ def test_referral_pages_have_no_wcag_violations(site, js_page):
                  "/account"):
         js_page.goto(base + path)
         assert _violations(js_page) == [], path
+    js_page.goto(base + "/admin/teams")  # a team's list of GP practices: refused, then kept
+    js_page.get_by_label("Practice ODS code").first.fill("HEATON")
+    js_page.get_by_role("button", name="Add practice").first.click()
+    assert "a letter and five digits" in js_page.content()
+    assert _violations(js_page) == [], "teams page with a refused practice"
+    js_page.get_by_label("Practice ODS code").first.fill("P88001")
+    js_page.get_by_label("Practice name").first.fill("Heaton Moor Medical Group")
+    js_page.get_by_role("button", name="Add practice").first.click()
+    assert "Heaton Moor Medical Group (P88001)" in js_page.content()
+    assert _violations(js_page) == [], "teams page with a practice listed"
     js_page.goto(base + "/referrals/new")
     js_page.get_by_role("button", name="Send the referral").click()
     assert _violations(js_page) == [], "staff form errors"

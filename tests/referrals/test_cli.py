@@ -79,3 +79,15 @@ def test_teams_tokens_expiry_and_the_audit_list(url, tmp_path):
     mine = run(url, tmp_path, "audit", "list", "--person", person_id)
     assert mine.returncode == 0 and person_id in mine.stdout
     db.state(app).engine.dispose()
+
+
+def test_the_practices_a_team_takes_referrals_from(url, tmp_path):
+    team_id = last_line(run(url, tmp_path, "teams", "create", "Reddish Social Prescribing"))
+    assert "takes referrals from any" in last_line(run(url, tmp_path, "teams", "practices", team_id))
+    assert run(url, tmp_path, "teams", "add-practice", team_id, "p88003", "Reddish Family Practice").returncode == 0
+    bad = run(url, tmp_path, "teams", "add-practice", team_id, "P8800", "Somewhere")
+    assert bad.returncode != 0 and "five digits" in bad.stderr
+    assert last_line(run(url, tmp_path, "teams", "practices", team_id)) == "P88003\tReddish Family Practice"
+    assert run(url, tmp_path, "teams", "remove-practice", team_id, "P88003").returncode == 0
+    gone = run(url, tmp_path, "teams", "remove-practice", team_id, "P88003")
+    assert gone.returncode != 0 and "not on this team's list" in gone.stderr
