@@ -160,12 +160,20 @@ class Entry:
 
 def organization_entries(org_id: str) -> list[Entry]:
     """An organisation's change log, newest first, its rows grouped by the change they belong to."""
-    rows = db.session.scalars(select(ListingChange).where(ListingChange.resource_type == "organization",
-                                                          ListingChange.resource_id == org_id)
-                              .order_by(ListingChange.last_action_date.desc(), ListingChange.field_name))
+    return shared_entries("organization", org_id)
+
+
+def shared_entries(resource_type: str, resource_id: str) -> list[Entry]:
+    """The change log of a shared record (an organisation, a location), newest first, its rows
+    grouped by the change they belong to."""
+    rows = db.session.scalars(select(ListingChange).where(ListingChange.resource_type == resource_type,
+                                                          ListingChange.resource_id == resource_id)
+                              .order_by(ListingChange.last_action_date.desc(), ListingChange.updated_by,
+                                        ListingChange.last_action_type, ListingChange.field_name))
     out: list[Entry] = []
-    for row in rows:
-        if out and out[-1].when == row.last_action_date and out[-1].who == row.updated_by:
+    for row in rows:  # (one change's rows are together: same moment, same person, same kind of change)
+        if (out and out[-1].when == row.last_action_date and out[-1].who == row.updated_by
+                and out[-1].action == row.last_action_type):
             out[-1].changes.append(row)
         else:
             out.append(Entry(row.last_action_date, row.updated_by, row.last_action_type, [row]))

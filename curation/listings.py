@@ -12,10 +12,11 @@ import hashlib
 import json
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from assets_hub.db import db
 from assets_hub.directory import records, schedules, services as directory
-from assets_hub.directory.models import Organization, Service
+from assets_hub.directory.models import Location, Organization, Service, ServiceAtLocation
 from assets_hub.errors import Conflict, Forbidden, Invalid, NotFound, Stale
 from assets_hub.roles import CURATORS, require_role
 from curation import duplicates, history, scope
@@ -124,13 +125,18 @@ def organization_before(org_id: str, change_id: str) -> dict:
     ``change_id`` (an entry of its history): what it says now, with that change and every later
     one undone from their old values. Raises NotFound (no such change), Invalid (its creation)."""
     org = directory.get_organization(org_id)
-    state = organization_state(org)
-    entries = history.organization_entries(org.id)  # newest first
+    return _before_change("organization", org.id, organization_state(org), change_id, "This organisation")
+
+
+def _before_change(resource_type: str, resource_id: str, state: dict, change_id: str, what: str) -> dict:
+    """``state`` (a shared record's details now) with the change holding row ``change_id`` and every
+    later one undone from their old values. Raises NotFound (no such change), Invalid (its creation)."""
+    entries = history.shared_entries(resource_type, resource_id)  # newest first
     target = next((e for e in entries if any(c.id == change_id for c in e.changes)), None)
     if target is None:
-        raise NotFound("This organisation has no such change.")
+        raise NotFound(f"{what} has no such change.")
     if target.action == "create":
-        raise Invalid("That is when the organisation was added: there is nothing before it to go back to.",
+        raise Invalid(f"That is when {what.lower()} was added: there is nothing before it to go back to.",
                       {"_form": ["Choose a later change."]})
     for entry in entries:
         for change in entry.changes:
@@ -146,6 +152,65 @@ def restore_organization(actor, org_id: str, change_id: str) -> Organization:
     (so the restore is itself a change in its history). Curators and admins, in their areas."""
     require_role(actor, *CURATORS, action="restore organisations")
     return update_organization(actor, org_id, organization_before(org_id, change_id), action="restore")
+
+
+# ------------------------------------------------------------------ places (locations)
+
+LOCATION_EDITABLE = ("name", "address_1", "address_2", "city", "postal_code", "latitude", "longitude",
+                     "accessibility")
+
+
+def location_state(location: Location) -> dict[str, str | None]:
+    """A place's own details as its change log keeps them (text): what every listing held there
+    shows, so a change made through one listing is seen in the place's history too."""
+    address = location.addresses[0] if location.addresses else None
+
+    def text(value):
+        return None if value in (None, "") else str(value)
+    return {"name": text(location.name), "address_1": text(address and address.address_1),
+            "address_2": text(address and address.address_2), "city": text(address and address.city),
+            "postal_code": text(address and address.postal_code), "latitude": text(location.latitude),
+            "longitude": text(location.longitude),
+            "accessibility": ", ".join(sorted(a.details for a in location.accessibility)) or None}
+
+
+def _location_states(service_id: str) -> dict[str, dict]:
+    locations = db.session.scalars(select(Location).join(ServiceAtLocation, ServiceAtLocation.location_id == Location.id)
+                                   .where(ServiceAtLocation.service_id == service_id)
+                                   .options(selectinload(Location.addresses), selectinload(Location.accessibility)))
+    return {loc.id: location_state(loc) for loc in locations}
+
+
+def record_locations(actor, before: dict[str, dict], service_id: str, action: str) -> None:
+    """Write into each place's own change log what a change to one of its listings did to it."""
+    db.session.flush()
+    db.session.expire_all()
+    for location_id, after in _location_states(service_id).items():
+        if before.get(location_id, after) != after:
+            history.record_shared(actor, "location", location_id, before[location_id], after, action)
+
+
+def location_before(location_id: str, change_id: str) -> dict:
+    """A place's own details just before the change holding change row ``change_id``: what it says
+    now, with that change and every later one undone. Raises NotFound (no such change)."""
+    location = directory.get_location(location_id)
+    return _before_change("location", location.id, location_state(location), change_id, "This place")
+
+
+def restore_location(actor, location_id: str, change_id: str) -> Location:
+    """Undo a change to a place (and every later one): its name, address, map position and
+    accessibility, as every listing held there shows them. Recorded in the place's history like
+    any change. Curators and admins, where a listing held there is in their areas."""
+    require_role(actor, *CURATORS, action="restore places")
+    location = directory.get_location(location_id)
+    scope.require_covers_location(actor, location.id)
+    target = location_before(location.id, change_id)
+    before = location_state(location)
+    directory.change_location(location, target)
+    db.session.expire_all()
+    location = directory.get_location(location_id)
+    history.record_shared(actor, "location", location.id, before, location_state(location), "restore")
+    return location
 
 
 def likely_duplicates(service_id: str) -> list[tuple[str, str, str]]:
@@ -198,9 +263,11 @@ def publish(author, service_id: str, data: dict, note: str | None = None, based_
     the workflow for a trusted claimant) and record it as ``author`` in the history."""
     require_current(service_id, based_on)
     before = history.current_state(service_id)
+    places = _location_states(service_id)
     service = directory.get_service(service_id)
     directory.change_service(service, data)
     history.record(author, service.id, before, "update", note)
+    record_locations(author, places, service_id, "update")
     return directory.get_service(service.id)
 
 

@@ -21,7 +21,9 @@ LABELS = {"name": "Name", "alternate_name": "Other name", "description": "What t
           "assured_date": "Last reviewed", "self_referral": "People can refer themselves",
           "professional_referral": "Professionals can refer", "delivered_in_person": "In person",
           "delivered_online": "Online", "delivered_by_phone": "By phone", "website": "Website",
-          "legal_status": "Legal status"}
+          "legal_status": "Legal status", "address_1": "Address", "address_2": "Address (second line)",
+          "city": "Town or city", "postal_code": "Postcode", "latitude": "Map position (latitude)",
+          "longitude": "Map position (longitude)", "accessibility": "Accessibility"}
 
 
 def label(field: str) -> str:

@@ -60,6 +60,14 @@ def require_covers_organization(actor, organization_id: str) -> None:
         raise Forbidden("None of this organisation's listings is in the areas you look after.")
 
 
+def require_covers_location(actor, location_id: str) -> None:
+    if areas_of(actor) is None:
+        return
+    ids = db.session.scalars(select(ServiceAtLocation.service_id).where(ServiceAtLocation.location_id == location_id))
+    if not any(covers(actor, sid) for sid in ids):
+        raise Forbidden("None of the listings at this place is in the areas you look after.")
+
+
 def set_areas(actor, user, names_or_codes: list[str]) -> list[str]:
     """Limit a curator to these local authorities (names or ONS codes); an empty list means everywhere.
     Admins only."""

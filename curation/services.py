@@ -11,7 +11,7 @@ from assets_hub.directory.models import Location, Organization, Service, Service
 from assets_hub.directory.services import get_service
 from assets_hub.errors import Conflict, Invalid
 from assets_hub.roles import CURATORS, actor_label, require_role
-from curation import history, scope
+from curation import history, listings, scope
 from curation.hsds.importer import apply_record
 from curation.models import HistoryRedaction, ListingChange, ListingVersion
 
@@ -120,8 +120,8 @@ def _shared_records(service_id: str, record: dict) -> dict[tuple[str, str], dict
         out[("organization", org.id)] = history.normalise(records.organization_brief(org))
     for sal in record.get("service_at_locations") or []:
         loc = session.get(Location, (sal.get("location") or {}).get("id") or "")
-        if loc is not None:
-            out[("location", loc.id)] = history.normalise(records.location(loc))
+        if loc is not None:  # (a place's log keeps its own details, as the edit form's changes do)
+            out[("location", loc.id)] = listings.location_state(loc)
     return out
 
 

@@ -110,10 +110,14 @@ def confirm_organization_restore(org_id, change_id):
     require_role(current_user, *CURATORS, action="restore organisations")
     target = listings.organization_before(org_id, change_id)
     now = listings.organization_state(org)
-    rows = [(field, *readable.compare(field, now[field] or "", target[field] or ""))
-            for field in listings.ORG_EDITABLE if (now[field] or None) != (target[field] or None)]
-    return flask.render_template("curation/organization_restore.html", org=org, change_id=change_id, rows=rows,
-                                 label=readable.label)
+    return flask.render_template("curation/organization_restore.html", org=org, change_id=change_id,
+                                 rows=_going_back(now, target, listings.ORG_EDITABLE), label=readable.label)
+
+
+def _going_back(now: dict, target: dict, fields) -> list:
+    """What undoing a shared record's change would change: (field, lines now, lines after)."""
+    return [(field, *readable.compare(field, now[field] or "", target[field] or ""))
+            for field in fields if (now[field] or None) != (target[field] or None)]
 
 
 @bp.post("/organizations/<org_id>/history/<change_id>/restore")
@@ -123,6 +127,39 @@ def restore_organization(org_id, change_id):
     listings.restore_organization(current_user, org_id, change_id)
     flask.flash("Restored the organisation's details as they were before that change.")
     return flask.redirect(flask.url_for("curation.organization_history", org_id=org_id))
+
+
+@bp.get("/locations/<location_id>/history")
+def location_history(location_id):
+    """A place's own change log (name, address, map position, accessibility): every listing held
+    there shows these, so a change made through one of them is recorded here too."""
+    location = directory.get_location(location_id)
+    return flask.render_template("curation/location_history.html", location=location,
+                                 held=directory.services_at_location(location.id),
+                                 entries=history.shared_entries("location", location.id),
+                                 changed=_reader(_curating()), label=readable.label, can_restore=_curating())
+
+
+@bp.get("/locations/<location_id>/history/<change_id>/restore")
+@login_required
+def confirm_location_restore(location_id, change_id):
+    """What undoing a change to a place (and every later one) would change, before it does."""
+    location = directory.get_location(location_id)
+    require_role(current_user, *CURATORS, action="restore places")
+    target = listings.location_before(location_id, change_id)
+    now = listings.location_state(location)
+    return flask.render_template("curation/location_restore.html", location=location, change_id=change_id,
+                                 rows=_going_back(now, target, listings.LOCATION_EDITABLE),
+                                 held=directory.services_at_location(location.id), label=readable.label)
+
+
+@bp.post("/locations/<location_id>/history/<change_id>/restore")
+@login_required
+@shows_errors_on(lambda location_id, change_id: confirm_location_restore(location_id, change_id))
+def restore_location(location_id, change_id):
+    listings.restore_location(current_user, location_id, change_id)
+    flask.flash("Restored the place's details as they were before that change.")
+    return flask.redirect(flask.url_for("curation.location_history", location_id=location_id))
 
 
 def _service_form(template_values: dict, errors: dict, service=None, claim=None, organizations=None,

@@ -66,6 +66,46 @@ def change_organization(org: Organization, data: dict) -> None:
     db.session.refresh(org)
 
 
+def change_location(location: Location, state: dict) -> None:
+    """Set a place's own details from ``state`` (text, as its change log keeps them: name, the
+    first address's lines and postcode, map position, accessibility codes comma-separated)."""
+    location.name = state.get("name")
+    lat, lon = state.get("latitude"), state.get("longitude")
+    location.latitude = float(lat) if lat not in (None, "") else None
+    location.longitude = float(lon) if lon not in (None, "") else None
+    lines = {f: state.get(f) or None for f in ("address_1", "address_2", "city", "postal_code")}
+    if any(lines.values()):
+        address = location.addresses[0] if location.addresses else Address(location_id=location.id, country="GB")
+        address.address_1, address.city = lines["address_1"] or "", lines["city"] or ""  # (both required)
+        address.address_2, address.postal_code = lines["address_2"], lines["postal_code"]
+        if not location.addresses:
+            location.addresses.append(address)
+    elif location.addresses:  # it had no address then
+        location.addresses.remove(location.addresses[0])
+    wanted = [code for code in (state.get("accessibility") or "").split(", ") if code]
+    if sorted(a.details for a in location.accessibility) != sorted(wanted):
+        for item in list(location.accessibility):
+            location.accessibility.remove(item)
+        for code in dict.fromkeys(wanted):
+            location.accessibility.append(Accessibility(details=code, description=ACCESSIBILITY.get(code, code)))
+    db.session.flush()
+
+
+def get_location(location_id: str) -> Location:
+    """A place with the services held there. Raises NotFound."""
+    location = db.session.get(Location, location_id) if is_uuid(location_id or "") else None
+    if location is None:
+        raise NotFound("There is no place at that address.")
+    return location
+
+
+def services_at_location(location_id: str) -> list[tuple[str, str]]:
+    """(name, id) of the listings held at a place, by name."""
+    return [tuple(row) for row in db.session.execute(
+        select(Service.name, Service.id).join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+        .where(ServiceAtLocation.location_id == location_id).order_by(Service.name))]
+
+
 def get_organization(org_id: str) -> Organization:
     """An organisation with its services. Raises NotFound."""
     if not is_uuid(org_id):

@@ -194,3 +194,25 @@ def test_organisation_form_and_history_have_no_wcag_violations(live_server, js_p
     js_page.get_by_role("link", name="Edit this organisation").click()
     js_page.get_by_label("Organisation name").fill(kept)
     js_page.get_by_role("button", name="Save changes").click()
+
+
+def test_a_places_history_and_its_undo_have_no_wcag_violations(live_server, js_page):
+    sign_in(js_page, live_server, "curator@e2e.test", "curator password 1")
+    js_page.goto(live_server + "/search?what=befriending&where=SK4+2")
+    js_page.locator("ol.results h3 a").first.click()
+    listing = js_page.url
+    js_page.get_by_role("link", name="Edit this service").click()
+    place = js_page.get_by_label("Name of the building or place")
+    kept = place.input_value()
+    place.fill((kept or "The place") + " (renamed)")
+    js_page.get_by_role("button", name="Save changes").click()
+    js_page.goto(listing)
+    js_page.get_by_role("link", name=re.compile("History of this place")).first.click()
+    assert "(renamed)" in js_page.locator("table").first.inner_text()
+    assert _violations(js_page) == []
+    js_page.get_by_role("link", name=re.compile("Undo this change")).first.click()  # the confirmation
+    assert "Go back to" in js_page.locator("h1").inner_text()
+    assert _violations(js_page) == []
+    js_page.get_by_role("button", name="Yes, go back").click()      # and back as it was, for other tests
+    assert "Restored the place's details" in js_page.content()
+    assert (kept or "") in js_page.locator("h1").inner_text()
