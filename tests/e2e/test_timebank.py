@@ -54,6 +54,7 @@ def test_hours_recorded_confirmed_and_seen_by_both_and_the_coordinator(site, bro
     page.get_by_label("Minutes").fill("15")
     page.get_by_label("What was it").fill("Dog walking")
     page.get_by_role("button", name="Record", exact=True).click()
+    page.wait_for_load_state()  # (under load the answer's page was read before it had loaded: '')
     assert "counts once the other person confirms it" in page.content()
     assert page.locator("#my-balance").inner_text() == "0 min"
     page.get_by_role("button", name="Sign out").click()
@@ -61,6 +62,7 @@ def test_hours_recorded_confirmed_and_seen_by_both_and_the_coordinator(site, bro
     sign_in(page, site, "bob@tb-e2e.test", "member password 2")
     page.goto(site + "/timebank")
     page.get_by_role("link", name="Heatons Time Bank").click()
+    page.wait_for_load_state()
     assert "Dog walking" in page.content()
     page.get_by_role("button", name="Confirm 2 h 15 min").click()
     assert page.locator("#my-balance").inner_text() == "-2 h 15 min"
