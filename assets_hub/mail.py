@@ -109,15 +109,14 @@ class _Transport:
         return msg
 
     def send(self, recipients: str, subject: str, body: str) -> None:
-        msg = self._message(recipients, subject, body)
+        if self.unreachable is not None:
+            raise self.unreachable
+        cfg, msg = self.cfg, self._message(recipients, subject, body)
         if not self.server:
-            outbox = Path(self.cfg.get("MAIL_OUTBOX") or INSTANCE_DIR / "outbox")
+            outbox = Path(cfg.get("MAIL_OUTBOX") or INSTANCE_DIR / "outbox")
             outbox.mkdir(parents=True, exist_ok=True)
             (outbox / (msg["Message-ID"].strip("<>").replace("@", "_") + ".eml")).write_bytes(bytes(msg))
             return
-        cfg = self.cfg
-        if self.unreachable is not None:
-            raise self.unreachable
         try:
             if self.smtp is None:
                 smtp = smtplib.SMTP(self.server, int(cfg.get("MAIL_PORT") or 25),

@@ -182,9 +182,8 @@ def _location_states(service_id: str) -> dict[str, dict]:
 
 
 def record_locations(actor, before: dict[str, dict], service_id: str, action: str) -> None:
-    """Write into each place's own change log what a change to one of its listings did to it."""
-    db.session.flush()
-    db.session.expire_all()
+    """Write into each place's own change log what a change to one of its listings did to it.
+    Called after ``history.record``, which has flushed the change and reloaded the rows."""
     for location_id, after in _location_states(service_id).items():
         if before.get(location_id, after) != after:
             history.record_shared(actor, "location", location_id, before[location_id], after, action)

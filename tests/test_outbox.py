@@ -65,6 +65,17 @@ def _clear(app):
         db.session.commit()
 
 
+def _queue(app, *messages):
+    """Queue these (to, subject, body) and commit, leaving them to the sender the test runs."""
+    _clear(app)
+    with app.app_context():
+        for to, subject, body in messages:
+            mail.send(to, subject, body)
+            db.session.flush()  # (one at a time: queued in this order)
+        flask.g.pop("mail_queued", None)
+        db.session.commit()
+
+
 def test_a_rolled_back_transaction_sends_nothing(site, inbox):
     app, _ = site
     _clear(app)
@@ -120,12 +131,7 @@ def test_a_decision_succeeds_while_the_mail_server_is_down_and_its_email_is_sent
 
 def test_two_senders_at_once_send_each_message_once(site, inbox):
     app, _ = site
-    _clear(app)
-    with app.app_context():
-        for i in range(12):
-            mail.send(f"person{i}@example.org", f"Message {i}", "Hello.")
-        flask.g.pop("mail_queued", None)           # (leave them to the two senders below)
-        db.session.commit()
+    _queue(app, *[(f"person{i}@example.org", f"Message {i}", "Hello.") for i in range(12)])  # (for the two below)
 
     def sender():
         with app.app_context():
@@ -194,13 +200,8 @@ def test_a_batch_goes_in_one_smtp_conversation_in_the_order_it_was_queued(site, 
     """One claim and one connection for everything due: a busy server's mail does not cost a
     conversation (and two database commits) a message."""
     app, _ = site
-    _clear(app)
+    _queue(app, *[(f"person{i}@example.org", f"Batch {i}", "Hello.") for i in range(5)])
     with app.app_context():
-        for i in range(5):
-            mail.send(f"person{i}@example.org", f"Batch {i}", "Hello.")
-            db.session.flush()
-        flask.g.pop("mail_queued", None)
-        db.session.commit()
         assert deliver_due() == {"sent": 5, "retrying": 0, "failed": 0}
         assert deliver_due()["sent"] == 0
     got = [m for m in inbox.received if m["Subject"].startswith("Batch")]
@@ -211,11 +212,8 @@ def test_a_batch_goes_in_one_smtp_conversation_in_the_order_it_was_queued(site, 
 
 def test_welsh_and_gaelic_words_arrive_as_written(site, inbox):
     app, _ = site
-    _clear(app)
+    _queue(app, ("cor@example.org", "Atgoffa: Côr Meibion Llanelli", "Helô! Fàilte gu Sgìre a' Bhàgh.\n"))
     with app.app_context():
-        mail.send("cor@example.org", "Atgoffa: Côr Meibion Llanelli", "Helô! Fàilte gu Sgìre a' Bhàgh.\n")
-        flask.g.pop("mail_queued", None)
-        db.session.commit()
         assert deliver_due()["sent"] == 1
     [msg] = inbox.received
     assert str(make_header(decode_header(msg["Subject"]))) == "Atgoffa: Côr Meibion Llanelli"
@@ -227,12 +225,8 @@ def test_an_unreachable_server_costs_one_try_for_the_whole_batch(site):
     """Nobody listens: the first message finds out, the rest of the batch waits for its retry
     without each waiting on the network again; every one of them is tried later."""
     app, _ = site
-    _clear(app)
+    _queue(app, *[(f"person{i}@example.org", f"Later {i}", "Hello.") for i in range(3)])
     with app.app_context():
-        for i in range(3):
-            mail.send(f"person{i}@example.org", f"Later {i}", "Hello.")
-        flask.g.pop("mail_queued", None)
-        db.session.commit()
         assert deliver_due() == {"sent": 0, "retrying": 3, "failed": 0}
     waiting = _outbox(app)
     assert [m.status for m in waiting] == ["pending"] * 3 and all(m.attempts == 1 for m in waiting)

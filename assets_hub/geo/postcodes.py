@@ -76,12 +76,7 @@ def lookup_postcode(text: str):
     parsed = parse_postcode(text)
     if parsed is None:
         return None
-    session = db.session
-    for code in (parsed.code, *parsed.alternatives):
-        row = session.execute(_BY_CODE, {"code": code}).first()
-        if row is not None:
-            return row
-    return None
+    return _first_of([parsed.code, *parsed.alternatives])
 
 
 _BY_CODE = select(*Postcode.__table__.c).where(Postcode.__table__.c.code == bindparam("code"))
@@ -98,6 +93,13 @@ def lookup_postcode_or_area(text: str):
         codes += [parsed.code[:-2], parsed.code.split(" ")[0]]
     elif parsed.kind == "sector":
         codes.append(parsed.code.split(" ")[0])
+    return _first_of(codes)
+
+
+def _first_of(codes: list[str]):
+    """The row of the first of ``codes`` the list has, in one query (one code: the prepared one)."""
+    if len(codes) == 1:
+        return db.session.execute(_BY_CODE, {"code": codes[0]}).first()
     table = Postcode.__table__
     first = case({code: place for place, code in enumerate(codes)}, value=table.c.code)  # (in that order)
     return db.session.execute(select(*table.c).where(table.c.code.in_(codes)).order_by(first).limit(1)).first()
